@@ -1,0 +1,48 @@
+/**
+ * `npm run dev`: all four functions in one local server on embedded PGlite (data in .data/),
+ * migrated on start. No cloud account, no running services.
+ */
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { migrateUp } from '../../drizzle/migrator.js';
+import { buildAuthApp } from '../auth/app.js';
+import { buildAuthServices } from '../auth/services.js';
+import { buildJobsApp } from '../jobs/app.js';
+import { buildJobsServices } from '../jobs/services.js';
+import { buildProjectsApp } from '../projects/app.js';
+import { buildProjectsServices } from '../projects/services.js';
+import { buildProvidersApp } from '../providers/app.js';
+import { buildProvidersServices } from '../providers/services.js';
+import { loadConfig } from '../shared/config.js';
+import { openDatabase } from '../shared/db/index.js';
+import { rootLogger } from '../shared/http/logger.js';
+import { bootstrapFirstOrganization } from '../shared/bootstrap.js';
+
+const config = loadConfig({ NODE_ENV: 'development', ...process.env });
+const database = await openDatabase(config);
+const client = await database.connect();
+const { applied } = await migrateUp(client);
+await client.release();
+if (applied.length) rootLogger.info('migrated', { applied });
+
+const kernel = { config, database };
+const first = await bootstrapFirstOrganization(database);
+if (first) {
+  // Printed once, on the first start with an empty database: the owner's way in.
+  console.log(`\n  First start: organization "${first.organizationName}" created.\n  Register its owner with invitation code: ${first.invitationCode}\n  (POST /auth/register, valid ${first.validDays} days)\n`);
+}
+
+const root = new Hono();
+root.route('/auth', buildAuthApp(() => buildAuthServices(kernel)));
+root.route('/projects', buildProjectsApp(() => buildProjectsServices(kernel)));
+root.route('/providers', buildProvidersApp(() => buildProvidersServices(kernel)));
+root.route('/jobs', buildJobsApp(() => buildJobsServices(kernel)));
+root.get('/', (c) => c.json({ functions: ['/auth', '/projects', '/providers', '/jobs'], docs: '/<function>/openapi.json' }));
+
+const port = Number(process.env.PORT ?? 8080);
+const server = serve({ fetch: root.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) =>
+  rootLogger.info('dev server listening', { url: `http://${info.address}:${info.port}` }),
+);
+const stop = () => server.close(() => void database.close().finally(() => process.exit(0)));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,57 @@
+import { newDek, open, parseEnvelope, seal, type Envelope } from './envelope.js';
+import { DecryptError, type KeyEncryptor } from './port.js';
+
+/**
+ * Dev/embedded KeyEncryptor: the same envelope as KMS, with DEKs wrapped by a local AES-256 master key.
+ * LOCAL_KEYRING is "base64key" or "kid:base64key,kid2:base64key2" — the first wraps, all unwrap (rotation).
+ */
+export function localKeyEncryptor(keyring: string): KeyEncryptor {
+  const keys = keyring.split(',').map((entry, i) => {
+    const at = entry.indexOf(':');
+    const [kid, b64] = at > 0 ? [entry.slice(0, at), entry.slice(at + 1)] : [`local-${i + 1}`, entry];
+    const key = Buffer.from(b64.trim(), 'base64');
+    if (key.length !== 32) throw new Error(`LOCAL_KEYRING key "${kid}" must be 32 bytes of base64`);
+    return { kid, key };
+  });
+  const current = keys[0]!;
+  const kekFor = (kv: string) => {
+    const found = keys.find((k) => k.kid === kv);
+    if (!found) throw new DecryptError(`unknown local key version ${kv}`);
+    return found.key;
+  };
+  const wrap = (dek: Buffer, aad: string) => JSON.stringify(seal(current.key, dek, `dek|${aad}`));
+  const unwrap = (env: Envelope, aad: string) => open(kekFor(env.kv), JSON.parse(env.wdek), `dek|${aad}`);
+
+  return {
+    kind: 'local',
+    async encrypt(plaintext, aad) {
+      const dek = newDek();
+      try {
+        const env: Envelope = { v: 1, kek: 'local', kv: current.kid, wdek: wrap(dek, aad), ...seal(dek, plaintext, aad) };
+        return JSON.stringify(env);
+      } finally {
+        dek.fill(0);
+      }
+    },
+    async decrypt(text, aad) {
+      const env = parseEnvelope(text);
+      if (env.kek !== 'local') throw new DecryptError('envelope was not made by the local keyring');
+      const dek = unwrap(env, aad);
+      try {
+        return open(dek, env, aad);
+      } finally {
+        dek.fill(0);
+      }
+    },
+    async rewrap(text, aad) {
+      const env = parseEnvelope(text);
+      const dek = unwrap(env, aad);
+      try {
+        return JSON.stringify({ ...env, kv: current.kid, wdek: wrap(dek, aad) });
+      } finally {
+        dek.fill(0);
+      }
+    },
+    keyVersionOf: (text) => parseEnvelope(text).kv,
+  };
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyLimitFor } from './limits.js';
+import { rootLogger } from './logger.js';
+import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
+
+/**
+ * functions-framework parses every body with express body-parser (limit 1 GB) before our code
+ * runs, and hands parse errors to express's default final handler: an HTML page with a stack
+ * trace (functions-framework-nodejs#686). We give the framework's express a final handler of ours,
+ * at the one place every request passes (`application.handle`), so malformed JSON answers 400
+ * problem+json, bodies over our limit answer 413 before they are read, and nothing leaks a stack.
+ * The express instance is resolved from the framework's own location, so it is the one it uses.
+ */
+const PATCHED = Symbol.for('lattice.express.finalHandler');
+
+export function installFrameworkErrorHandling(): void {
+  const require = createRequire(import.meta.url);
+  const frameworkEntry = require.resolve('@google-cloud/functions-framework');
+  const express = createRequire(frameworkEntry)('express') as { application: Record<PropertyKey, unknown> };
+  const proto = express.application;
+  if (proto[PATCHED]) return;
+  const original = proto.handle as (req: IncomingMessage, res: ServerResponse, cb?: (err?: unknown) => void) => void;
+  proto.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) {
+    const length = Number(req.headers['content-length'] ?? 0);
+    const limit = bodyLimitFor(req.url ?? '/');
+    if (length > limit) {
+      req.resume(); // drain, so the connection can answer
+      return writeProblem(req, res, 413, 'body-too-large', `the request body is larger than ${limit} bytes`);
+    }
+    return original.call(this, req, res, callback ?? ((err?: unknown) => finalHandler(req, res, err)));
+  };
+  proto[PATCHED] = true;
+}
+
+function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const type = (err as { type?: string } | undefined)?.type;
+  if (!err) return writeProblem(req, res, 404, 'not-found', 'no route matches this path');
+  if (type === 'entity.parse.failed') return writeProblem(req, res, 400, 'malformed-json', 'the request body is not valid JSON');
+  if (type === 'entity.too.large') return writeProblem(req, res, 413, 'body-too-large', 'the request body is too large');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return writeProblem(req, res, 415, 'unsupported-media-type', 'unsupported body encoding or charset');
+  }
+  const status = Number((err as { status?: number }).status);
+  if (status >= 400 && status < 500) return writeProblem(req, res, status, `http-${status}`, 'the request could not be read');
+  rootLogger.error('unhandled framework error', { error: err, path: req.url });
+  return writeProblem(req, res, 500, 'internal', 'an unexpected error occurred; quote the instance id when reporting it');
+}
+
+function writeProblem(req: IncomingMessage, res: ServerResponse, status: number, code: string, detail: string): void {
+  const incoming = req.headers['x-request-id'];
+  const instance = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' };
+  const body: ProblemBody = { type: problemType(code), title: titles[status] ?? 'Error', status, detail, instance };
+  const openAi = /(^|\/)v1\//.test(req.url ?? '');
+  res.statusCode = status;
+  res.setHeader('content-type', openAi ? 'application/json' : 'application/problem+json');
+  res.setHeader('x-request-id', instance);
+  res.end(JSON.stringify(openAi ? toOpenAiError(body) : body));
+}

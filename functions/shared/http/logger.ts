@@ -1,0 +1,73 @@
+/**
+ * Structured logs in Cloud Logging's JSON format: one line per entry, `severity` and `message`
+ * at top level, the trace bound from X-Cloud-Trace-Context so entries group under the request.
+ * Secrets are redacted by key name before anything is written.
+ */
+export type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+export type Fields = Record<string, unknown>;
+
+const LEVELS: Record<Severity, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|^key$|cookie|otp|code_hash|recovery|private|dek|plaintext|ciphertext|encrypted/i;
+const REDACTED = '[redacted]';
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(value as Fields)) {
+    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+  }
+  return out;
+}
+
+export interface Logger {
+  debug(message: string, fields?: Fields): void;
+  info(message: string, fields?: Fields): void;
+  warn(message: string, fields?: Fields): void;
+  error(message: string, fields?: Fields): void;
+  child(fields: Fields): Logger;
+}
+
+type Sink = (line: string) => void;
+let sink: Sink = (line) => process.stdout.write(line + '\n');
+/** Tests capture every log line to scan for secrets. */
+export function setLogSink(next: Sink): Sink {
+  const previous = sink;
+  sink = next;
+  return previous;
+}
+
+function minLevel(): number {
+  const env = (process.env.LOG_LEVEL ?? 'info').toUpperCase();
+  return LEVELS[(env === 'WARN' ? 'WARNING' : env) as Severity] ?? LEVELS.INFO;
+}
+
+export function createLogger(bound: Fields = {}): Logger {
+  const write = (severity: Severity, message: string, fields?: Fields) => {
+    if (LEVELS[severity] < minLevel()) return;
+    const entry = { severity, message, time: new Date().toISOString(), ...(redact({ ...bound, ...fields }) as Fields) };
+    sink(JSON.stringify(entry));
+  };
+  return {
+    debug: (m, f) => write('DEBUG', m, f),
+    info: (m, f) => write('INFO', m, f),
+    warn: (m, f) => write('WARNING', m, f),
+    error: (m, f) => write('ERROR', m, f),
+    child: (fields) => createLogger({ ...bound, ...fields }),
+  };
+}
+
+/** `logging.googleapis.com/trace` from `X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`. */
+export function traceFields(header: string | undefined, project: string | undefined): Fields {
+  if (!header) return {};
+  const [trace, rest] = header.split('/');
+  if (!trace) return {};
+  const span = rest?.split(';')[0];
+  return {
+    'logging.googleapis.com/trace': project ? `projects/${project}/traces/${trace}` : trace,
+    ...(span ? { 'logging.googleapis.com/spanId': span } : {}),
+  };
+}
+
+export const rootLogger = createLogger();

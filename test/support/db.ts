@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+import { pgFromUrl } from '../../functions/shared/db/pg.js';
+import type { Database } from '../../functions/shared/db/database.js';
+import { adminUrl } from '../setup/global.js';
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  database: Database;
+}
+
+/**
+ * A fresh database for this test file, cloned from the migrated template and dropped after the
+ * file's tests: files never share rows, and the suite can run twice against one server.
+ */
+export async function createTestDatabase(options: { dropAfterAll?: boolean; poolMax?: number; migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `lattice_t_${randomBytes(6).toString('hex')}`;
+  const template = options.migrated === false ? 'template0' : inject('templateDatabase');
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`create database ${name} template ${template}`);
+        break;
+      } catch (err) {
+        // Two files cloning at the same instant may see the template "being accessed".
+        if (attempt >= 20 || !/being accessed/.test((err as Error).message)) throw err;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  const url = adminUrl(name);
+  const database = pgFromUrl(url, { max: options.poolMax ?? 10, applicationName: 'lattice-test' });
+  if (options.dropAfterAll !== false) {
+    afterAll(async () => {
+      await database.close().catch(() => {});
+      await dropTestDatabase(name);
+    });
+  }
+  return { name, url, database };
+}
+
+export async function dropTestDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
