@@ -98,9 +98,6 @@ async function prepareTemplate(): Promise<string> {
       }
       await admin.query(`comment on database ${name} is 'ready'`);
     }
-    // Old templates from earlier migration sets: drop quietly (another run may still use one).
-    const stale = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'lattice_tpl_%' and datname <> $1`, [name]);
-    for (const { datname } of stale.rows) await admin.query(`drop database if exists ${datname}`).catch(() => {});
     await admin.query('select pg_advisory_unlock(7243002)');
   } finally {
     await admin.end();
