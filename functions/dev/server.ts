@@ -16,6 +16,7 @@ import { buildProvidersServices } from '../providers/services.js';
 import { loadConfig } from '../shared/config.js';
 import { openDatabase } from '../shared/db/index.js';
 import { rootLogger } from '../shared/http/logger.js';
+import { notFoundProblem } from '../shared/http/app.js';
 import { bootstrapFirstOrganization } from '../shared/bootstrap.js';
 
 const config = loadConfig({ NODE_ENV: 'development', ...process.env });
@@ -37,6 +38,7 @@ root.route('/auth', buildAuthApp(() => buildAuthServices(kernel)));
 root.route('/projects', buildProjectsApp(() => buildProjectsServices(kernel)));
 root.route('/providers', buildProvidersApp(() => buildProvidersServices(kernel)));
 root.route('/jobs', buildJobsApp(() => buildJobsServices(kernel)));
+root.notFound(notFoundProblem);
 root.get('/', (c) => c.json({ functions: ['/auth', '/projects', '/providers', '/jobs'], docs: '/<function>/openapi.json' }));
 
 const port = Number(process.env.PORT ?? 8080);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { FunctionEnv, KernelServices } from './context.js';
 import { bodyLimitFor } from './limits.js';
@@ -18,6 +18,12 @@ export interface AppOptions<S extends KernelServices> {
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
 const isOpenAiPath = (path: string) => /(^|\/)v1\//.test(path);
+
+/** 404 for unknown routes, as problem+json (OpenAI shape under /v1/). */
+export function notFoundProblem(c: Context): Response {
+  const { body } = toProblem(new HttpProblem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId') ?? randomUUID());
+  return sendProblem(c, body, {}, isOpenAiPath(c.req.path));
+}
 
 /** zod-openapi's hook: a body, query or param that fails its schema answers 422 with every issue. */
 export const validationHook: Hook<unknown, Env, string, unknown> = (result) => {
@@ -80,10 +86,7 @@ export function createApp<S extends KernelServices>(options: AppOptions<S>): Ope
     await next();
   });
 
-  app.notFound((c) => {
-    const { body } = toProblem(new HttpProblem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId') ?? randomUUID());
-    return sendProblem(c, body, {}, isOpenAiPath(c.req.path));
-  });
+  app.notFound(notFoundProblem);
 
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? randomUUID();
