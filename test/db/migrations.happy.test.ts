@@ -14,7 +14,8 @@ const engines: [string, () => Promise<Database>][] = [
   ['PGlite', () => pgliteDatabase(undefined)],
 ];
 
-describe.each(engines)('migrations on %s', (_engine, open) => {
+// PGlite (WASM) runs the migrations several times slower than a server: generous per-test time.
+describe.each(engines)('migrations on %s', { timeout: 240_000 }, (_engine, open) => {
   let database: Database;
   afterAll(async () => {
     if (database?.kind === 'pglite') await database.close();
