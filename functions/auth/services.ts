@@ -1,8 +1,61 @@
+import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
+import { rootLogger } from '../shared/http/logger.js';
+import { PasswordHasher, type PasswordHasherOptions } from '../shared/security/passwords.js';
+import type { SessionStore } from '../shared/sessions/port.js';
+import { logMailer, type Mailer } from './service/mailer.js';
+import { DEFAULT_LIMITS, type RateLimitPolicy } from './service/rate-limit.js';
 
 /** Everything the auth function's routes use, built once per instance on top of the kernel's. */
-export type AuthServices = KernelServices;
+export interface AuthServices extends KernelServices {
+  sessionStore: SessionStore;
+  keyEncryptor: KeyEncryptor;
+  mailer: Mailer;
+  passwords: PasswordHasher;
+  limits: RateLimitPolicy;
+}
 
-export async function buildAuthServices(kernel: KernelServices): Promise<AuthServices> {
-  return kernel;
+/** Test and embedding hooks: any of these replaces what configuration would build. */
+export interface AuthOverrides {
+  sessionStore?: SessionStore;
+  keyEncryptor?: KeyEncryptor;
+  mailer?: Mailer;
+  passwords?: PasswordHasher | PasswordHasherOptions;
+  limits?: Partial<RateLimitPolicy>;
+  /** Firestore collection for sessions (tests use their own project; production `sessions`). */
+  firestoreCollection?: string;
+}
+
+async function openSessionStore(kernel: KernelServices, overrides: AuthOverrides): Promise<SessionStore> {
+  if (overrides.sessionStore) return overrides.sessionStore;
+  const cfg = kernel.config;
+  if (cfg.SESSION_STORE === 'firestore') {
+    // The adapter module is light; it imports @google-cloud/firestore itself on first use.
+    const { firestoreSessionStore } = await import('../shared/sessions/firestore.js');
+    return firestoreSessionStore({ projectId: cfg.GOOGLE_CLOUD_PROJECT, databaseId: cfg.FIRESTORE_DATABASE, collection: overrides.firestoreCollection });
+  }
+  const { postgresSessionStore } = await import('../shared/sessions/postgres.js');
+  return postgresSessionStore(kernel.database);
+}
+
+export async function buildAuthServices(kernel: KernelServices, overrides: AuthOverrides = {}): Promise<AuthServices> {
+  const sessionStore = await openSessionStore(kernel, overrides);
+  const keyEncryptor = overrides.keyEncryptor ?? (await openKeyEncryptor(kernel.config));
+  const passwords = overrides.passwords instanceof PasswordHasher ? overrides.passwords : new PasswordHasher(overrides.passwords);
+  return {
+    ...kernel,
+    sessionStore,
+    keyEncryptor,
+    passwords,
+    mailer: overrides.mailer ?? logMailer(rootLogger.child({ function: 'auth', component: 'mailer' })),
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+    readiness: {
+      ...kernel.readiness,
+      ...(sessionStore.kind === 'firestore' ? { firestore: () => sessionStore.ping() } : {}),
+    },
+    close: async () => {
+      await sessionStore.close();
+      await kernel.close?.();
+    },
+  };
 }

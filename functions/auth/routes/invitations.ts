@@ -1,0 +1,88 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { jsonBody } from '../../shared/http/openapi.js';
+import { paginationQuery } from '../../shared/http/pagination.js';
+import type { AuthEnv } from '../app.js';
+import { clientInfo } from '../service/client.js';
+import { createInvitation, createOrganization, listInvitations, revokeInvitation } from '../service/invitations.js';
+import { emailField } from '../service/policy.js';
+import { adminsOnly, authed, errors, idParams, listOf, noContent, ok } from './support.js';
+
+const InvitationSchema = z
+  .object({
+    id: z.string().uuid(),
+    email: z.string().nullable(),
+    role: z.enum(['owner', 'admin', 'member', 'viewer']),
+    status: z.enum(['pending', 'used', 'revoked', 'expired']),
+    expires_at: z.string(),
+    used_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('Invitation');
+
+const createRouteDef = createRoute({
+  method: 'post',
+  path: '/invitations',
+  tags: ['invitations'],
+  security: [{ bearer: [] }],
+  middleware: adminsOnly,
+  request: { body: jsonBody(z.object({ email: emailField.optional(), role: z.enum(['admin', 'member', 'viewer']) }).openapi('CreateInvitation')) },
+  responses: { 201: ok(InvitationSchema.extend({ invitation_code: z.string() }), 'Created; the code is shown only here'), ...errors },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/invitations',
+  tags: ['invitations'],
+  security: [{ bearer: [] }],
+  middleware: adminsOnly,
+  request: { query: paginationQuery },
+  responses: { 200: ok(listOf(InvitationSchema)), ...errors },
+});
+
+const revokeRoute = createRoute({
+  method: 'delete',
+  path: '/invitations/{id}',
+  tags: ['invitations'],
+  security: [{ bearer: [] }],
+  middleware: adminsOnly,
+  request: { params: idParams },
+  responses: { ...noContent, ...errors },
+});
+
+const orgRoute = createRoute({
+  method: 'post',
+  path: '/organizations',
+  tags: ['organizations'],
+  security: [{ bearer: [] }],
+  middleware: [authed] as const,
+  request: {
+    body: jsonBody(
+      z.object({
+        name: z.string().trim().min(1).max(200),
+        slug: z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens').optional(),
+      }),
+    ),
+  },
+  responses: {
+    201: ok(
+      z.object({
+        organization: z.object({ id: z.string().uuid(), name: z.string(), slug: z.string(), created_at: z.string() }),
+        invitation_code: z.string(),
+        invitation: InvitationSchema,
+      }),
+      'Created, with the owner invitation code (shown only here)',
+    ),
+    ...errors,
+  },
+});
+
+export function registerInvitations(app: OpenAPIHono<AuthEnv>): void {
+  app.openapi(createRouteDef, async (c) => c.json(await createInvitation(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 201));
+  app.openapi(listRoute, async (c) => c.json(await listInvitations(c.var.services, c.var.principal, c.req.valid('query')), 200));
+  app.openapi(revokeRoute, async (c) => {
+    await revokeInvitation(c.var.services, c.var.principal, c.req.valid('param').id, clientInfo(c));
+    return c.body(null, 204);
+  });
+  app.openapi(orgRoute, async (c) => c.json(await createOrganization(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 201));
+}

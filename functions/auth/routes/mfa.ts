@@ -1,0 +1,47 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { jsonBody } from '../../shared/http/openapi.js';
+import type { AuthEnv } from '../app.js';
+import { clientInfo } from '../service/client.js';
+import { disableTotp, enableTotp, setupTotp } from '../service/mfa.js';
+import { passwordField } from '../service/policy.js';
+import { authed, errors, noContent, ok } from './support.js';
+
+const code = z.string().trim().min(6).max(32);
+
+const setupRoute = createRoute({
+  method: 'post',
+  path: '/mfa/totp/setup',
+  tags: ['mfa'],
+  security: [{ bearer: [] }],
+  middleware: [authed] as const,
+  responses: { 200: ok(z.object({ otpauth_uri: z.string(), secret: z.string() }).openapi('TotpSetup')), ...errors },
+});
+
+const enableRoute = createRoute({
+  method: 'post',
+  path: '/mfa/totp/enable',
+  tags: ['mfa'],
+  security: [{ bearer: [] }],
+  middleware: [authed] as const,
+  request: { body: jsonBody(z.object({ code: z.string().trim().regex(/^\d{6}$/, 'a 6-digit code') })) },
+  responses: { 200: ok(z.object({ recovery_codes: z.array(z.string()).length(10) }).openapi('RecoveryCodes'), 'Shown once'), ...errors },
+});
+
+const disableRoute = createRoute({
+  method: 'post',
+  path: '/mfa/totp/disable',
+  tags: ['mfa'],
+  security: [{ bearer: [] }],
+  middleware: [authed] as const,
+  request: { body: jsonBody(z.object({ password: passwordField, code })) },
+  responses: { ...noContent, ...errors },
+});
+
+export function registerMfa(app: OpenAPIHono<AuthEnv>): void {
+  app.openapi(setupRoute, async (c) => c.json(await setupTotp(c.var.services, c.var.principal), 200));
+  app.openapi(enableRoute, async (c) => c.json(await enableTotp(c.var.services, c.var.principal, c.req.valid('json').code, clientInfo(c)), 200));
+  app.openapi(disableRoute, async (c) => {
+    await disableTotp(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c));
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,48 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { jsonBody } from '../../shared/http/openapi.js';
+import type { AuthEnv } from '../app.js';
+import { clientInfo } from '../service/client.js';
+import { changePassword, FORGOT_ANSWER, forgotPassword, resetPassword } from '../service/password.js';
+import { emailField, passwordField } from '../service/policy.js';
+import { authed, errors, noContent, ok, secretString } from './support.js';
+
+const forgotRoute = createRoute({
+  method: 'post',
+  path: '/password/forgot',
+  tags: ['password'],
+  request: { body: jsonBody(z.object({ email: emailField })) },
+  responses: { 202: ok(z.object({ status: z.literal('accepted'), detail: z.string() }), 'Always, whether or not the address has an account'), ...errors },
+});
+
+const resetRoute = createRoute({
+  method: 'post',
+  path: '/password/reset',
+  tags: ['password'],
+  request: { body: jsonBody(z.object({ token: secretString(256), new_password: passwordField })) },
+  responses: { ...noContent, ...errors },
+});
+
+const changeRoute = createRoute({
+  method: 'post',
+  path: '/password/change',
+  tags: ['password'],
+  security: [{ bearer: [] }],
+  middleware: [authed] as const,
+  request: { body: jsonBody(z.object({ current_password: passwordField, new_password: passwordField })) },
+  responses: { ...noContent, ...errors },
+});
+
+export function registerPassword(app: OpenAPIHono<AuthEnv>): void {
+  app.openapi(forgotRoute, async (c) => {
+    await forgotPassword(c.var.services, c.req.valid('json').email, clientInfo(c), c.var.log);
+    return c.json(FORGOT_ANSWER, 202);
+  });
+  app.openapi(resetRoute, async (c) => {
+    await resetPassword(c.var.services, c.req.valid('json'), clientInfo(c));
+    return c.body(null, 204);
+  });
+  app.openapi(changeRoute, async (c) => {
+    await changePassword(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c));
+    return c.body(null, 204);
+  });
+}

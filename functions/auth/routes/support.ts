@@ -1,0 +1,48 @@
+import { z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { requireAuth, requireRole } from '../../shared/http/auth.js';
+import { ProblemSchema, problemResponses } from '../../shared/http/openapi.js';
+import type { AuthEnv } from '../app.js';
+
+/** The kernel's middleware, typed for this function's env (it only reads kernel variables). */
+export const authed = requireAuth() as unknown as MiddlewareHandler<AuthEnv>;
+export const adminsOnly: MiddlewareHandler<AuthEnv>[] = [authed, requireRole('admin') as unknown as MiddlewareHandler<AuthEnv>];
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
+export const errors = {
+  ...problemResponses,
+  409: problem('Conflicts with the current state'),
+  415: problem('Body is not application/json'),
+  429: problem('Rate limited (Retry-After)'),
+  503: problem('Password hashing saturated (Retry-After)'),
+} as const;
+
+export const ok = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+export const noContent = { 204: { description: 'Done' } } as const;
+
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+
+export const TokenPairSchema = z
+  .object({ access_token: z.string(), refresh_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() })
+  .openapi('TokenPair');
+
+export const UserSchema = z
+  .object({
+    id: z.string().uuid(),
+    org_id: z.string().uuid(),
+    email: z.string(),
+    name: z.string(),
+    role: z.enum(['owner', 'admin', 'member', 'viewer']),
+    is_platform_admin: z.boolean(),
+    mfa_enabled: z.boolean(),
+    email_verified_at: z.string().nullable(),
+    last_login_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('User');
+
+export const idParams = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+
+/** An opaque secret from a client: bounded, printable, never logged. */
+export const secretString = (max = 512) => z.string().min(1).max(max);

@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../shared/db/database.js';
+import { problems } from '../../shared/http/problem.js';
+import type { ClientInfo } from './client.js';
+import { writeAuthEvent } from './audit.js';
+import { withSystem } from '../../shared/db/tenant.js';
+
+export interface Limit {
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * Fixed-window limits, per client IP and per account (email hash or user id). Kept in PostgreSQL
+ * because a functions fleet shares no memory. Per-account limits sit above the lockout threshold
+ * (10) so the lockout, not the limiter, is what a guesser meets first.
+ */
+export interface RateLimitPolicy {
+  loginIp: Limit;
+  loginAccount: Limit;
+  registerIp: Limit;
+  forgotIp: Limit;
+  forgotAccount: Limit;
+  mfaIp: Limit;
+  mfaAccount: Limit;
+}
+
+export const DEFAULT_LIMITS: RateLimitPolicy = {
+  loginIp: { max: 60, windowSeconds: 900 },
+  loginAccount: { max: 20, windowSeconds: 900 },
+  registerIp: { max: 10, windowSeconds: 3600 },
+  forgotIp: { max: 10, windowSeconds: 3600 },
+  forgotAccount: { max: 3, windowSeconds: 3600 },
+  mfaIp: { max: 30, windowSeconds: 900 },
+  mfaAccount: { max: 15, windowSeconds: 900 },
+};
+
+/** Counts one hit in the current window (one atomic upsert) and returns the count and seconds left. */
+export async function hit(database: Database, key: string, limit: Limit): Promise<{ count: number; retryAfter: number }> {
+  const w = limit.windowSeconds;
+  const result = await database.db.execute(sql`
+    insert into ops.rate_limits as r (key, window_start, count)
+    values (${key}, to_timestamp(floor(extract(epoch from clock_timestamp()) / ${w}) * ${w}), 1)
+    on conflict (key, window_start) do update set count = r.count + 1
+    returning r.count, extract(epoch from r.window_start)::float8 + ${w} - extract(epoch from clock_timestamp())::float8 as retry_after`);
+  const row = (result as unknown as { rows: { count: number; retry_after: number }[] }).rows[0]!;
+  return { count: Number(row.count), retryAfter: Number(row.retry_after) };
+}
+
+/**
+ * Counts the attempt against every rule and answers 429 + Retry-After when any is over its limit.
+ * Every attempt counts, successful or not, so the limit cannot be reset by a valid guess.
+ */
+export async function enforce(
+  database: Database,
+  rules: Array<[key: string, limit: Limit]>,
+  client: ClientInfo,
+  context: { action: string; emailHash?: string | null; userId?: string | null; orgId?: string | null },
+): Promise<void> {
+  let retryAfter = 0;
+  for (const [key, limit] of rules) {
+    const { count, retryAfter: wait } = await hit(database, key.slice(0, 300), limit);
+    if (count > limit.max) retryAfter = Math.max(retryAfter, wait);
+  }
+  if (retryAfter > 0) {
+    await withSystem(database, (tx) =>
+      writeAuthEvent(tx, {
+        event: 'rate_limited',
+        orgId: context.orgId ?? null,
+        userId: context.userId ?? null,
+        emailHash: context.emailHash ?? null,
+        client,
+        details: { action: context.action },
+      }),
+    );
+    throw problems.tooMany(`too many ${context.action} attempts; retry later`, retryAfter);
+  }
+}
