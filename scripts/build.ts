@@ -1,0 +1,212 @@
+/**
+ * `npm run build [-- --zip] [fn…]`: one esbuild bundle per function, ready for
+ * `gcloud functions deploy --gen2 --source=dist/<fn>`:
+ *   dist/<fn>/index.js      ESM entry (node20) + lazily loaded chunks (code splitting keeps dynamic imports lazy)
+ *   dist/<fn>/package.json  only the packages the bundle leaves external, at the installed versions
+ *   dist/<fn>.meta.json     esbuild metafile (what went in; not deployed)
+ *   dist/archives/<fn>.zip  with --zip: the source archive terraform deploys from (<fn>/<version>.zip in GCS)
+ *
+ * External: functions-framework (the runtime loads it and our entry must register on that same
+ * instance), the Google Cloud clients (large, gRPC/protobuf files read from disk at run time, and
+ * imported lazily anyway), and native modules. Everything else is inlined, so a function carries only
+ * what it imports.
+ */
+import { build, type Metafile } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+
+export const EXTERNAL = ['@google-cloud/*', 'google-auth-library', 'gcp-metadata', 'google-gax', '@node-rs/*', 'pg-native', '@electric-sql/pglite'];
+/**
+ * External but not shipped: PGlite is the embedded development database, which production refuses
+ * (config.ts), so deploys don't carry its ~15 MB; pg-native is not installed (pg's JS driver is used).
+ */
+const NOT_SHIPPED = new Set(['@electric-sql/pglite', 'pg-native']);
+
+/** CJS dependencies bundled into ESM still call require() for node built-ins. */
+const BANNER = "import { createRequire as __lattice_createRequire } from 'node:module';\nconst require = __lattice_createRequire(import.meta.url);";
+
+export function functionNames(): string[] {
+  const dir = join(ROOT, 'functions');
+  return readdirSync(dir)
+    .filter((name) => !['shared', 'dev'].includes(name) && existsSync(join(dir, name, 'index.ts')))
+    .sort();
+}
+
+const packageOf = (specifier: string) => {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+};
+
+function installedVersion(pkg: string): string {
+  const manifest = join(ROOT, 'node_modules', pkg, 'package.json');
+  if (!existsSync(manifest)) throw new Error(`${pkg} is imported by a bundle but not installed (npm ci first)`);
+  return JSON.parse(readFileSync(manifest, 'utf8')).version;
+}
+
+/** Packages the bundle imports but does not contain. */
+export function externalPackages(meta: Metafile): string[] {
+  const pkgs = new Set<string>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const imp of output.imports) {
+      if (!imp.external || imp.path.startsWith('node:') || builtinModules.includes(packageOf(imp.path))) continue;
+      pkgs.add(packageOf(imp.path));
+    }
+  }
+  return [...pkgs].sort();
+}
+
+export interface BundleResult {
+  fn: string;
+  dir: string;
+  bytes: number;
+  dependencies: Record<string, string>;
+  meta: Metafile;
+}
+
+export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleResult> {
+  const dir = join(outRoot, fn);
+  rmSync(dir, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { index: join(ROOT, 'functions', fn, 'index.ts') },
+    outdir: dir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    chunkNames: 'chunks/[name]-[hash]',
+    minifySyntax: true,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const dependencies: Record<string, string> = {};
+  for (const pkg of externalPackages(result.metafile)) {
+    if (!NOT_SHIPPED.has(pkg)) dependencies[pkg] = installedVersion(pkg);
+  }
+  const manifest = {
+    name: `lattice-lock-${fn}`,
+    version: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    private: true,
+    type: 'module',
+    main: 'index.js',
+    engines: { node: '>=20' },
+    dependencies,
+  };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(outRoot, `${fn}.meta.json`), JSON.stringify(result.metafile));
+  return { fn, dir, bytes: folderBytes(dir), dependencies, meta: result.metafile };
+}
+
+export function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    const stat = statSync(full);
+    total += stat.isDirectory() ? folderBytes(full) : stat.size;
+  }
+  return total;
+}
+
+// --- a small deterministic ZIP writer (deflate, fixed timestamps), so archives are reproducible ---
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const full = join(dir, entry);
+      return statSync(full).isDirectory() ? listFiles(full, base) : [relative(base, full)];
+    });
+}
+
+export function zipFolder(dir: string, target: string): void {
+  const DOS_DATE = (1980 - 1980) << 9 | 1 << 5 | 1; // 1980-01-01, so the same input gives the same bytes
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const file of listFiles(dir)) {
+    const data = readFileSync(join(dir, file));
+    const packed = deflateRawSync(data, { level: 9 });
+    const name = Buffer.from(file.split('\\').join('/'));
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(0, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x0314, 4); // made by: unix
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); // -rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, packed);
+    centrals.push(central, name);
+    offset += local.length + name.length + packed.length;
+  }
+  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(centrals.length / 2, 8);
+  end.writeUInt16LE(centrals.length / 2, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, Buffer.concat([...locals, ...centrals, end]));
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const zip = args.includes('--zip');
+  const wanted = args.filter((a) => !a.startsWith('--'));
+  const all = functionNames();
+  const unknown = wanted.filter((fn) => !all.includes(fn));
+  if (unknown.length) throw new Error(`unknown function(s): ${unknown.join(', ')} (have ${all.join(', ')})`);
+  const rows: string[] = [];
+  for (const fn of wanted.length ? wanted : all) {
+    const started = performance.now();
+    const result = await buildFunction(fn);
+    if (zip) zipFolder(result.dir, join(DIST, 'archives', `${fn}.zip`));
+    const kib = (result.bytes / 1024).toFixed(0).padStart(6);
+    rows.push(`${fn.padEnd(10)} ${kib} KiB  ${Math.round(performance.now() - started)} ms  deps: ${Object.keys(result.dependencies).join(', ')}`);
+  }
+  console.log(rows.join('\n'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,97 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from '@cdktf/hcl2json';
+import { blocksOf, first, parseTerraformTree, ROOT, TERRAFORM, type Json, type TfFile, type TfTree } from './hcl.js';
+import type { BlockSchema } from './schema/derive-google-schema.js';
+
+/** The parsed configuration plus the lookups the infra tests share. */
+export interface ProviderSchema {
+  provider: { source: string; version: string; package: string };
+  provider_config: BlockSchema;
+  resource_types: Record<string, BlockSchema>;
+  data_types: Record<string, BlockSchema>;
+}
+
+export const ENVS = ['dev', 'prod'] as const;
+export const FUNCTIONS = ['auth', 'jobs', 'projects', 'providers'] as const;
+export const JOB_ENDPOINTS = [
+  'drain-outbox',
+  'aggregate-usage',
+  'provider-health',
+  'maintain-partitions',
+  'cost-alerts',
+  'release-reservations',
+  'cleanup',
+  'seal-audit',
+] as const;
+export const SCHEMA_DIR = join(TERRAFORM, 'bigquery', 'schemas');
+export const EVENT_TABLES = ['request_logs', 'audit_events', 'daily_usage'] as const;
+
+export function providerSchema(): ProviderSchema {
+  return JSON.parse(readFileSync(join(ROOT, 'test', 'infra', 'schema', 'google-provider.json'), 'utf8'));
+}
+
+let cached: Promise<TfTree> | undefined;
+export const loadTree = () => (cached ??= parseTerraformTree());
+
+export function moduleFiles(tree: TfTree, module: string): TfFile[] {
+  const files = tree.modules.get(module);
+  if (!files) throw new Error(`no terraform module at terraform/${module}`);
+  return files;
+}
+
+/** resource "type" "name" in a module (the first body). */
+export function resource(tree: TfTree, module: string, type: string, name: string): Json {
+  const found = blocksOf(moduleFiles(tree, module), 'resource').find((b) => b.labels[0] === type && b.labels[1] === name);
+  if (!found) throw new Error(`terraform/${module}: no resource ${type}.${name}`);
+  return found.body;
+}
+
+export function resources(tree: TfTree, type: string) {
+  return blocksOf(tree.files, 'resource').filter((b) => b.labels[0] === type);
+}
+
+export function variables(tree: TfTree, module: string): Map<string, Json> {
+  return new Map(blocksOf(moduleFiles(tree, module), 'variable').map((b) => [b.labels[0]!, b.body]));
+}
+
+/** The default of a module variable, as a plain value. */
+export function variableDefault(tree: TfTree, module: string, name: string): Json {
+  const v = variables(tree, module).get(name);
+  if (!v) throw new Error(`terraform/${module}: no variable ${name}`);
+  return v.default;
+}
+
+export async function tfvars(env: string): Promise<Record<string, Json>> {
+  const file = join(TERRAFORM, 'envs', env, 'terraform.tfvars');
+  return parse(`envs/${env}/terraform.tfvars`, readFileSync(file, 'utf8'));
+}
+
+/** Module calls of an environment root, by name. */
+export function moduleCalls(tree: TfTree, env: string): Map<string, Json> {
+  return new Map(blocksOf(moduleFiles(tree, `envs/${env}`), 'module').map((b) => [b.labels[0]!, b.body]));
+}
+
+/** "${var.x}" → "var.x"; other values unchanged. */
+export const unwrap = (value: Json): Json =>
+  typeof value === 'string' && value.startsWith('${') && value.endsWith('}') && !value.includes('${', 2) ? value.slice(2, -1).trim() : value;
+
+/** Fields of a BigQuery schema file, or undefined while it does not exist yet. */
+export function bigquerySchema(table: string): Array<{ name: string; type: string; mode?: string }> | undefined {
+  const file = join(SCHEMA_DIR, `${table}.json`);
+  if (!existsSync(file)) return undefined;
+  const parsed = JSON.parse(readFileSync(file, 'utf8'));
+  return Array.isArray(parsed) ? parsed : parsed.fields;
+}
+
+/** Names of the environment variables config.ts reads, and those production refuses to start without. */
+export function configVariables(): { all: Set<string>; requiredInProduction: Set<string> } {
+  const source = readFileSync(join(ROOT, 'functions', 'shared', 'config.ts'), 'utf8');
+  const schema = source.slice(source.indexOf('z.object({'), source.indexOf('});', source.indexOf('z.object({')));
+  const all = new Set([...schema.matchAll(/^\s{2}([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!));
+  const prod = source.slice(source.indexOf('function assertProduction'));
+  const requiredInProduction = new Set([...prod.matchAll(/refuse\('([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]!));
+  return { all, requiredInProduction };
+}
+
+export { blocksOf, first, type Json, type TfFile, type TfTree };

@@ -1,0 +1,155 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blocksOf, type TfTree } from './hcl.js';
+import { moduleErrors, referenceErrors, schemaErrors, treeFromTexts, variableErrors } from './checks.js';
+import { ENVS, loadTree, moduleCalls, moduleFiles, providerSchema, tfvars, variables, type ProviderSchema } from './model.js';
+
+/**
+ * What `terraform validate` would check, without terraform: every .tf file parses (HashiCorp's HCL2
+ * parser as WASM), every type, argument, block and attribute reference exists in the pinned google
+ * provider's schema (derived from @cdktf/provider-google: schema/README.md), variables and module
+ * interfaces line up, and dev and prod are the same modules.
+ */
+let tree: TfTree;
+let schema: ProviderSchema;
+beforeAll(async () => {
+  tree = await loadTree();
+  schema = providerSchema();
+});
+
+describe('terraform parses and matches the pinned google provider schema', () => {
+  it('parses every .tf file and finds both environments and every module', () => {
+    expect(tree.files.length).toBeGreaterThan(20);
+    for (const env of ENVS) expect(tree.modules.has(`envs/${env}`)).toBe(true);
+    for (const mod of ['network', 'cloudsql', 'firestore', 'bigquery', 'kms', 'functions', 'scheduler', 'secrets', 'project', 'cicd']) {
+      const files = moduleFiles(tree, `modules/${mod}`).map((f) => f.path.split('/').pop());
+      expect(files, mod).toEqual(expect.arrayContaining(['main.tf', 'variables.tf', 'outputs.tf']));
+    }
+  });
+
+  it('pins the google provider to exactly the version the schema was derived from', () => {
+    for (const env of ENVS) {
+      const terraform = blocksOf(moduleFiles(tree, `envs/${env}`), 'terraform')[0]?.body;
+      const google = terraform?.required_providers?.[0]?.google;
+      expect(google, env).toEqual({ source: 'hashicorp/google', version: schema.provider.version });
+      expect(`registry.terraform.io/${google.source}`).toBe(schema.provider.source);
+    }
+  });
+
+  it('uses only resource and data types, arguments and blocks that exist in the provider', () => {
+    expect(blocksOf(tree.files, 'resource').length).toBeGreaterThan(50);
+    expect(schemaErrors(tree, schema)).toEqual([]);
+  });
+
+  it('references only declared resources and attributes that exist', () => {
+    expect(referenceErrors(tree, schema)).toEqual([]);
+  });
+
+  it('declares every variable it uses and uses every variable it declares, each with a type and a description', () => {
+    expect(variableErrors(tree)).toEqual([]);
+  });
+
+  it('passes every module exactly its declared variables (all required ones) and reads only outputs that exist', () => {
+    expect(moduleErrors(tree)).toEqual([]);
+  });
+
+  it('validates what operators set: every environment variable has a validation block, and modules validate too', () => {
+    for (const env of ENVS) {
+      const missing = [...variables(tree, `envs/${env}`)].filter(([, body]) => !body.validation?.length).map(([name]) => name);
+      expect(missing, env).toEqual([]);
+    }
+    const validated = [...tree.modules.keys()]
+      .filter((m) => m.startsWith('modules/'))
+      .flatMap((m) => [...variables(tree, m).values()])
+      .filter((v) => v.validation?.length);
+    expect(validated.length).toBeGreaterThan(20);
+  });
+
+  it('dev and prod call the same modules with the same inputs; only terraform.tfvars differ', async () => {
+    const [dev, prod] = ENVS.map((env) => moduleCalls(tree, env));
+    expect([...dev!.keys()].sort()).toEqual([...prod!.keys()].sort());
+    expect(dev!.size).toBeGreaterThanOrEqual(9);
+    for (const [name, call] of dev!) {
+      expect(prod!.get(name), name).toEqual(call);
+      expect(call.source, name).toMatch(/^\.\.\/\.\.\/modules\//);
+    }
+    for (const env of ENVS) {
+      const declared = variables(tree, `envs/${env}`);
+      const values = await tfvars(env);
+      for (const key of Object.keys(values)) expect(declared.has(key), `${env}: ${key} in tfvars is not a variable`).toBe(true);
+      for (const [name, body] of declared) if (!('default' in body)) expect(values, `${env}: ${name} has no value`).toHaveProperty(name);
+      expect(values.environment).toBe(env);
+    }
+  });
+});
+
+describe('the checks catch a broken configuration', () => {
+  const broken = {
+    'modules/m/main.tf': `
+resource "google_kms_crypto_key" "k" {
+  name            = var.name
+  key_ring        = "ring"
+  rotation_perod  = "7776000s"
+  primary         = "v1"
+  version_template {
+    algorithm = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    colour    = "blue"
+  }
+  dynamic "no_such_block" {
+    for_each = []
+    content {}
+  }
+}
+resource "google_not_a_thing" "x" {}
+output "ring" {
+  value = "\${google_kms_crypto_key.k.key_rign} \${google_kms_crypto_key.missing.id} \${local.nope}"
+}
+`,
+    'modules/m/variables.tf': `
+variable "name" {
+  type = string
+}
+variable "unused" {
+  description = "never read"
+  type        = string
+}
+`,
+    'envs/x/main.tf': `
+module "m" {
+  source = "../../modules/m"
+  colour = "blue"
+}
+output "o" {
+  value = "\${module.m.nothing} \${var.undeclared}"
+}
+`,
+  };
+
+  it('reports unknown types, arguments and nested blocks, and computed attributes that are set', async () => {
+    const errors = schemaErrors(await treeFromTexts(broken), schema).join('\n');
+    expect(errors).toContain('google_kms_crypto_key.k.rotation_perod: unknown argument');
+    expect(errors).toContain('google_kms_crypto_key.k.primary: is read-only (computed)');
+    expect(errors).toContain('version_template.colour: unknown argument');
+    expect(errors).toContain('dynamic "no_such_block" is not a block');
+    expect(errors).toContain('google_not_a_thing.x: unknown resource type');
+  });
+
+  it('reports references to undeclared resources, missing attributes and locals', async () => {
+    const t = await treeFromTexts(broken);
+    const refs = referenceErrors(t, schema).join('\n');
+    expect(refs).toContain('google_kms_crypto_key.k has no attribute key_rign');
+    expect(refs).toContain('google_kms_crypto_key.missing is not declared');
+    expect(variableErrors(t).join('\n')).toContain('local.nope is not defined');
+  });
+
+  it('reports variables without description, unused or undeclared, and wrong module inputs and outputs', async () => {
+    const t = await treeFromTexts(broken);
+    const vars = variableErrors(t).join('\n');
+    expect(vars).toContain('variable "name" has no description');
+    expect(vars).toContain('variable "unused" is declared but never used');
+    expect(vars).toContain('var.undeclared is used but not declared');
+    const mods = moduleErrors(t).join('\n');
+    expect(mods).toContain('module m passes colour');
+    expect(mods).toContain('module m misses required name');
+    expect(mods).toContain('module.m.nothing is not an output');
+  });
+});
