@@ -20,7 +20,15 @@ export function localKeyEncryptor(keyring: string): KeyEncryptor {
     return found.key;
   };
   const wrap = (dek: Buffer, aad: string) => JSON.stringify(seal(current.key, dek, `dek|${aad}`));
-  const unwrap = (env: Envelope, aad: string) => open(kekFor(env.kv), JSON.parse(env.wdek), `dek|${aad}`);
+  const unwrap = (env: Envelope, aad: string) => {
+    let wrapped: { iv: string; ct: string; tag: string };
+    try {
+      wrapped = JSON.parse(env.wdek);
+    } catch {
+      throw new DecryptError('wrapped data key is corrupt'); // a damaged envelope is a decrypt failure, not a crash
+    }
+    return open(kekFor(env.kv), wrapped, `dek|${aad}`);
+  };
 
   return {
     kind: 'local',

@@ -28,6 +28,12 @@ export function pgDatabase(pool: pg.Pool, options: PgOptions = {}): Database {
   // An idle client dropped by the server (Cloud SQL maintenance, pg_terminate_backend) emits
   // 'error' on the pool; unhandled, it would crash the instance.
   pool.on('error', (err) => rootLogger.warn('idle database connection lost', { error: err.message }));
+  // A checked-out client has no pool listener: its connection dropped mid-transaction (failover,
+  // pg_terminate_backend) would emit an unhandled 'error' and crash the instance. The query in
+  // flight still fails and the client is discarded on release; this only keeps the process alive.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => rootLogger.warn('database connection lost', { error: err.message }));
+  });
   const db = drizzle(pool, { schema, casing: 'snake_case' }) as unknown as Db;
   return {
     kind: 'pg',

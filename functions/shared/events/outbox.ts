@@ -28,6 +28,8 @@ export async function writeOutbox(tx: Queryable, events: OutboxEvent | OutboxEve
     occurredAt: e.occurredAt ?? new Date(),
     payload: e.payload,
   }));
-  await tx.insert(outbox).values(rows).onConflictDoNothing({ target: outbox.eventId });
+  // No conflict target on purpose: naming one needs SELECT on its columns, and the app role may only INSERT
+  // here. event_id and id are the table's only unique keys, so this still only skips a repeated event_id.
+  await tx.insert(outbox).values(rows).onConflictDoNothing();
   return rows.map((r) => r.eventId);
 }

@@ -1,0 +1,40 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag } from '../../shared/http/index.js';
+import type { ProvidersEnv } from '../app.js';
+import { createAlert, deleteAlert, listAlerts } from '../service/alerts.js';
+import { tokenOnly } from './auth.js';
+import { IdParam, json, Loose, noContent } from './schemas.js';
+
+const create = createRoute({
+  method: 'post', path: '/alerts', middleware: [tokenOnly] as const,
+  request: {
+    body: jsonBody(z.object({
+      threshold_percent: z.number().int().min(1).max(1000),
+      period: z.enum(['daily', 'monthly']),
+      metric: z.enum(['tokens', 'cost']),
+      channel: z.enum(['webhook', 'log']),
+      target: z.string().url().max(2000).nullish(),
+      scope: z.enum(['user', 'org']).default('user'),
+    })),
+  },
+  responses: { 201: json(Loose('CostAlert')), ...problemResponses },
+});
+const list = createRoute({ method: 'get', path: '/alerts', middleware: [tokenOnly] as const, request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Loose('CostAlertItem')), next_cursor: z.string().nullable() })), ...problemResponses } });
+const remove = createRoute({ method: 'delete', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) } });
+
+export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
+  app.openapi(create, async (c) => {
+    const alert = await createAlert(c.var.database, c.var.principal, c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    setEtag(c, alert.version);
+    return c.json(alert, 201);
+  });
+  app.openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    return c.json(await listAlerts(c.var.database, c.var.principal, limit, cursor), 200);
+  });
+  app.openapi(remove, async (c) => {
+    await deleteAlert(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c));
+    return c.body(null, 204);
+  });
+}

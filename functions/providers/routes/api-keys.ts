@@ -1,0 +1,31 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { jsonBody, paginationQuery, problemResponses } from '../../shared/http/index.js';
+import type { ProvidersEnv } from '../app.js';
+import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../service/api-keys.js';
+import { IdParam, json, Loose, noContent } from './schemas.js';
+
+const create = createRoute({
+  method: 'post',
+  path: '/api-keys',
+  request: { body: jsonBody(z.object({ name: z.string().min(1).max(100), scopes: z.array(z.enum(API_KEY_SCOPES)).max(10).optional(), expires_at: z.string().datetime({ offset: true }).nullish() })) },
+  responses: { 201: json(Loose('ApiKeyCreated'), 'Created; `key` is shown only in this response'), ...problemResponses },
+});
+const list = createRoute({ method: 'get', path: '/api-keys', request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Loose('ApiKey')), next_cursor: z.string().nullable() })), ...problemResponses } });
+const revoke = createRoute({ method: 'delete', path: '/api-keys/{id}', request: { params: IdParam }, responses: { 204: noContent, ...problemResponses } });
+
+export function registerApiKeys(app: OpenAPIHono<ProvidersEnv>): void {
+  app.openapi(create, async (c) => {
+    const created = await createApiKey(c.var.database, c.var.principal, c.req.valid('json'));
+    c.header('cache-control', 'no-store');
+    return c.json(created, 201);
+  });
+  app.openapi(list, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    return c.json(await listApiKeys(c.var.database, c.var.principal, limit, cursor), 200);
+  });
+  app.openapi(revoke, async (c) => {
+    await revokeApiKey(c.var.database, c.var.principal, c.req.valid('param').id);
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,50 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
+import type { ProvidersEnv } from '../app.js';
+import { listCatalog, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
+import { json, Loose } from './schemas.js';
+
+const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
+
+const list = createRoute({ method: 'get', path: '/providers', responses: { 200: json(z.object({ items: z.array(Loose('CatalogProvider')) })), ...problemResponses } });
+const health = createRoute({ method: 'get', path: '/providers/health', responses: { 200: json(z.object({ items: z.array(Loose('ProviderHealth')) })), ...problemResponses } });
+const patch = createRoute({
+  method: 'patch',
+  path: '/providers/{id}',
+  request: {
+    params: z.object({ id: ProviderId }),
+    body: jsonBody(z.object({ display_name: z.string().min(1).max(100).optional(), base_url: z.string().url().max(2000).nullable().optional(), enabled: z.boolean().optional() })),
+  },
+  responses: { 200: json(Loose('CatalogProviderRow')), ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) },
+});
+const putModel = createRoute({
+  method: 'put',
+  path: '/providers/{id}/models/{model}',
+  request: {
+    params: z.object({ id: ProviderId, model: z.string().min(1).max(200) }),
+    body: jsonBody(z.object({
+      input_price_micros_per_mtok: z.number().int().nonnegative(),
+      output_price_micros_per_mtok: z.number().int().nonnegative(),
+      context_window: z.number().int().positive().nullable().optional(),
+      max_output_tokens: z.number().int().positive().nullable().optional(),
+      enabled: z.boolean().optional(),
+    })),
+  },
+  responses: { 200: json(Loose('CatalogModel')), ...problemResponses },
+});
+
+export function registerCatalog(app: OpenAPIHono<ProvidersEnv>): void {
+  app.openapi(list, async (c) => c.json({ items: await listCatalog(c.var.database, c.var.principal) }, 200));
+  app.openapi(health, async (c) => c.json(await providerHealthReport(c.var.database, c.var.principal), 200));
+  app.openapi(patch, async (c) => {
+    const row = await updateProvider(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c), c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    setEtag(c, row.version);
+    return c.json({ id: row.id, kind: row.kind, display_name: row.displayName, base_url: row.baseUrl, enabled: row.enabled, version: row.version }, 200);
+  });
+  app.openapi(putModel, async (c) => {
+    const { id, model } = c.req.valid('param');
+    const row = await upsertModel(c.var.database, c.var.principal, id, model, c.req.valid('json'));
+    return c.json({ provider_id: row.providerId, model: row.model, input_price_micros_per_mtok: row.inputPriceMicrosPerMtok, output_price_micros_per_mtok: row.outputPriceMicrosPerMtok, context_window: row.contextWindow, max_output_tokens: row.maxOutputTokens, enabled: row.enabled, version: row.version }, 200);
+  });
+}

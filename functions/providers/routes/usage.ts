@@ -1,0 +1,20 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { problemResponses } from '../../shared/http/index.js';
+import type { ProvidersEnv } from '../app.js';
+import { usageReport } from '../service/usage.js';
+import { scope } from './auth.js';
+import { json, Loose, Uuid } from './schemas.js';
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const usage = createRoute({
+  method: 'get',
+  path: '/usage',
+  middleware: [scope('usage')] as const,
+  request: { query: z.object({ from: Day.optional(), to: Day.optional(), group_by: z.enum(['day', 'model', 'provider']).default('day'), user_id: Uuid.optional() }) },
+  responses: { 200: json(Loose('Usage')), ...problemResponses },
+});
+
+export function registerUsage(app: OpenAPIHono<ProvidersEnv>): void {
+  app.openapi(usage, async (c) => c.json(await usageReport(c.var.database, c.var.principal, c.req.valid('query')), 200));
+}

@@ -1,0 +1,85 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { providerHealth, providerHealthChecks, providerModels, providers } from '../../../drizzle/schema/providers.js';
+import { withSystem, withTenant, type Database } from '../../shared/db/index.js';
+import { problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { assertPublicUrl } from './ssrf.js';
+
+/** The platform catalog: read by everyone, edited by platform admins (owner connection, audited with the actor). */
+export async function listCatalog(database: Database, p: Principal) {
+  return withTenant(database, p, async (tx) => {
+    const rows = await tx.select().from(providers).orderBy(asc(providers.id));
+    const models = await tx.select().from(providerModels).orderBy(asc(providerModels.providerId), asc(providerModels.model));
+    return rows.map((r) => ({
+      id: r.id, kind: r.kind, display_name: r.displayName, base_url: r.baseUrl, enabled: r.enabled, version: r.version,
+      models: models.filter((m) => m.providerId === r.id).map((m) => ({
+        model: m.model, input_price_micros_per_mtok: m.inputPriceMicrosPerMtok, output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
+        context_window: m.contextWindow, max_output_tokens: m.maxOutputTokens, enabled: m.enabled,
+      })),
+    }));
+  });
+}
+
+/** OpenAI's GET /v1/models list: `<provider>/<model>` ids of enabled catalog models. */
+export async function openAiModels(database: Database, p: Principal) {
+  const rows = await withTenant(database, p, (tx) =>
+    tx.select({ provider: providers.id, model: providerModels.model, created: providerModels.createdAt })
+      .from(providerModels).innerJoin(providers, eq(providers.id, providerModels.providerId))
+      .where(and(eq(providers.enabled, true), eq(providerModels.enabled, true)))
+      .orderBy(asc(providers.id), asc(providerModels.model)),
+  );
+  return { object: 'list', data: rows.map((r) => ({ id: `${r.provider}/${r.model}`, object: 'model', created: Math.floor(r.created.getTime() / 1000), owned_by: r.provider })) };
+}
+
+export async function providerHealthReport(database: Database, p: Principal, recent = 10) {
+  return withTenant(database, p, async (tx) => {
+    const current = await tx.select().from(providerHealth).orderBy(asc(providerHealth.providerId));
+    const checks = await tx.execute(sql`
+      SELECT provider_id, status, latency_ms, error, checked_at FROM (
+        SELECT *, row_number() OVER (PARTITION BY provider_id ORDER BY checked_at DESC) AS n FROM providers.provider_health_checks
+      ) x WHERE n <= ${recent} ORDER BY provider_id, checked_at DESC`);
+    const rows = (checks as unknown as { rows: { provider_id: string; status: string; latency_ms: number | null; error: string | null; checked_at: Date | string }[] }).rows;
+    void providerHealthChecks;
+    return {
+      items: current.map((h) => ({
+        provider_id: h.providerId, status: h.status, latency_ms: h.latencyMs, checked_at: h.checkedAt?.toISOString() ?? null, last_error: h.lastError,
+        recent_checks: rows.filter((c) => c.provider_id === h.providerId).map((c) => ({ status: c.status, latency_ms: c.latency_ms, error: c.error, checked_at: new Date(c.checked_at).toISOString() })),
+      })),
+    };
+  });
+}
+
+function assertPlatformAdmin(p: Principal) {
+  if (!p.platformAdmin || p.via !== 'token') throw problems.forbidden('only platform administrators edit the catalog');
+}
+
+export async function updateProvider(database: Database, p: Principal, id: string, expected: number, input: { display_name?: string; base_url?: string | null; enabled?: boolean }, production: boolean) {
+  assertPlatformAdmin(p);
+  if (input.base_url) await assertPublicUrl(input.base_url, { production });
+  const rows = await withSystem(database, (tx) =>
+    tx.update(providers).set({
+      ...(input.display_name !== undefined ? { displayName: input.display_name } : {}),
+      ...(input.base_url !== undefined ? { baseUrl: input.base_url } : {}),
+      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+      version: sql`${providers.version} + 1`, updatedBy: p.userId,
+    }).where(and(eq(providers.id, id), eq(providers.version, expected))).returning(), p.userId);
+  if (rows[0]) return rows[0];
+  const [exists] = await withSystem(database, (tx) => tx.select({ id: providers.id }).from(providers).where(eq(providers.id, id)));
+  throw exists ? problems.preconditionFailed() : problems.notFound('provider');
+}
+
+export async function upsertModel(database: Database, p: Principal, providerId: string, model: string, input: { input_price_micros_per_mtok: number; output_price_micros_per_mtok: number; context_window?: number | null; max_output_tokens?: number | null; enabled?: boolean }) {
+  assertPlatformAdmin(p);
+  const values = {
+    inputPriceMicrosPerMtok: input.input_price_micros_per_mtok, outputPriceMicrosPerMtok: input.output_price_micros_per_mtok,
+    contextWindow: input.context_window ?? null, maxOutputTokens: input.max_output_tokens ?? null, enabled: input.enabled ?? true, updatedBy: p.userId,
+  };
+  return withSystem(database, async (tx) => {
+    const [prov] = await tx.select({ id: providers.id }).from(providers).where(eq(providers.id, providerId));
+    if (!prov) throw problems.notFound('provider');
+    const [row] = await tx.insert(providerModels).values({ providerId, model, ...values, createdBy: p.userId })
+      .onConflictDoUpdate({ target: [providerModels.providerId, providerModels.model], set: { ...values, version: sql`${providerModels.version} + 1` } })
+      .returning();
+    return row!;
+  }, p.userId);
+}

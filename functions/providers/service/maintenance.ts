@@ -1,0 +1,56 @@
+import type { Database } from '../../shared/db/index.js';
+import { evaluateCostAlertsAll } from './alerts.js';
+import type { Notifier } from './notifier.js';
+import { retryTransient } from './quota.js';
+import { systemSql } from './sql.js';
+
+/**
+ * Scheduler work owned by the providers domain, called by the jobs function (owner connection,
+ * all orgs). Both are idempotent and safe to run concurrently with the gateway and with themselves.
+ */
+
+/**
+ * Gives back the reserved amounts of reservations that outlived their expiry (a crashed instance, a
+ * settle that failed). Batches of 1000 under SKIP LOCKED; a settle racing the sweep is safe either way
+ * (settle only un-reserves a reservation that is still 'reserved').
+ */
+const RELEASE = `
+WITH expired AS (
+  SELECT request_id FROM providers.quota_reservations
+  WHERE state = 'reserved' AND expires_at < now()
+  ORDER BY expires_at
+  LIMIT 1000
+  FOR UPDATE SKIP LOCKED
+), r AS (
+  UPDATE providers.quota_reservations q SET state = 'released', settled_at = now()
+  FROM expired e WHERE q.request_id = e.request_id
+  RETURNING q.counter_ids, q.tokens_reserved, q.cost_reserved_micros
+), per AS (
+  SELECT cid, sum(r.tokens_reserved) AS t, sum(r.cost_reserved_micros) AS c
+  FROM r, unnest(r.counter_ids) AS cid GROUP BY cid
+), lk AS (
+  SELECT qc.id FROM providers.quota_counters qc JOIN per ON per.cid = qc.id ORDER BY qc.id FOR UPDATE OF qc
+), c AS (
+  UPDATE providers.quota_counters qc
+  SET tokens_reserved = greatest(qc.tokens_reserved - per.t, 0), cost_reserved_micros = greatest(qc.cost_reserved_micros - per.c, 0)
+  FROM per JOIN lk ON lk.id = per.cid WHERE qc.id = per.cid
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM r) AS released`;
+
+export async function releaseExpiredReservations(database: Database): Promise<{ released: number }> {
+  let released = 0;
+  for (;;) {
+    const [row] = await retryTransient(() => systemSql(database, (q) => q.query<{ released: string }>(RELEASE)));
+    const n = Number(row?.released ?? 0);
+    released += n;
+    if (n < 1000) return { released };
+  }
+}
+
+/** Fires due cost alerts of every org once per period and delivers them through `notifier`. */
+export async function evaluateCostAlerts(database: Database, notifier: Notifier): Promise<{ fired: number }> {
+  return evaluateCostAlertsAll(database, notifier);
+}
+
+export type { Notifier } from './notifier.js';

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import type { Database } from '../../shared/db/index.js';
+import { providerProblems } from './errors.js';
+import { tenantSql, type Q, type SqlTenant } from './sql.js';
+
+/**
+ * Exact quotas. Every call charges four counter rows (user and org × daily and monthly, UTC periods).
+ * Reserve is ONE statement: it locks the four rows in id order (no deadlocks between concurrent
+ * reservations) and adds the worst case only where used + reserved + n stays within the limit; the
+ * per-row check runs on the latest row version under its lock, so parallel requests cannot both take
+ * the last room. Unless all four rows admit it, the transaction rolls back (all or nothing), and the
+ * reservation row is inserted by the same statement. Settle is ONE statement too (see settle()).
+ */
+export interface Periods {
+  day: string;
+  month: string;
+}
+
+export function periodsAt(now: Date): Periods {
+  const day = now.toISOString().slice(0, 10);
+  return { day, month: `${day.slice(0, 7)}-01` };
+}
+
+/** Integer micro-dollars, rounded up: a partial micro-dollar is still charged. */
+export function costMicros(promptTokens: number, completionTokens: number, inPrice: number, outPrice: number): number {
+  return Math.ceil((promptTokens * inPrice + completionTokens * outPrice) / 1_000_000);
+}
+
+export interface Reservation {
+  requestId: string;
+  tokens: number;
+  costMicros: number;
+  /** Seconds until an unsettled reservation may be released by the job. */
+  ttlSeconds: number;
+}
+
+interface CounterRow {
+  id: string;
+  subject_type: 'user' | 'org';
+  period: 'daily' | 'monthly';
+  tokens_used: string;
+  tokens_reserved: string;
+  cost_used_micros: string;
+  cost_reserved_micros: string;
+  token_limit: string | null;
+  cost_limit_micros: string | null;
+  admitted: boolean;
+  inserted: string;
+}
+
+const RESERVE = `
+WITH locked AS (
+  SELECT id, subject_type, period, tokens_used, tokens_reserved, cost_used_micros, cost_reserved_micros, token_limit, cost_limit_micros
+  FROM providers.quota_counters
+  WHERE org_id = $1
+    AND ((subject_type = 'user' AND subject_id = $2) OR (subject_type = 'org' AND subject_id = $1))
+    AND ((period = 'daily' AND period_start = $3::date) OR (period = 'monthly' AND period_start = $4::date))
+  ORDER BY id
+  FOR UPDATE
+), upd AS (
+  UPDATE providers.quota_counters c
+  SET tokens_reserved = c.tokens_reserved + $5, cost_reserved_micros = c.cost_reserved_micros + $6
+  FROM locked l
+  WHERE c.id = l.id
+    AND (c.token_limit IS NULL OR c.tokens_used + c.tokens_reserved + $5 <= c.token_limit)
+    AND (c.cost_limit_micros IS NULL OR c.cost_used_micros + c.cost_reserved_micros + $6 <= c.cost_limit_micros)
+  RETURNING c.id
+), ins AS (
+  INSERT INTO providers.quota_reservations (request_id, org_id, user_id, tokens_reserved, cost_reserved_micros, counter_ids, expires_at)
+  SELECT $7, $1, $2, $5, $6, ARRAY(SELECT id FROM upd ORDER BY id), now() + make_interval(secs => $8)
+  WHERE (SELECT count(*) FROM upd) = 4
+  ON CONFLICT (request_id) DO NOTHING
+  RETURNING request_id
+)
+SELECT l.*, l.id IN (SELECT id FROM upd) AS admitted, (SELECT count(*) FROM ins) AS inserted
+FROM locked l`;
+
+/** Creates the period's counters with the limits in force (user row, org row = user_id null). */
+const ENSURE_COUNTERS = `
+INSERT INTO providers.quota_counters (org_id, subject_type, subject_id, period, period_start, token_limit, cost_limit_micros)
+SELECT $1, s.subject_type, s.subject_id, s.period, s.period_start,
+       CASE s.period WHEN 'daily' THEN q.daily_token_limit ELSE q.monthly_token_limit END,
+       CASE s.period WHEN 'daily' THEN q.daily_cost_limit_micros ELSE q.monthly_cost_limit_micros END
+FROM (VALUES ('user', $2::uuid, 'daily', $3::date), ('user', $2::uuid, 'monthly', $4::date),
+             ('org', $1::uuid, 'daily', $3::date), ('org', $1::uuid, 'monthly', $4::date)) AS s(subject_type, subject_id, period, period_start)
+LEFT JOIN providers.user_quotas q
+  ON q.org_id = $1 AND ((s.subject_type = 'user' AND q.user_id = $2) OR (s.subject_type = 'org' AND q.user_id IS NULL))
+ON CONFLICT (subject_type, subject_id, period, period_start) DO NOTHING`;
+
+export async function ensureCounters(q: Q, tenant: SqlTenant, periods: Periods): Promise<void> {
+  await q.query(ENSURE_COUNTERS, [tenant.orgId, tenant.userId, periods.day, periods.month]);
+}
+
+/** The period's counter rows do not exist yet (first call of the day/month). */
+export class MissingCounters extends Error {
+  override name = 'MissingCounters';
+}
+
+/**
+ * Reserves inside the caller's tenant transaction (q). Refusal throws 429 naming the limit (the thrown
+ * error rolls the transaction back, undoing any partial update). Missing counters are not created
+ * here: two first calls creating rows in one transaction each and then locking each other's rows
+ * would deadlock, so reserveTx creates them in their own short transaction and retries.
+ */
+export async function reserveIn(q: Q, tenant: SqlTenant, periods: Periods, r: Reservation): Promise<void> {
+  const params = [tenant.orgId, tenant.userId, periods.day, periods.month, r.tokens, r.costMicros, r.requestId, r.ttlSeconds];
+  const rows = await q.query<CounterRow>(RESERVE, params);
+  if (rows.length < 4) throw new MissingCounters('quota counters of this period are missing');
+  if (rows.every((row) => row.admitted) && Number(rows[0]!.inserted) === 1) return;
+  if (rows.every((row) => row.admitted)) throw new Error(`reservation ${r.requestId} already exists`);
+  throw refusal(rows.find((row) => !row.admitted), r, periods);
+}
+
+/** Runs `fn` (which calls reserveIn) in a tenant transaction, creating the period's counters first if needed. */
+export async function reserveTx<T>(database: Database, tenant: SqlTenant, periods: Periods, fn: (q: Q) => Promise<T>): Promise<T> {
+  try {
+    return await retryTransient(() => tenantSql(database, tenant, fn));
+  } catch (err) {
+    if (!(err instanceof MissingCounters)) throw err;
+  }
+  await retryTransient(() => tenantSql(database, tenant, (q) => ensureCounters(q, tenant, periods)));
+  return retryTransient(() => tenantSql(database, tenant, fn));
+}
+
+/** Deadlock / serialization failures roll the whole transaction back, so running it again is safe. */
+export async function retryTransient<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= attempts || (code !== '40P01' && code !== '40001')) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
+function refusal(row: CounterRow | undefined, r: Reservation, periods: Periods) {
+  if (!row) return providerProblems.quotaExceeded('quota counters are missing', 1, {});
+  const tokenLimit = row.token_limit === null ? null : Number(row.token_limit);
+  const used = Number(row.tokens_used);
+  const reserved = Number(row.tokens_reserved);
+  const tokensOver = tokenLimit !== null && used + reserved + r.tokens > tokenLimit;
+  const metric = tokensOver ? 'tokens' : 'cost';
+  const limit = tokensOver ? tokenLimit : Number(row.cost_limit_micros);
+  const usedM = tokensOver ? used : Number(row.cost_used_micros);
+  const reservedM = tokensOver ? reserved : Number(row.cost_reserved_micros);
+  const requested = tokensOver ? r.tokens : r.costMicros;
+  const who = row.subject_type === 'user' ? 'your' : "your organization's";
+  const unit = metric === 'tokens' ? 'token' : 'cost (micro-dollars)';
+  // Room frees up when in-flight calls settle; otherwise only when the period rolls over.
+  const periodEnd = row.period === 'daily' ? Date.parse(`${periods.day}T00:00:00Z`) + 86_400_000 : nextMonth(periods.month);
+  const retryAfter = usedM + requested > (limit ?? 0) ? (periodEnd - Date.now()) / 1000 : 1;
+  return providerProblems.quotaExceeded(
+    `${who} ${row.period} ${unit} limit would be exceeded: limit ${limit}, used ${usedM}, in flight ${reservedM}, this request needs up to ${requested}`,
+    retryAfter,
+    { subject: row.subject_type, period: row.period, metric, limit, used: usedM, reserved: reservedM, requested },
+  );
+}
+
+function nextMonth(month: string): number {
+  const d = new Date(`${month}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1);
+  return d.getTime();
+}
+
+export interface Settlement {
+  requestId: string;
+  provider: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  costMicros: number;
+  latencyMs: number;
+  status: number;
+  stream: boolean;
+  errorCode?: string | null;
+  keySource: 'byok' | 'platform';
+  occurredAt?: Date;
+}
+
+/**
+ * Settles in ONE statement (one transaction): the reservation becomes `settled` (only from `reserved`,
+ * or from `released` when the expiry job got there first — then nothing is un-reserved twice), the
+ * counters move reserved → used, usage_tracking is upserted and the request_logs event is appended to
+ * the outbox with an event id derived from the request id. A second settle of the same request finds
+ * the row settled and changes nothing.
+ */
+const SETTLE = `
+WITH prev AS (
+  SELECT request_id, state FROM providers.quota_reservations
+  WHERE request_id = $1 AND state <> 'settled'
+  FOR UPDATE
+), r AS (
+  UPDATE providers.quota_reservations q
+  SET state = 'settled', tokens_used = $2, cost_used_micros = $3, settled_at = now()
+  FROM prev
+  WHERE q.request_id = prev.request_id
+  RETURNING q.org_id, q.user_id, q.counter_ids,
+    CASE WHEN prev.state = 'reserved' THEN q.tokens_reserved ELSE 0 END AS give_tokens,
+    CASE WHEN prev.state = 'reserved' THEN q.cost_reserved_micros ELSE 0 END AS give_cost
+), lk AS (
+  -- Counter locks in id order, as reserve takes them: no deadlock between settles and reservations.
+  SELECT qc.id FROM providers.quota_counters qc, r WHERE qc.id = ANY (r.counter_ids) ORDER BY qc.id FOR UPDATE OF qc
+), c AS (
+  UPDATE providers.quota_counters qc
+  SET tokens_used = qc.tokens_used + $2,
+      tokens_reserved = greatest(qc.tokens_reserved - r.give_tokens, 0),
+      cost_used_micros = qc.cost_used_micros + $3,
+      cost_reserved_micros = greatest(qc.cost_reserved_micros - r.give_cost, 0)
+  FROM r, lk
+  WHERE qc.id = lk.id
+  RETURNING qc.id
+), u AS (
+  INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
+  SELECT r.org_id, r.user_id, $4, $5, $6::date, 1, $7, $8, $3 FROM r
+  ON CONFLICT (user_id, provider, model, day) DO UPDATE
+  SET requests = ut.requests + 1, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
+      completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
+  RETURNING 1
+), o AS (
+  INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
+  SELECT $9::uuid, 'request_logs', r.org_id, $10::timestamptz,
+         $11::jsonb || jsonb_build_object('org_id', r.org_id, 'user_id', r.user_id)
+  FROM r
+  ON CONFLICT DO NOTHING -- no conflict target: naming one needs SELECT on ops.outbox, which the app role lacks
+)
+SELECT (SELECT count(*) FROM r) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM u) AS usage`;
+
+/** Deterministic event id (uuid-shaped) so a repeated settle cannot emit a second request log. */
+export function requestLogEventId(requestId: string): string {
+  const h = createHash('sha256').update(`request_logs:${requestId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function settle(database: Database, tenant: SqlTenant, s: Settlement): Promise<boolean> {
+  const occurredAt = s.occurredAt ?? new Date();
+  const tokens = s.promptTokens + s.completionTokens;
+  const payload = {
+    request_id: s.requestId,
+    provider: s.provider,
+    model: s.model,
+    prompt_tokens: s.promptTokens,
+    completion_tokens: s.completionTokens,
+    cost_micros: s.costMicros,
+    latency_ms: Math.max(0, Math.round(s.latencyMs)),
+    status: s.status,
+    stream: s.stream,
+    error_code: s.errorCode ?? null,
+    key_source: s.keySource,
+    occurred_at: occurredAt.toISOString(),
+  };
+  const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
+    q.query<{ settled: string }>(SETTLE, [
+      s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,
+      s.promptTokens, s.completionTokens, requestLogEventId(s.requestId), occurredAt.toISOString(), JSON.stringify(payload),
+    ]),
+  ));
+  return Number(row?.settled ?? 0) === 1;
+}
