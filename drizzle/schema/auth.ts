@@ -13,6 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { actors, id, orgId, softDelete, timestamps, ts, version } from './_columns.js';
+import { inList, hex64 } from './_checks.js';
 import { organizations } from './projects.js';
 
 export const authSchema = pgSchema('auth');
@@ -61,10 +62,7 @@ export const authAuditEvents = [
 ] as const;
 export type AuthAuditEvent = (typeof authAuditEvents)[number];
 
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
-/** Lower-case hex SHA-256 (64 chars): token/code hashes and email hashes. */
-const hex64 = (col: unknown) => sql`${col} ~ '^[0-9a-f]{64}$'`;
 
 export const users = authSchema.table(
   'users',

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, jsonb, pgSchema, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { actors, id, orgId, softDelete, timestamps, ts, version } from './_columns.js';
+import { inList } from './_checks.js';
 import { users } from './auth.js';
 import { organizations, projects, versions } from './projects.js';
 
@@ -16,7 +17,6 @@ export type EvaluationVerdict = (typeof evaluationVerdicts)[number];
 export const promotionStatuses = ['requested', 'approved', 'rejected', 'applied'] as const;
 export type PromotionStatus = (typeof promotionStatuses)[number];
 
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 export const experiments = experimentsV1Schema.table(
   'experiments',

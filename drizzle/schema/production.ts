@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, foreignKey, index, integer, jsonb, pgSchema, text, uuid } from 'drizzle-orm/pg-core';
 import { actors, id, orgId, timestamps, ts } from './_columns.js';
+import { inList } from './_checks.js';
 import { organizations, projects, versions } from './projects.js';
 
 export const productionSchema = pgSchema('production');
@@ -11,7 +12,6 @@ export type AnalysisStatus = (typeof analysisStatuses)[number];
 export const analysisTaskTypes = ['static', 'dynamic', 'graph', 'ai'] as const;
 export type AnalysisTaskType = (typeof analysisTaskTypes)[number];
 
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** A v2 (production zone) analysis of one version; runs several tasks. */
 export const analysisSessions = productionSchema.table(

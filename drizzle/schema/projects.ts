@@ -12,6 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { actors, id, orgId, softDelete, timestamps, ts, version } from './_columns.js';
+import { inList, slugCheck } from './_checks.js';
 import { users } from './auth.js';
 
 export const projectsSchema = pgSchema('projects');
@@ -39,8 +40,6 @@ export type VersionZone = (typeof versionZones)[number];
 export const baselineOperators = ['>', '<', '>=', '<=', '='] as const;
 export type BaselineOperator = (typeof baselineOperators)[number];
 
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
-const slugCheck = (col: unknown) => sql`${col} ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' and length(${col}) <= 63`;
 
 /** Tenants. The tenant key of this table is its own id (RLS compares id with app.org_id). */
 export const organizations = projectsSchema.table(

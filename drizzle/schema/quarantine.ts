@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, jsonb, pgSchema, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { actors, id, orgId, timestamps, ts, version } from './_columns.js';
+import { inList } from './_checks.js';
 import { users } from './auth.js';
 import { organizations, projects, versions } from './projects.js';
 
@@ -13,7 +14,6 @@ export type QuarantineSource = (typeof quarantineSources)[number];
 export const reevaluationStatuses = ['pending', 'approved', 'rejected'] as const;
 export type ReevaluationStatus = (typeof reevaluationStatuses)[number];
 
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /**
  * v3 archive of quarantined configurations. Read-only after insert (immutability trigger in
