@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createApp, type FunctionEnv } from '../shared/http/index.js';
+import { registerJobs } from './routes/jobs.js';
 import type { JobsServices } from './services.js';
 
 export type JobsEnv = FunctionEnv<JobsServices>;
@@ -7,5 +8,6 @@ export type JobsEnv = FunctionEnv<JobsServices>;
 /** The jobs function: its table of contents. Each resource registers itself from routes/. */
 export function buildJobsApp(services: () => Promise<JobsServices>): OpenAPIHono<JobsEnv> {
   const app = createApp<JobsServices>({ name: 'jobs', services });
+  registerJobs(app);
   return app;
 }

@@ -1,8 +1,45 @@
-import type { KernelServices } from '../shared/http/index.js';
+import { openSigner, type Signer } from '../shared/audit/signer/index.js';
+import { openEventSink } from '../shared/events/index.js';
+import type { EventSink } from '../shared/events/port.js';
+import { rootLogger, type KernelServices } from '../shared/http/index.js';
+import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../providers/service/notifier.js';
+import { httpProbe, type ProviderProbe } from './service/health.js';
+import { schedulerVerifier } from './service/oidc.js';
 
 /** Everything the jobs function's routes use, built once per instance on top of the kernel's. */
-export type JobsServices = KernelServices;
+export interface JobsServices extends KernelServices {
+  /** The EventSink, opened on first use (BigQuery client loads lazily). */
+  sink(): Promise<EventSink>;
+  /** Signs audit seal heads. */
+  signer(): Signer;
+  probe: ProviderProbe;
+  /** Where fired cost alerts go (the providers function's adapters). */
+  notifier: Notifier;
+  /** Verifies the scheduler's OIDC token; throws a 401 problem otherwise. */
+  verifyScheduler(token: string | undefined): Promise<{ email: string }>;
+}
 
-export async function buildJobsServices(kernel: KernelServices): Promise<JobsServices> {
-  return kernel;
+export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifyScheduler' | 'notifier'>> & { sink?: EventSink; signer?: Signer };
+
+const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
+
+export async function buildJobsServices(kernel: KernelServices, overrides: JobsOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<JobsServices> {
+  const production = kernel.config.NODE_ENV === 'production';
+  // Same secret as the providers function: receivers verify alerts whichever function sent them.
+  const webhookSecret = env.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
+  if (!overrides.notifier && production && (!webhookSecret || webhookSecret.length < 32)) {
+    throw new Error('ALERT_WEBHOOK_SECRET: required, at least 32 characters (NODE_ENV=production)');
+  }
+  let sink: Promise<EventSink> | undefined = overrides.sink ? Promise.resolve(overrides.sink) : undefined;
+  let signer = overrides.signer;
+  return {
+    ...kernel,
+    sink: () => (sink ??= openEventSink(kernel.config, kernel.database)),
+    signer: () => (signer ??= openSigner(kernel.config)),
+    probe: overrides.probe ?? httpProbe(),
+    notifier:
+      overrides.notifier ??
+      channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production }), log: logNotifier(rootLogger.child({ function: 'jobs' })) }),
+    verifyScheduler: overrides.verifyScheduler ?? schedulerVerifier(kernel.config),
+  };
 }
