@@ -1,11 +1,39 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { createApp, type FunctionEnv } from '../shared/http/index.js';
+import { createApp, requireAuth, type FunctionEnv } from '../shared/http/index.js';
+import { registerAnalysis } from './routes/analysis.js';
+import { registerAudit } from './routes/audit.js';
+import { registerBaselines } from './routes/baselines.js';
+import { registerCheckpoints } from './routes/checkpoints.js';
+import { registerExperiments } from './routes/experiments.js';
+import { registerPolicies } from './routes/policies.js';
+import { registerPromotions } from './routes/promotions.js';
+import { registerQuarantine } from './routes/quarantine.js';
+import { registerProjects } from './routes/projects.js';
+import { registerValidations } from './routes/validations.js';
+import { registerVersions } from './routes/versions.js';
 import type { ProjectsServices } from './services.js';
 
 export type ProjectsEnv = FunctionEnv<ProjectsServices>;
 
+/** Paths served without a caller: liveness, readiness and the API description. */
+const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json']);
+
 /** The projects function: its table of contents. Each resource registers itself from routes/. */
 export function buildProjectsApp(services: () => Promise<ProjectsServices>): OpenAPIHono<ProjectsEnv> {
   const app = createApp<ProjectsServices>({ name: 'projects', services });
+  const auth = requireAuth();
+  app.use('*', (c, next) => (PUBLIC.has(c.req.path) ? next() : auth(c as never, next)));
+
+  registerProjects(app);
+  registerValidations(app);
+  registerCheckpoints(app);
+  registerVersions(app);
+  registerBaselines(app);
+  registerPolicies(app);
+  registerExperiments(app);
+  registerPromotions(app);
+  registerAnalysis(app);
+  registerQuarantine(app);
+  registerAudit(app);
   return app;
 }

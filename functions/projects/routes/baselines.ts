@@ -1,0 +1,105 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { baselineOperators } from '../../../drizzle/schema/projects.js';
+import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../shared/http/index.js';
+import type { ProjectsEnv } from '../app.js';
+import * as svc from '../service/baselines.js';
+import { BaselineSchema, baselineOut } from './shapes.js';
+import { errors, idParams, inTenant, listOf, lockErrors, ok, text, uuid } from './support.js';
+
+const metric = text(200);
+const CreateBaselineBody = z.object({ metric, operator: z.enum(baselineOperators), threshold: z.number() }).strict().openapi('CreateBaseline');
+const PatchBaselineBody = z
+  .object({ metric: metric.optional(), operator: z.enum(baselineOperators).optional(), threshold: z.number().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field')
+  .openapi('PatchBaseline');
+const CheckBody = z.object({ metrics: z.record(z.string(), z.number()) }).strict().openapi('CheckBaselines');
+const CheckResult = z
+  .object({
+    passed: z.boolean(),
+    results: z.array(z.object({ metric: z.string(), operator: z.enum(baselineOperators), threshold: z.number(), value: z.number().nullable(), passed: z.boolean() })),
+  })
+  .openapi('BaselineCheck');
+const params = z.object({ id: uuid, bid: uuid });
+
+const createBaseline = createRoute({
+  method: 'post',
+  path: '/projects/{id}/baselines',
+  tags: ['baselines'],
+  security: [{ bearer: [] }],
+  request: { params: idParams, body: jsonBody(CreateBaselineBody) },
+  responses: { 201: ok(BaselineSchema, 'Created'), ...errors },
+});
+
+const listBaselines = createRoute({
+  method: 'get',
+  path: '/projects/{id}/baselines',
+  tags: ['baselines'],
+  security: [{ bearer: [] }],
+  request: { params: idParams, query: paginationQuery },
+  responses: { 200: ok(listOf(BaselineSchema)), ...errors },
+});
+
+const patchBaseline = createRoute({
+  method: 'patch',
+  path: '/projects/{id}/baselines/{bid}',
+  tags: ['baselines'],
+  security: [{ bearer: [] }],
+  request: { params, body: jsonBody(PatchBaselineBody) },
+  responses: { 200: ok(BaselineSchema), ...lockErrors },
+});
+
+const deleteBaseline = createRoute({
+  method: 'delete',
+  path: '/projects/{id}/baselines/{bid}',
+  tags: ['baselines'],
+  security: [{ bearer: [] }],
+  request: { params },
+  responses: { 204: { description: 'Deleted' }, ...lockErrors },
+});
+
+const checkBaselines = createRoute({
+  method: 'post',
+  path: '/projects/{id}/baselines/check',
+  tags: ['baselines'],
+  security: [{ bearer: [] }],
+  request: { params: idParams, body: jsonBody(CheckBody) },
+  responses: { 200: ok(CheckResult, 'Each baseline against the metrics; a missing metric fails its rule'), ...errors },
+});
+
+export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
+  app.openapi(createBaseline, async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await inTenant(c, 'member', (tx, p) => svc.createBaseline(tx, p, id, c.req.valid('json')));
+    setEtag(c, row.version);
+    return c.json(baselineOut(row), 201);
+  });
+
+  app.openapi(listBaselines, async (c) => {
+    const { id } = c.req.valid('param');
+    const r = await inTenant(c, 'viewer', (tx, p) => svc.listBaselines(tx, p.orgId, id, c.req.valid('query')));
+    return c.json({ items: r.items.map(baselineOut), next_cursor: r.next_cursor }, 200);
+  });
+
+  app.openapi(patchBaseline, async (c) => {
+    const { id, bid } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const expected = expectedVersion(c);
+    const row = await inTenant(c, 'member', (tx, p) => svc.updateBaseline(tx, p, id, bid, expected, body));
+    setEtag(c, row.version);
+    return c.json(baselineOut(row), 200);
+  });
+
+  app.openapi(deleteBaseline, async (c) => {
+    const { id, bid } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    await inTenant(c, 'admin', (tx, p) => svc.deleteBaseline(tx, p, id, bid, expected));
+    return c.body(null, 204);
+  });
+
+  app.openapi(checkBaselines, async (c) => {
+    const { id } = c.req.valid('param');
+    const result = await inTenant(c, 'viewer', (tx, p) => svc.checkProjectBaselines(tx, p.orgId, id, c.req.valid('json').metrics));
+    return c.json(result, 200);
+  });
+}

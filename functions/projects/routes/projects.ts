@@ -1,0 +1,143 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { projectHealthStatuses, validationStatuses } from '../../../drizzle/schema/projects.js';
+import { expectedVersion, jsonBody, problems, setEtag } from '../../shared/http/index.js';
+import { roleAtLeast } from '../../shared/security/tokens.js';
+import type { ProjectsEnv } from '../app.js';
+import * as svc from '../service/projects.js';
+import { projectOut, ProjectSchema } from './shapes.js';
+import { booleanQuery, errors, idParams, inTenant, listOf, listQuery, lockErrors, ok, text } from './support.js';
+
+const slug = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'lower-case letters, digits and inner hyphens');
+
+export const CreateProjectBody = z
+  .object({ name: text(200), slug: slug.optional(), description: text(2000, 0).nullable().optional() })
+  .strict()
+  .openapi('CreateProject');
+
+export const PatchProjectBody = z
+  .object({ name: text(200).optional(), slug: slug.optional(), description: text(2000, 0).nullable().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field')
+  .openapi('PatchProject');
+
+const includeDeleted = z.object({ include_deleted: booleanQuery.optional() });
+
+const createProject = createRoute({
+  method: 'post',
+  path: '/projects',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: { body: jsonBody(CreateProjectBody) },
+  responses: { 201: ok(ProjectSchema, 'Created'), ...errors },
+});
+
+const listProjects = createRoute({
+  method: 'get',
+  path: '/projects',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: {
+    query: listQuery.extend({
+      status: z.enum(projectHealthStatuses).optional(),
+      schema_status: z.enum(validationStatuses).optional(),
+      sheriff_status: z.enum(validationStatuses).optional(),
+      gauntlet_status: z.enum(validationStatuses).optional(),
+      q: z.string().min(1).max(200).optional().openapi({ description: 'text search on the name' }),
+      include_deleted: booleanQuery.optional().openapi({ description: 'admins only' }),
+    }),
+  },
+  responses: { 200: ok(listOf(ProjectSchema)), ...errors },
+});
+
+const getProject = createRoute({
+  method: 'get',
+  path: '/projects/{id}',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: { params: idParams, query: includeDeleted },
+  responses: { 200: ok(ProjectSchema), ...errors },
+});
+
+const patchProject = createRoute({
+  method: 'patch',
+  path: '/projects/{id}',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: { params: idParams, body: jsonBody(PatchProjectBody) },
+  responses: { 200: ok(ProjectSchema), ...lockErrors },
+});
+
+const deleteProject = createRoute({
+  method: 'delete',
+  path: '/projects/{id}',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: { params: idParams },
+  responses: { 204: { description: 'Deleted (soft)' }, ...lockErrors },
+});
+
+const restoreProject = createRoute({
+  method: 'post',
+  path: '/projects/{id}/restore',
+  tags: ['projects'],
+  security: [{ bearer: [] }],
+  request: { params: idParams },
+  responses: { 200: ok(ProjectSchema), ...errors },
+});
+
+/** Deleted projects are visible to admins only, and only when asked for. */
+function wantsDeleted(c: { var: ProjectsEnv['Variables'] }, flag: boolean | undefined): boolean {
+  if (!flag) return false;
+  if (!roleAtLeast(c.var.principal.role, 'admin')) throw problems.forbidden('include_deleted requires the admin role');
+  return true;
+}
+
+export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
+  app.openapi(createProject, async (c) => {
+    const row = await inTenant(c, 'member', (tx, p) => svc.createProject(tx, p, c.req.valid('json')));
+    setEtag(c, row.version);
+    return c.json(projectOut(row), 201);
+  });
+
+  app.openapi(listProjects, async (c) => {
+    const query = c.req.valid('query');
+    const includeDeletedRows = wantsDeleted(c, query.include_deleted);
+    const result = await inTenant(c, 'viewer', (tx, p) => svc.listProjects(tx, p.orgId, { ...query, include_deleted: includeDeletedRows }));
+    return c.json({ items: result.items.map(projectOut), next_cursor: result.next_cursor }, 200);
+  });
+
+  app.openapi(getProject, async (c) => {
+    const { id } = c.req.valid('param');
+    const deleted = wantsDeleted(c, c.req.valid('query').include_deleted);
+    const row = await inTenant(c, 'viewer', (tx, p) => svc.getProject(tx, p.orgId, id, deleted));
+    setEtag(c, row.version);
+    return c.json(projectOut(row), 200);
+  });
+
+  app.openapi(patchProject, async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const expected = expectedVersion(c);
+    const row = await inTenant(c, 'member', (tx, p) => svc.updateProject(tx, p, id, expected, body));
+    setEtag(c, row.version);
+    return c.json(projectOut(row), 200);
+  });
+
+  app.openapi(deleteProject, async (c) => {
+    const { id } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    await inTenant(c, 'admin', (tx, p) => svc.deleteProject(tx, p, id, expected));
+    return c.body(null, 204);
+  });
+
+  app.openapi(restoreProject, async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await inTenant(c, 'admin', (tx, p) => svc.restoreProject(tx, p, id));
+    setEtag(c, row.version);
+    return c.json(projectOut(row), 200);
+  });
+}

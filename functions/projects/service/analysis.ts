@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { analysisSessions, analysisTasks, artifacts, codeReviewResults, type AnalysisStatus, type AnalysisTaskType } from '../../../drizzle/schema/production.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { conflict } from '../errors.js';
+import { keyset } from './paging.js';
+import { requireProject } from './projects.js';
+import { illegal, taskMoves } from './transitions.js';
+import { requireVersion } from './versions.js';
+
+export type SessionRow = typeof analysisSessions.$inferSelect;
+const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
+/** Artifacts without an explicit expiry are kept this long; the jobs function deletes expired ones. */
+export const DEFAULT_ARTIFACT_TTL_DAYS = 30;
+
+export async function createSession(tx: Tx, p: Principal, projectId: string, versionId: string) {
+  await requireProject(tx, p.orgId, projectId);
+  const version = await requireVersion(tx, p.orgId, versionId, { projectId });
+  if (version.zone !== 'v2') throw conflict('wrongZone', `analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
+  const [row] = await tx.insert(analysisSessions).values({ orgId: p.orgId, projectId, versionId, createdBy: p.userId, updatedBy: p.userId }).returning();
+  return row!;
+}
+
+export async function requireSession(tx: Tx, orgId: string, id: string, lock = false): Promise<SessionRow> {
+  const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, orgId), eq(analysisSessions.id, id)));
+  const [row] = lock ? await q.for('update') : await q;
+  if (!row) throw problems.notFound('analysis session');
+  await requireProject(tx, orgId, row.projectId);
+  return row;
+}
+
+export async function listSessions(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
+  await requireProject(tx, orgId, projectId);
+  const { after, orderBy, key } = keyset(analysisSessions, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: analysisSessions, key })
+    .from(analysisSessions)
+    .where(and(eq(analysisSessions.orgId, orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+export async function addTask(tx: Tx, p: Principal, sessionId: string, type: AnalysisTaskType) {
+  const session = await requireSession(tx, p.orgId, sessionId, true);
+  if (TERMINAL.includes(session.status)) throw conflict('illegalTransition', `the session is ${session.status}; start a new one`);
+  const [row] = await tx.insert(analysisTasks).values({ orgId: p.orgId, sessionId, type }).returning();
+  return row!;
+}
+
+export async function listTasks(tx: Tx, orgId: string, sessionId: string) {
+  await requireSession(tx, orgId, sessionId);
+  return tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, orgId), eq(analysisTasks.sessionId, sessionId))).orderBy(analysisTasks.createdAt, analysisTasks.id);
+}
+
+/**
+ * Session status follows its tasks: running once any task started; when every task is terminal,
+ * failed if any failed, cancelled if all were cancelled, else completed.
+ */
+export function sessionStatusFor(current: AnalysisStatus, tasks: AnalysisStatus[]): AnalysisStatus {
+  if (!tasks.length || tasks.every((t) => t === 'pending')) return current;
+  if (!tasks.every((t) => TERMINAL.includes(t))) return 'running';
+  if (tasks.includes('failed')) return 'failed';
+  if (tasks.every((t) => t === 'cancelled')) return 'cancelled';
+  return 'completed';
+}
+
+/** One conditional UPDATE per move (status = any(allowed sources)); an illegal move changes nothing. */
+export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: string, input: { status: Exclude<AnalysisStatus, 'pending'>; result?: Record<string, unknown> | undefined; error?: string | undefined }) {
+  const session = await requireSession(tx, p.orgId, sessionId, true);
+  const [current] = await tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, p.orgId), eq(analysisTasks.sessionId, sessionId), eq(analysisTasks.id, taskId)));
+  if (!current) throw problems.notFound('analysis task');
+  const set: Record<string, unknown> = { status: input.status };
+  if (input.status === 'running') {
+    set.startedAt = sql`now()`;
+    set.attempts = sql`${analysisTasks.attempts} + 1`;
+  } else set.finishedAt = sql`now()`;
+  if (input.result !== undefined) set.result = input.result;
+  if (input.error !== undefined) set.error = input.error;
+  const [task] = await tx
+    .update(analysisTasks)
+    .set(set)
+    .where(and(eq(analysisTasks.id, taskId), inArray(analysisTasks.status, [...taskMoves[input.status]])))
+    .returning();
+  if (!task) throw illegal('the task', current.status, input.status);
+
+  const statuses = (await tx.select({ s: analysisTasks.status }).from(analysisTasks).where(eq(analysisTasks.sessionId, sessionId))).map((r) => r.s);
+  const next = sessionStatusFor(session.status, statuses);
+  let updated = session;
+  if (next !== session.status) {
+    const changes: Record<string, unknown> = { status: next, updatedBy: p.userId };
+    if (next === 'running' && !session.startedAt) changes.startedAt = sql`now()`;
+    if (TERMINAL.includes(next)) changes.finishedAt = sql`now()`;
+    [updated] = (await tx.update(analysisSessions).set(changes).where(eq(analysisSessions.id, sessionId)).returning()) as [SessionRow];
+  }
+  return { task, session: updated };
+}
+
+export async function registerArtifact(
+  tx: Tx,
+  p: Principal,
+  sessionId: string,
+  input: { name: string; uri: string; sha256: string; size_bytes: number; content_type?: string | undefined; expires_at?: string | undefined },
+) {
+  await requireSession(tx, p.orgId, sessionId);
+  const expiresAt = input.expires_at ? new Date(input.expires_at) : new Date(Date.now() + DEFAULT_ARTIFACT_TTL_DAYS * 86_400_000);
+  const [row] = await tx
+    .insert(artifacts)
+    .values({ orgId: p.orgId, sessionId, name: input.name, uri: input.uri, sha256: input.sha256.toLowerCase(), sizeBytes: input.size_bytes, contentType: input.content_type ?? null, expiresAt, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function listArtifacts(tx: Tx, orgId: string, sessionId: string) {
+  await requireSession(tx, orgId, sessionId);
+  return tx.select().from(artifacts).where(and(eq(artifacts.orgId, orgId), eq(artifacts.sessionId, sessionId))).orderBy(artifacts.createdAt, artifacts.id);
+}
+
+/**
+ * Content uploaded through the API is hashed and measured here; it must match what was registered,
+ * and only then is the artifact marked verified. A mismatch changes nothing (409).
+ */
+export async function verifyArtifactContent(tx: Tx, p: Principal, sessionId: string, artifactId: string, content: Uint8Array) {
+  await requireSession(tx, p.orgId, sessionId);
+  const [current] = await tx.select().from(artifacts).where(and(eq(artifacts.orgId, p.orgId), eq(artifacts.sessionId, sessionId), eq(artifacts.id, artifactId)));
+  if (!current) throw problems.notFound('artifact');
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  if (sha256 !== current.sha256 || content.byteLength !== current.sizeBytes) {
+    throw conflict('checksumMismatch', 'the uploaded content does not match the registered SHA-256 and size', { expected: { sha256: current.sha256, size_bytes: current.sizeBytes }, actual: { sha256, size_bytes: content.byteLength } });
+  }
+  const [row] = await tx.update(artifacts).set({ verifiedAt: new Date(), updatedBy: p.userId }).where(eq(artifacts.id, artifactId)).returning();
+  return row!;
+}
+
+export async function addReview(tx: Tx, p: Principal, sessionId: string, input: { score: number; findings: unknown[]; reviewer?: string | undefined }) {
+  await requireSession(tx, p.orgId, sessionId);
+  const [row] = await tx
+    .insert(codeReviewResults)
+    .values({ orgId: p.orgId, sessionId, score: input.score, findings: input.findings, reviewer: input.reviewer ?? `user:${p.userId}`, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function listReviews(tx: Tx, orgId: string, sessionId: string) {
+  await requireSession(tx, orgId, sessionId);
+  return tx.select().from(codeReviewResults).where(and(eq(codeReviewResults.orgId, orgId), eq(codeReviewResults.sessionId, sessionId))).orderBy(codeReviewResults.createdAt, codeReviewResults.id);
+}

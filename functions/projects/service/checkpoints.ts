@@ -1,0 +1,156 @@
+import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import { baselines, projectPolicies, projects, rollbackCheckpoints, versions, type BaselineOperator, type ValidationStatus, type VersionZone } from '../../../drizzle/schema/projects.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { keyset } from './paging.js';
+import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
+import { recordZoneChange } from './versions.js';
+
+/** What a checkpoint holds (jsonb, snake_case like the API); `format` lets it evolve. */
+export interface Snapshot {
+  format: 1;
+  project: {
+    name: string;
+    slug: string;
+    description: string | null;
+    schema_status: ValidationStatus;
+    sheriff_status: ValidationStatus;
+    gauntlet_status: ValidationStatus;
+    last_validated_at: string | null;
+  };
+  versions: { id: string; version_number: number; zone: VersionZone; config: Record<string, unknown>; config_hash: string; notes: string | null; created_at: string; created_by: string | null }[];
+  baselines: { id: string; metric: string; operator: BaselineOperator; threshold: number }[];
+  policy_ids: string[];
+}
+
+export async function takeSnapshot(tx: Tx, project: ProjectRow): Promise<Snapshot> {
+  // Sequential on purpose: one transaction is one connection.
+  const vs = await tx.select().from(versions).where(eq(versions.projectId, project.id)).orderBy(versions.versionNumber);
+  const bs = await tx.select().from(baselines).where(eq(baselines.projectId, project.id)).orderBy(baselines.metric, baselines.operator);
+  const links = await tx.select({ policyId: projectPolicies.policyId }).from(projectPolicies).where(eq(projectPolicies.projectId, project.id)).orderBy(projectPolicies.policyId);
+  return {
+    format: 1,
+    project: {
+      name: project.name,
+      slug: project.slug,
+      description: project.description,
+      schema_status: project.schemaStatus,
+      sheriff_status: project.sheriffStatus,
+      gauntlet_status: project.gauntletStatus,
+      last_validated_at: project.lastValidatedAt?.toISOString() ?? null,
+    },
+    versions: vs.map((v) => ({ id: v.id, version_number: v.versionNumber, zone: v.zone, config: v.config, config_hash: v.configHash, notes: v.notes, created_at: v.createdAt.toISOString(), created_by: v.createdBy })),
+    baselines: bs.map((b) => ({ id: b.id, metric: b.metric, operator: b.operator, threshold: b.threshold })),
+    policy_ids: links.map((l) => l.policyId),
+  };
+}
+
+export async function createCheckpoint(tx: Tx, p: Principal, projectId: string, reason: string | null) {
+  // The lock makes the snapshot consistent with concurrent version creation and rollbacks.
+  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+  const snapshot = await takeSnapshot(tx, project);
+  const [row] = await tx
+    .insert(rollbackCheckpoints)
+    .values({ orgId: p.orgId, projectId, snapshot: snapshot as unknown as Record<string, unknown>, reason, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function requireCheckpoint(tx: Tx, orgId: string, projectId: string, id: string) {
+  const [row] = await tx
+    .select()
+    .from(rollbackCheckpoints)
+    .where(and(eq(rollbackCheckpoints.orgId, orgId), eq(rollbackCheckpoints.projectId, projectId), eq(rollbackCheckpoints.id, id)));
+  if (!row) throw problems.notFound('checkpoint');
+  return row;
+}
+
+export async function listCheckpoints(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireProject(tx, orgId, projectId);
+  const { after, orderBy, key } = keyset(rollbackCheckpoints, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: rollbackCheckpoints, key })
+    .from(rollbackCheckpoints)
+    .where(and(eq(rollbackCheckpoints.orgId, orgId), eq(rollbackCheckpoints.projectId, projectId), after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+/**
+ * Restores the project, its versions, baselines and policy links to the checkpoint, in the caller's
+ * single transaction. Before touching anything it checkpoints the current state ("undo"), so every
+ * rollback leaves an audited row and can itself be rolled back. Versions created after the
+ * checkpoint are deleted (a quarantined one cannot be: its record is immutable → 409); every zone
+ * the rollback changes gets a version_history row.
+ */
+export async function rollback(tx: Tx, p: Principal, projectId: string, checkpointId: string, reason: string | null) {
+  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+  const checkpoint = await requireCheckpoint(tx, p.orgId, projectId, checkpointId);
+  const snap = checkpoint.snapshot as unknown as Snapshot;
+  if (snap.format !== 1) throw problems.conflict('the checkpoint has an unknown format', 'illegal-transition');
+  const why = `rollback to checkpoint ${checkpoint.id}${reason ? `: ${reason}` : ''}`;
+
+  const undo = await tx
+    .insert(rollbackCheckpoints)
+    .values({ orgId: p.orgId, projectId, snapshot: (await takeSnapshot(tx, project)) as unknown as Record<string, unknown>, reason: `before ${why}`, createdBy: p.userId, updatedBy: p.userId })
+    .returning({ id: rollbackCheckpoints.id });
+
+  // Versions: delete the newer ones first, so re-created ones can take back their numbers.
+  const keepIds = snap.versions.map((v) => v.id);
+  await tx.delete(versions).where(and(eq(versions.projectId, projectId), keepIds.length ? notInArray(versions.id, keepIds) : undefined));
+  const current = keepIds.length ? await tx.select().from(versions).where(and(eq(versions.projectId, projectId), inArray(versions.id, keepIds))) : [];
+  for (const v of snap.versions) {
+    const now = current.find((c) => c.id === v.id);
+    if (!now) {
+      const [row] = await tx
+        .insert(versions)
+        .values({ id: v.id, orgId: p.orgId, projectId, versionNumber: v.version_number, zone: v.zone, config: v.config, configHash: v.config_hash, notes: v.notes, createdAt: new Date(v.created_at), createdBy: v.created_by, updatedBy: p.userId })
+        .returning();
+      await recordZoneChange(tx, p, row!, null, v.zone, why);
+      continue;
+    }
+    if (now.zone === v.zone && now.notes === v.notes && now.configHash === v.config_hash) continue;
+    const [row] = await tx
+      .update(versions)
+      .set({ zone: v.zone, notes: v.notes, config: v.config, configHash: v.config_hash, updatedBy: p.userId, version: now.version + 1 })
+      .where(eq(versions.id, v.id))
+      .returning();
+    if (now.zone !== v.zone) await recordZoneChange(tx, p, row!, now.zone, v.zone, why);
+  }
+
+  // Baselines: the checkpoint's set, by id.
+  const baselineIds = snap.baselines.map((b) => b.id);
+  await tx.delete(baselines).where(and(eq(baselines.projectId, projectId), baselineIds.length ? notInArray(baselines.id, baselineIds) : undefined));
+  for (const b of snap.baselines) {
+    await tx
+      .insert(baselines)
+      .values({ id: b.id, orgId: p.orgId, projectId, metric: b.metric, operator: b.operator, threshold: b.threshold, createdBy: p.userId, updatedBy: p.userId })
+      .onConflictDoUpdate({ target: baselines.id, set: { metric: b.metric, operator: b.operator, threshold: b.threshold, updatedBy: p.userId } });
+  }
+
+  // Policy links.
+  await tx.delete(projectPolicies).where(and(eq(projectPolicies.projectId, projectId), snap.policy_ids.length ? notInArray(projectPolicies.policyId, snap.policy_ids) : undefined));
+  if (snap.policy_ids.length) {
+    await tx
+      .insert(projectPolicies)
+      .values(snap.policy_ids.map((policyId) => ({ orgId: p.orgId, projectId, policyId, createdBy: p.userId, updatedBy: p.userId })))
+      .onConflictDoNothing();
+  }
+
+  const s = snap.project;
+  const [renamed] = await tx
+    .update(projects)
+    .set({ name: s.name, slug: s.slug, description: s.description, updatedBy: p.userId })
+    .where(eq(projects.id, projectId))
+    .returning();
+  const restored = await refreshStatus(
+    tx,
+    renamed!,
+    { schemaStatus: s.schema_status, sheriffStatus: s.sheriff_status, gauntletStatus: s.gauntlet_status, lastValidatedAt: s.last_validated_at ? new Date(s.last_validated_at) : null },
+    p.userId,
+  );
+  return { project: restored, checkpoint, undoCheckpointId: undo[0]!.id };
+}

@@ -1,0 +1,74 @@
+import { and, eq } from 'drizzle-orm';
+import { comparisonReports } from '../../../drizzle/schema/experiments_v1.js';
+import type { Tx } from '../../shared/db/index.js';
+import { HttpProblem, page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { conflict } from '../errors.js';
+import { effectiveVerdict, latestEvaluation } from './experiments.js';
+import { keyset } from './paging.js';
+import { requireProject } from './projects.js';
+import { requireVersion } from './versions.js';
+
+export interface MetricDelta {
+  base: number | null;
+  candidate: number | null;
+  delta: number | null;
+  /** delta / |base|, null when base is 0 or missing. */
+  relative: number | null;
+}
+
+/** Per-metric deltas between two metric objects (union of their numeric metrics, sorted by name). */
+export function metricDeltas(base: Record<string, unknown>, candidate: Record<string, unknown>): Record<string, MetricDelta> {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const names = [...new Set([...Object.keys(base), ...Object.keys(candidate)])].sort();
+  const out: Record<string, MetricDelta> = {};
+  for (const name of names) {
+    const b = num(base[name]);
+    const c = num(candidate[name]);
+    const delta = b !== null && c !== null ? c - b : null;
+    out[name] = { base: b, candidate: c, delta, relative: delta !== null && b ? delta / Math.abs(b) : null };
+  }
+  return out;
+}
+
+/** Compares the latest evaluations of two versions of one project; the service computes every delta. */
+export async function createComparison(tx: Tx, p: Principal, input: { base_version_id: string; candidate_version_id: string }) {
+  if (input.base_version_id === input.candidate_version_id) throw new HttpProblem(422, 'same-version', 'compare two different versions');
+  const base = await requireVersion(tx, p.orgId, input.base_version_id);
+  const candidate = await requireVersion(tx, p.orgId, input.candidate_version_id);
+  if (base.projectId !== candidate.projectId) throw new HttpProblem(422, 'different-projects', 'both versions must belong to the same project');
+  const baseEval = await latestEvaluation(tx, p.orgId, base.id);
+  const candEval = await latestEvaluation(tx, p.orgId, candidate.id);
+  if (!baseEval || !candEval) throw conflict('illegalTransition', `version ${!baseEval ? base.versionNumber : candidate.versionNumber} has no evaluation to compare`);
+  const deltas = metricDeltas(baseEval.metrics, candEval.metrics);
+  const summary = {
+    base: { version_id: base.id, version_number: base.versionNumber, evaluation_id: baseEval.id, verdict: effectiveVerdict(baseEval) },
+    candidate: { version_id: candidate.id, version_number: candidate.versionNumber, evaluation_id: candEval.id, verdict: effectiveVerdict(candEval) },
+    metrics_compared: Object.values(deltas).filter((d) => d.delta !== null).length,
+  };
+  const [row] = await tx
+    .insert(comparisonReports)
+    .values({ orgId: p.orgId, projectId: base.projectId, baseVersionId: base.id, candidateVersionId: candidate.id, deltas: deltas as unknown as Record<string, unknown>, summary, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function requireComparison(tx: Tx, orgId: string, id: string) {
+  const [row] = await tx.select().from(comparisonReports).where(and(eq(comparisonReports.orgId, orgId), eq(comparisonReports.id, id)));
+  if (!row) throw problems.notFound('comparison');
+  await requireProject(tx, orgId, row.projectId);
+  return row;
+}
+
+export async function listComparisons(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireProject(tx, orgId, projectId);
+  const { after, orderBy, key } = keyset(comparisonReports, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: comparisonReports, key })
+    .from(comparisonReports)
+    .where(and(eq(comparisonReports.orgId, orgId), eq(comparisonReports.projectId, projectId), after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}

@@ -1,0 +1,82 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { policies, projectPolicies } from '../../../drizzle/schema/projects.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { conflict } from '../errors.js';
+import { updateVersioned } from './locking.js';
+import { keyset, type SortKey } from './paging.js';
+import { requireProject } from './projects.js';
+
+export type PolicyRow = typeof policies.$inferSelect;
+
+const live = (orgId: string, id: string) => and(eq(policies.orgId, orgId), eq(policies.id, id), isNull(policies.deletedAt));
+
+export async function requirePolicy(tx: Tx, orgId: string, id: string): Promise<PolicyRow> {
+  const [row] = await tx.select().from(policies).where(live(orgId, id));
+  if (!row) throw problems.notFound('policy');
+  return row;
+}
+
+export async function createPolicy(tx: Tx, p: Principal, input: { name: string; description?: string | null | undefined; rego: string }) {
+  const [row] = await tx
+    .insert(policies)
+    .values({ orgId: p.orgId, name: input.name, description: input.description ?? null, rego: input.rego, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function listPolicies(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; sort: SortKey }) {
+  const { after, orderBy, key } = keyset(policies, q.sort, q.cursor);
+  const rows = await tx
+    .select({ row: policies, key })
+    .from(policies)
+    .where(and(eq(policies.orgId, orgId), isNull(policies.deletedAt), after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+/** Every edit is a new revision: `version` is both the policy's revision number and its ETag. */
+export async function updatePolicy(tx: Tx, p: Principal, id: string, expected: number, patch: { name?: string | undefined; description?: string | null | undefined; rego?: string | undefined }) {
+  const set: Record<string, unknown> = { updatedBy: p.userId };
+  for (const k of ['name', 'description', 'rego'] as const) if (patch[k] !== undefined) set[k] = patch[k];
+  return updateVersioned(tx, policies, live(p.orgId, id), expected, set, 'policy');
+}
+
+export async function deletePolicy(tx: Tx, p: Principal, id: string, expected: number) {
+  return updateVersioned(tx, policies, live(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'policy');
+}
+
+export async function linkPolicy(tx: Tx, p: Principal, projectId: string, policyId: string) {
+  await requireProject(tx, p.orgId, projectId);
+  const policy = await requirePolicy(tx, p.orgId, policyId);
+  const [link] = await tx
+    .insert(projectPolicies)
+    .values({ orgId: p.orgId, projectId, policyId, createdBy: p.userId, updatedBy: p.userId })
+    .onConflictDoNothing()
+    .returning();
+  if (!link) throw conflict('duplicate', 'the policy is already linked to this project');
+  return policy;
+}
+
+export async function unlinkPolicy(tx: Tx, p: Principal, projectId: string, policyId: string): Promise<void> {
+  await requireProject(tx, p.orgId, projectId);
+  const removed = await tx
+    .delete(projectPolicies)
+    .where(and(eq(projectPolicies.orgId, p.orgId), eq(projectPolicies.projectId, projectId), eq(projectPolicies.policyId, policyId)))
+    .returning({ id: projectPolicies.id });
+  if (!removed.length) throw problems.notFound('policy link');
+}
+
+export async function projectPolicyList(tx: Tx, orgId: string, projectId: string) {
+  await requireProject(tx, orgId, projectId);
+  const rows = await tx
+    .select({ policy: policies })
+    .from(projectPolicies)
+    .innerJoin(policies, eq(policies.id, projectPolicies.policyId))
+    .where(and(eq(projectPolicies.orgId, orgId), eq(projectPolicies.projectId, projectId)))
+    .orderBy(policies.name, policies.id);
+  return rows.map((r) => r.policy);
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { and, count, eq, ilike, isNull, sql, type SQL } from 'drizzle-orm';
+import { projectErrors, projects, type ProjectHealthStatus, type ValidationStatus } from '../../../drizzle/schema/projects.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { conflict } from '../errors.js';
+import { updateVersioned } from './locking.js';
+import { keyset, type SortKey } from './paging.js';
+import { deriveProjectStatus } from './status.js';
+
+export type ProjectRow = typeof projects.$inferSelect;
+
+export interface ProjectListQuery {
+  limit: number;
+  cursor?: string | undefined;
+  sort: SortKey;
+  status?: ProjectHealthStatus | undefined;
+  schema_status?: ValidationStatus | undefined;
+  sheriff_status?: ValidationStatus | undefined;
+  gauntlet_status?: ValidationStatus | undefined;
+  q?: string | undefined;
+  include_deleted?: boolean | undefined;
+}
+
+const scopeOf = (orgId: string, id: string, includeDeleted = false) =>
+  and(eq(projects.orgId, orgId), eq(projects.id, id), includeDeleted ? undefined : isNull(projects.deletedAt));
+
+/**
+ * The project a nested route works on: live and in the caller's org, else 404 (never 403, so ids of
+ * other tenants reveal nothing). `lock` serialises writers that derive state from the project
+ * (status recomputation, version numbering, rollback).
+ */
+export async function requireProject(tx: Tx, orgId: string, id: string, options: { lock?: boolean; includeDeleted?: boolean } = {}): Promise<ProjectRow> {
+  const q = tx.select().from(projects).where(scopeOf(orgId, id, options.includeDeleted));
+  const [row] = options.lock ? await q.for('update') : await q;
+  if (!row) throw problems.notFound('project');
+  return row;
+}
+
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50)
+    .replace(/-+$/g, '');
+  return slug || 'project';
+}
+
+async function slugInUse(tx: Tx, orgId: string, slug: string): Promise<boolean> {
+  const rows = await tx.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, orgId), eq(projects.slug, slug), isNull(projects.deletedAt))).limit(1);
+  return rows.length > 0;
+}
+
+export async function createProject(tx: Tx, p: Principal, input: { name: string; slug?: string | undefined; description?: string | null | undefined }): Promise<ProjectRow> {
+  let slug = input.slug;
+  if (!slug) {
+    // A derived slug must not fail the create: disambiguate it instead of answering 409.
+    slug = slugify(input.name);
+    if (await slugInUse(tx, p.orgId, slug)) slug = `${slug}-${randomBytes(3).toString('hex')}`;
+  }
+  const [row] = await tx
+    .insert(projects)
+    .values({ orgId: p.orgId, name: input.name, slug, description: input.description ?? null, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+export async function listProjects(tx: Tx, orgId: string, q: ProjectListQuery) {
+  const { after, orderBy, key } = keyset(projects, q.sort, q.cursor);
+  const filters: (SQL | undefined)[] = [
+    eq(projects.orgId, orgId),
+    q.include_deleted ? undefined : isNull(projects.deletedAt),
+    q.status ? eq(projects.status, q.status) : undefined,
+    q.schema_status ? eq(projects.schemaStatus, q.schema_status) : undefined,
+    q.sheriff_status ? eq(projects.sheriffStatus, q.sheriff_status) : undefined,
+    q.gauntlet_status ? eq(projects.gauntletStatus, q.gauntlet_status) : undefined,
+    q.q ? ilike(projects.name, `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`) : undefined,
+    after,
+  ];
+  const rows = await tx
+    .select({ row: projects, key })
+    .from(projects)
+    .where(and(...filters))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+export async function getProject(tx: Tx, orgId: string, id: string, includeDeleted = false): Promise<ProjectRow> {
+  return requireProject(tx, orgId, id, { includeDeleted });
+}
+
+export async function updateProject(
+  tx: Tx,
+  p: Principal,
+  id: string,
+  expected: number,
+  patch: { name?: string | undefined; slug?: string | undefined; description?: string | null | undefined },
+): Promise<ProjectRow> {
+  const set: Record<string, unknown> = { updatedBy: p.userId };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.slug !== undefined) set.slug = patch.slug;
+  if (patch.description !== undefined) set.description = patch.description;
+  return updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, set, 'project');
+}
+
+export async function deleteProject(tx: Tx, p: Principal, id: string, expected: number): Promise<ProjectRow> {
+  return updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'project');
+}
+
+export async function restoreProject(tx: Tx, p: Principal, id: string): Promise<ProjectRow> {
+  const row = await requireProject(tx, p.orgId, id, { includeDeleted: true, lock: true });
+  if (!row.deletedAt) throw conflict('notDeleted', 'the project is not deleted');
+  if (await slugInUse(tx, p.orgId, row.slug)) throw conflict('slugTaken', `another live project uses the slug "${row.slug}"`);
+  const [restored] = await tx
+    .update(projects)
+    .set({ deletedAt: null, updatedBy: p.userId, version: sql`${projects.version} + 1` })
+    .where(eq(projects.id, row.id))
+    .returning();
+  return restored!;
+}
+
+/**
+ * Recomputes the derived status from the latest validation results and the unresolved errors.
+ * The caller holds the project row lock, so concurrent recorders cannot interleave.
+ */
+export async function refreshStatus(tx: Tx, project: ProjectRow, changes: Partial<ProjectRow> = {}, actorId?: string): Promise<ProjectRow> {
+  const counts = await tx
+    .select({ severity: projectErrors.severity, n: count() })
+    .from(projectErrors)
+    .where(and(eq(projectErrors.projectId, project.id), isNull(projectErrors.resolvedAt)))
+    .groupBy(projectErrors.severity);
+  const n = (s: string) => counts.find((c) => c.severity === s)?.n ?? 0;
+  const next = { ...project, ...changes };
+  const status = deriveProjectStatus({
+    schema: next.schemaStatus,
+    sheriff: next.sheriffStatus,
+    gauntlet: next.gauntletStatus,
+    unresolvedErrors: n('error'),
+    unresolvedWarnings: n('warning'),
+  });
+  if (status === project.status && Object.keys(changes).length === 0) return project;
+  const [row] = await tx
+    .update(projects)
+    .set({ ...changes, status, ...(actorId ? { updatedBy: actorId } : {}), version: sql`${projects.version} + 1` })
+    .where(eq(projects.id, project.id))
+    .returning();
+  return row!;
+}

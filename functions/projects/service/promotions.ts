@@ -1,0 +1,95 @@
+import { and, eq } from 'drizzle-orm';
+import { blacklist, promotions, type PromotionStatus } from '../../../drizzle/schema/experiments_v1.js';
+import type { Tx } from '../../shared/db/index.js';
+import { HttpProblem, page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { codes, conflict } from '../errors.js';
+import { checkBaselines } from './baseline-check.js';
+import { projectBaselines } from './baselines.js';
+import { effectiveVerdict, latestEvaluation, requireEvaluation } from './experiments.js';
+import { keyset } from './paging.js';
+import { requireProject } from './projects.js';
+import { illegal, promotionMoves } from './transitions.js';
+import { moveZone, requireVersion } from './versions.js';
+
+export type PromotionRow = typeof promotions.$inferSelect;
+
+export async function requirePromotion(tx: Tx, orgId: string, id: string): Promise<PromotionRow> {
+  const [row] = await tx.select().from(promotions).where(and(eq(promotions.orgId, orgId), eq(promotions.id, id)));
+  if (!row) throw problems.notFound('promotion');
+  await requireProject(tx, orgId, row.projectId);
+  return row;
+}
+
+export async function isBlacklisted(tx: Tx, orgId: string, hash: string): Promise<typeof blacklist.$inferSelect | undefined> {
+  const [row] = await tx.select().from(blacklist).where(and(eq(blacklist.orgId, orgId), eq(blacklist.configHash, hash)));
+  return row;
+}
+
+/** v1 → v2 request, backed by a passing evaluation of that version (an override counts). */
+export async function requestPromotion(tx: Tx, p: Principal, input: { version_id: string; evaluation_id: string; reason: string }) {
+  const version = await requireVersion(tx, p.orgId, input.version_id);
+  if (version.zone !== 'v1') throw conflict('wrongZone', `only v1 versions can be promoted; version ${version.versionNumber} is in ${version.zone}`);
+  const evaluation = await requireEvaluation(tx, p.orgId, input.evaluation_id);
+  if (evaluation.versionId !== version.id) throw new HttpProblem(422, 'evaluation-mismatch', 'the evaluation is not of this version');
+  if (effectiveVerdict(evaluation) !== 'pass') throw conflict('illegalTransition', `the evaluation's verdict is ${effectiveVerdict(evaluation)}, not pass`);
+  const [row] = await tx
+    .insert(promotions)
+    .values({ orgId: p.orgId, projectId: version.projectId, versionId: version.id, evaluationId: evaluation.id, reason: input.reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId })
+    .returning();
+  return row!;
+}
+
+/** Approve or reject: an admin other than the requester (four eyes), from `requested` only. */
+export async function decidePromotion(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
+  const current = await requirePromotion(tx, p.orgId, id);
+  if (current.requestedBy === p.userId) throw problems.forbidden('the requester of a promotion cannot decide it', codes.fourEyes);
+  const [row] = await tx
+    .update(promotions)
+    .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: current.version + 1 })
+    .where(and(eq(promotions.id, id), eq(promotions.status, 'requested')))
+    .returning();
+  if (!row || !promotionMoves[to].includes(current.status)) throw illegal('the promotion', current.status, to);
+  return row;
+}
+
+/**
+ * approved → applied, in one transaction: the status flip comes first and is conditional, so of two
+ * concurrent applies the second finds no `approved` row and answers 409; then the version must still
+ * be in v1, its config hash must not be blacklisted, and the latest evaluation must meet every
+ * baseline. Any refusal throws, rolling the flip back: the promotion stays approved.
+ */
+export async function applyPromotion(tx: Tx, p: Principal, id: string) {
+  const current = await requirePromotion(tx, p.orgId, id);
+  const [applied] = await tx
+    .update(promotions)
+    .set({ status: 'applied', appliedAt: new Date(), appliedBy: p.userId, updatedBy: p.userId, version: current.version + 1 })
+    .where(and(eq(promotions.id, id), eq(promotions.status, 'approved')))
+    .returning();
+  if (!applied) {
+    const [now] = await tx.select({ status: promotions.status }).from(promotions).where(eq(promotions.id, id));
+    throw illegal('the promotion', now?.status ?? current.status, 'applied');
+  }
+  const version = await requireVersion(tx, p.orgId, applied.versionId, { lock: true });
+  if (version.zone !== 'v1') throw conflict('wrongZone', `version ${version.versionNumber} is in ${version.zone}, not v1`);
+  const banned = await isBlacklisted(tx, p.orgId, version.configHash);
+  if (banned) throw conflict('blacklisted', `the config hash is blacklisted: ${banned.reason}`, { config_hash: version.configHash });
+  const evaluation = await latestEvaluation(tx, p.orgId, version.id);
+  if (!evaluation) throw conflict('baselinesFailed', 'the version has no evaluation to check against the baselines');
+  const check = checkBaselines(await projectBaselines(tx, p.orgId, version.projectId), evaluation.metrics);
+  if (!check.passed) throw conflict('baselinesFailed', 'the latest evaluation does not meet the baselines', { results: check.results, evaluation_id: evaluation.id });
+  const moved = await moveZone(tx, p, version, 'v2', `promotion ${applied.id}: ${applied.reason}`);
+  return { promotion: applied, version: moved, baselines: check };
+}
+
+export async function listPromotions(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; status?: PromotionStatus | undefined; project_id?: string | undefined }) {
+  const { after, orderBy, key } = keyset(promotions, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: promotions, key })
+    .from(promotions)
+    .where(and(eq(promotions.orgId, orgId), q.status ? eq(promotions.status, q.status) : undefined, q.project_id ? eq(promotions.projectId, q.project_id) : undefined, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}

@@ -1,0 +1,146 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { quarantineRecords, reevaluationRequests, type QuarantineSource } from '../../../drizzle/schema/quarantine.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { conflict, mapDbError } from '../errors.js';
+import { keyset } from './paging.js';
+import { requireProject } from './projects.js';
+import { illegal, reevaluationMoves } from './transitions.js';
+import { createVersion, moveZone, requireVersion, type VersionRow } from './versions.js';
+
+export type QuarantineRecordRow = typeof quarantineRecords.$inferSelect;
+
+/**
+ * Degrades a version to v3: zone change with its history row, and the immutable quarantine record
+ * (a copy of the config, the reason, the evidence), all in the caller's transaction.
+ */
+export async function quarantineVersion(
+  tx: Tx,
+  p: Principal,
+  version: VersionRow,
+  input: { reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
+): Promise<QuarantineRecordRow> {
+  if (version.zone === 'v3') throw conflict('wrongZone', `version ${version.versionNumber} is already quarantined`);
+  const moved = await moveZone(tx, p, version, 'v3', `quarantined (${input.source}): ${input.reason}`);
+  const [record] = await tx
+    .insert(quarantineRecords)
+    .values({
+      orgId: p.orgId,
+      projectId: moved.projectId,
+      versionId: moved.id,
+      configHash: moved.configHash,
+      config: moved.config,
+      reason: input.reason,
+      evidence: { ...input.evidence, from_zone: version.zone },
+      source: input.source,
+      createdBy: p.userId,
+    })
+    .returning();
+  return record!;
+}
+
+export async function quarantineById(tx: Tx, p: Principal, projectId: string, versionId: string, input: { reason: string; evidence?: Record<string, unknown> | undefined }) {
+  const version = await requireVersion(tx, p.orgId, versionId, { projectId, lock: true });
+  return quarantineVersion(tx, p, version, { reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
+}
+
+export async function requireRecord(tx: Tx, orgId: string, id: string): Promise<QuarantineRecordRow> {
+  const [row] = await tx.select().from(quarantineRecords).where(and(eq(quarantineRecords.orgId, orgId), eq(quarantineRecords.id, id)));
+  if (!row) throw problems.notFound('quarantine record');
+  await requireProject(tx, orgId, row.projectId);
+  return row;
+}
+
+export async function listRecords(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; project_id?: string | undefined }) {
+  const { after, orderBy, key } = keyset(quarantineRecords, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: quarantineRecords, key })
+    .from(quarantineRecords)
+    .where(and(eq(quarantineRecords.orgId, orgId), q.project_id ? eq(quarantineRecords.projectId, q.project_id) : undefined, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+/**
+ * Records are read-only. The attempt is made for real, inside a savepoint, so the answer comes from
+ * the database's own guard: the application role has no UPDATE/DELETE grant (42501), and the owner
+ * meets the immutability trigger (P0001 "append-only"); both become 409 and nothing changes.
+ */
+export async function attemptRecordChange(tx: Tx, orgId: string, id: string, change: { kind: 'update'; reason?: string | undefined; evidence?: Record<string, unknown> | undefined } | { kind: 'delete' }): Promise<never> {
+  await requireRecord(tx, orgId, id);
+  try {
+    await tx.transaction(async (sp) => {
+      if (change.kind === 'delete') await sp.delete(quarantineRecords).where(eq(quarantineRecords.id, id));
+      else await sp.update(quarantineRecords).set({ ...(change.reason ? { reason: change.reason } : {}), ...(change.evidence ? { evidence: change.evidence } : {}) }).where(eq(quarantineRecords.id, id));
+    });
+  } catch (err) {
+    const mapped = mapDbError(err);
+    if (mapped !== err) throw mapped;
+    if ((err as { cause?: { code?: string } }).cause?.code === '42501' || (err as { code?: string }).code === '42501') {
+      throw conflict('readOnly', 'quarantine records are read-only: request a re-evaluation instead');
+    }
+    throw err;
+  }
+  throw conflict('readOnly', 'quarantine records are read-only');
+}
+
+export async function quarantineStats(tx: Tx, orgId: string) {
+  const rows = await tx.execute(sql`select total_records::int as total_records, pending_requests::int as pending_requests, approved_requests::int as approved_requests, rejected_requests::int as rejected_requests, last_quarantined_at from quarantine.quarantine_stats where org_id = ${orgId}`);
+  const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as { total_records: number; pending_requests: number; approved_requests: number; rejected_requests: number; last_quarantined_at: Date | string | null }[];
+  const r = list[0];
+  const last = r?.last_quarantined_at ? new Date(r.last_quarantined_at).toISOString() : null;
+  return { total_records: r?.total_records ?? 0, pending_requests: r?.pending_requests ?? 0, approved_requests: r?.approved_requests ?? 0, rejected_requests: r?.rejected_requests ?? 0, last_quarantined_at: last };
+}
+
+export async function requestReevaluation(tx: Tx, p: Principal, recordId: string, reason: string) {
+  await requireRecord(tx, p.orgId, recordId);
+  const [row] = await tx.insert(reevaluationRequests).values({ orgId: p.orgId, recordId, reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId }).returning();
+  return row!;
+}
+
+export async function requireReevaluation(tx: Tx, orgId: string, id: string) {
+  const [row] = await tx.select().from(reevaluationRequests).where(and(eq(reevaluationRequests.orgId, orgId), eq(reevaluationRequests.id, id)));
+  if (!row) throw problems.notFound('re-evaluation request');
+  const record = await requireRecord(tx, orgId, row.recordId);
+  return { request: row, record };
+}
+
+export async function listReevaluations(tx: Tx, orgId: string, recordId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireRecord(tx, orgId, recordId);
+  const { after, orderBy, key } = keyset(reevaluationRequests, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: reevaluationRequests, key })
+    .from(reevaluationRequests)
+    .where(and(eq(reevaluationRequests.orgId, orgId), eq(reevaluationRequests.recordId, recordId), after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+/**
+ * pending → approved | rejected, conditionally in SQL. Approval creates a new v1 version from the
+ * quarantined config (the record itself never changes), linked from the request.
+ */
+export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
+  const { request, record } = await requireReevaluation(tx, p.orgId, id);
+  const [decided] = await tx
+    .update(reevaluationRequests)
+    .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: sql`${reevaluationRequests.version} + 1` })
+    .where(and(eq(reevaluationRequests.id, id), eq(reevaluationRequests.status, 'pending')))
+    .returning();
+  if (!decided || !reevaluationMoves[to].includes(request.status)) throw illegal('the re-evaluation request', request.status, to);
+  if (to === 'rejected') return { request: decided, version: null };
+  const version = await createVersion(
+    tx,
+    p,
+    record.projectId,
+    { config: record.config, notes: `re-evaluation of quarantined version ${record.versionId}` },
+    { zone: 'v1', reason: `re-evaluation ${id} of quarantine record ${record.id} approved` },
+  );
+  const [linked] = await tx.update(reevaluationRequests).set({ newVersionId: version.id }).where(eq(reevaluationRequests.id, id)).returning();
+  return { request: linked!, version };
+}

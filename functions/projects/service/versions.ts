@@ -1,0 +1,105 @@
+import { and, eq, max, sql } from 'drizzle-orm';
+import { versionHistory, versions, type VersionZone } from '../../../drizzle/schema/projects.js';
+import type { Tx } from '../../shared/db/index.js';
+import { page, problems } from '../../shared/http/index.js';
+import type { Principal } from '../../shared/security/tokens.js';
+import { configHash } from './canonical.js';
+import { updateVersioned } from './locking.js';
+import { keyset } from './paging.js';
+import { requireProject } from './projects.js';
+
+export type VersionRow = typeof versions.$inferSelect;
+
+/**
+ * A new version of a project's config, numbered max + 1 under the project row lock (so two creates
+ * never race for a number), with its history starting at "created in <zone>".
+ */
+export async function createVersion(
+  tx: Tx,
+  p: Principal,
+  projectId: string,
+  input: { config: Record<string, unknown>; notes?: string | null | undefined },
+  options: { zone?: VersionZone; reason?: string } = {},
+): Promise<VersionRow> {
+  await requireProject(tx, p.orgId, projectId, { lock: true });
+  const [last] = await tx.select({ n: max(versions.versionNumber) }).from(versions).where(eq(versions.projectId, projectId));
+  const zone = options.zone ?? 'v1';
+  const [row] = await tx
+    .insert(versions)
+    .values({
+      orgId: p.orgId,
+      projectId,
+      versionNumber: (last?.n ?? 0) + 1,
+      zone,
+      config: input.config,
+      configHash: configHash(input.config),
+      notes: input.notes ?? null,
+      createdBy: p.userId,
+      updatedBy: p.userId,
+    })
+    .returning();
+  await recordZoneChange(tx, p, row!, null, zone, options.reason ?? 'created');
+  return row!;
+}
+
+export async function recordZoneChange(tx: Tx, p: Principal, v: VersionRow, from: VersionZone | null, to: VersionZone, reason: string | null): Promise<void> {
+  await tx.insert(versionHistory).values({ orgId: v.orgId, projectId: v.projectId, versionId: v.id, fromZone: from, toZone: to, reason, actorId: p.userId });
+}
+
+/**
+ * Moves a version between zones and writes its history row, in the caller's transaction. The
+ * update is conditional on the zone the caller saw, so a concurrent move makes this one fail (409).
+ */
+export async function moveZone(tx: Tx, p: Principal, v: VersionRow, to: VersionZone, reason: string): Promise<VersionRow> {
+  const [row] = await tx
+    .update(versions)
+    .set({ zone: to, updatedBy: p.userId, version: sql`${versions.version} + 1` })
+    .where(and(eq(versions.id, v.id), eq(versions.zone, v.zone)))
+    .returning();
+  if (!row) throw problems.conflict(`version ${v.versionNumber} changed zone concurrently`, 'illegal-transition');
+  await recordZoneChange(tx, p, row, v.zone, to, reason);
+  return row;
+}
+
+/** A version of a live project of the caller's org (404 otherwise); `lock` for zone changes. */
+export async function requireVersion(tx: Tx, orgId: string, versionId: string, options: { projectId?: string; lock?: boolean } = {}): Promise<VersionRow> {
+  const q = tx
+    .select()
+    .from(versions)
+    .where(and(eq(versions.orgId, orgId), eq(versions.id, versionId), options.projectId ? eq(versions.projectId, options.projectId) : undefined));
+  const [row] = options.lock ? await q.for('update') : await q;
+  if (!row) throw problems.notFound('version');
+  await requireProject(tx, orgId, row.projectId);
+  return row;
+}
+
+export async function listVersions(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
+  await requireProject(tx, orgId, projectId);
+  const { after, orderBy, key } = keyset(versions, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: versions, key })
+    .from(versions)
+    .where(and(eq(versions.orgId, orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
+
+export async function updateVersionNotes(tx: Tx, p: Principal, projectId: string, versionId: string, expected: number, notes: string | null): Promise<VersionRow> {
+  await requireProject(tx, p.orgId, projectId);
+  return updateVersioned(tx, versions, and(eq(versions.orgId, p.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), expected, { notes, updatedBy: p.userId }, 'version');
+}
+
+export async function listHistory(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
+  await requireProject(tx, orgId, projectId);
+  const { after, orderBy, key } = keyset(versionHistory, 'created_at', q.cursor);
+  const rows = await tx
+    .select({ row: versionHistory, key })
+    .from(versionHistory)
+    .where(and(eq(versionHistory.orgId, orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1);
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+}
