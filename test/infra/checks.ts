@@ -39,7 +39,8 @@ function checkBody(body: Json, block: BlockSchema, where: string, errors: string
   }
 }
 
-const moduleText = (files: TfFile[]) => files.flatMap((f) => expressions(f.json));
+/** Expressions of a module; `moved` blocks hold addresses, not references, and are checked by movedErrors. */
+const moduleText = (files: TfFile[]) => files.flatMap((f) => expressions({ ...f.json, moved: undefined }));
 
 /** Unknown types, arguments and blocks; computed attributes set. */
 export function schemaErrors(tree: TfTree, schema: ProviderSchema): string[] {
@@ -138,6 +139,46 @@ export function moduleErrors(tree: TfTree): string[] {
       }
       const outputs = new Set(blocksOf(tree.modules.get(target) ?? [], 'output').map((b) => b.labels[0]));
       if (!outputs.has(m[2]!)) errors.push(`${module}: module.${m[1]}.${m[2]} is not an output of ${target}`);
+    }
+  }
+  return errors;
+}
+
+/**
+ * moved blocks: `to` must name a module call or resource that exists (through nested module calls, and
+ * a declared for_each key of a local map), and `from` must no longer exist (terraform refuses both).
+ */
+export function movedErrors(tree: TfTree): string[] {
+  const errors: string[] = [];
+  const address = (value: Json) => (typeof value === 'string' && value.startsWith('${') && value.endsWith('}') ? value.slice(2, -1).trim() : undefined);
+  /** Whether an address (module.a.module.b, or …google_x.name / google_x.name["key"]) exists from a module. */
+  const exists = (module: string, addr: string): boolean => {
+    const call = addr.match(/^module\.([a-z_][a-z0-9_-]*)(?:\.(.+))?$/);
+    if (call) {
+      const body = blocksOf(tree.modules.get(module) ?? [], 'module').find((b) => b.labels[0] === call[1])?.body;
+      if (!body) return false;
+      return call[2] === undefined || exists(normalize(join(module, body.source)), call[2]);
+    }
+    const res = addr.match(/^(data\.)?(google_[a-z0-9_]+)\.([a-z_][a-z0-9_-]*)(?:\["([^"]*)"\])?$/);
+    if (!res) return false;
+    const files = tree.modules.get(module) ?? [];
+    const found = blocksOf(files, res[1] ? 'data' : 'resource').find((b) => b.labels[0] === res[2] && b.labels[1] === res[3]);
+    if (!found || res[4] === undefined) return Boolean(found);
+    const forEach = String(found.body.for_each ?? '').match(/^\$\{local\.([a-z_][a-z0-9_]*)\}$/);
+    if (!forEach) return true; // keys of a computed for_each are not known statically
+    const local = blocksOf(files, 'locals').map((b) => b.body[forEach[1]!]).find((v) => v !== undefined);
+    return Boolean(local && typeof local === 'object' && res[4] in local);
+  };
+  for (const [module, files] of tree.modules) {
+    for (const { body } of blocksOf(files, 'moved')) {
+      const from = address(body.from);
+      const to = address(body.to);
+      if (!from || !to) {
+        errors.push(`${module}: moved block needs from and to addresses`);
+        continue;
+      }
+      if (!exists(module, to)) errors.push(`${module}: moved to ${to}, which does not exist`);
+      if (exists(module, from)) errors.push(`${module}: moved from ${from}, which still exists`);
     }
   }
   return errors;

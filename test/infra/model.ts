@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, normalize } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { blocksOf, first, parseTerraformTree, ROOT, TERRAFORM, type Json, type TfFile, type TfTree } from './hcl.js';
 import type { BlockSchema } from './schema/derive-google-schema.js';
@@ -24,6 +24,8 @@ export const JOB_ENDPOINTS = [
   'cleanup',
   'seal-audit',
 ] as const;
+/** Jobs endpoints an operator calls by hand (never on a schedule). */
+export const OPERATOR_ENDPOINTS = ['replay-parked'] as const;
 export const SCHEMA_DIR = join(TERRAFORM, 'bigquery', 'schemas');
 export const EVENT_TABLES = ['request_logs', 'audit_events', 'daily_usage'] as const;
 
@@ -67,9 +69,54 @@ export async function tfvars(env: string): Promise<Record<string, Json>> {
   return parse(`envs/${env}/terraform.tfvars`, readFileSync(file, 'utf8'));
 }
 
-/** Module calls of an environment root, by name. */
+export interface ModuleCall {
+  name: string;
+  /** The module making the call, e.g. envs/dev or modules/platform. */
+  caller: string;
+  /** The called module's folder relative to terraform/, e.g. modules/cloudsql. */
+  target: string;
+  body: Json;
+}
+
+/**
+ * Every module call an environment makes: the root's own, and those of the modules it calls, nested
+ * (envs/<env> → modules/platform → modules/cloudsql …). A name may be called only once in the whole tree.
+ */
+export function moduleCallTree(tree: TfTree, env: string): ModuleCall[] {
+  const calls: ModuleCall[] = [];
+  const visit = (caller: string) => {
+    for (const { labels, body } of blocksOf(moduleFiles(tree, caller), 'module')) {
+      const name = labels[0]!;
+      if (calls.some((c) => c.name === name)) throw new Error(`envs/${env}: module ${name} is called twice`);
+      const target = normalize(join(caller, body.source));
+      calls.push({ name, caller, target, body });
+      visit(target);
+    }
+  };
+  visit(`envs/${env}`);
+  return calls;
+}
+
+/** Module calls of an environment, through the composition modules it calls, by name. */
 export function moduleCalls(tree: TfTree, env: string): Map<string, Json> {
-  return new Map(blocksOf(moduleFiles(tree, `envs/${env}`), 'module').map((b) => [b.labels[0]!, b.body]));
+  return new Map(moduleCallTree(tree, env).map((c) => [c.name, c.body]));
+}
+
+/**
+ * The default an environment gets for a variable: the root's, or where the root leaves it null, the
+ * default of the module variable the root passes it to unchanged (followed through nested calls).
+ */
+export function environmentDefault(tree: TfTree, env: string, name: string): Json {
+  const resolve = (module: string, variable: string): Json => {
+    const value = variableDefault(tree, module, variable);
+    if (value !== null && value !== undefined) return value;
+    for (const call of moduleCallTree(tree, env).filter((c) => c.caller === module)) {
+      const input = Object.entries<Json>(call.body).find(([, v]) => unwrap(v) === `var.${variable}`);
+      if (input) return resolve(call.target, input[0]);
+    }
+    return value;
+  };
+  return resolve(`envs/${env}`, name);
 }
 
 /** "${var.x}" → "var.x"; other values unchanged. */

@@ -5,10 +5,12 @@ import { blocksOf, first, ROOT, type Json, type TfTree } from './hcl.js';
 import {
   bigquerySchema,
   configVariables,
+  environmentDefault,
   ENVS,
   EVENT_TABLES,
   FUNCTIONS,
   JOB_ENDPOINTS,
+  OPERATOR_ENDPOINTS,
   loadTree,
   moduleCalls,
   moduleFiles,
@@ -101,9 +103,9 @@ describe('Cloud SQL', () => {
     expect(l.connection_demand).toContain('max * var.pool_size');
     expect(l.required_connections).toBe('${local.connection_demand + var.reserved_connections}');
     const reserved = variableDefault(tree, 'modules/cloudsql', 'reserved_connections');
-    const poolSize = variableDefault(tree, 'envs/dev', 'pool_size');
-    expect(poolSize).toBe(10);
     for (const env of ENVS) {
+      const poolSize = environmentDefault(tree, env, 'pool_size');
+      expect(poolSize, env).toBe(10);
       const values = await tfvars(env);
       const demand = Object.values<Json>(values.functions).reduce((n, f) => n + f.max_instances * (values.pool_size ?? poolSize), 0);
       expect(values.sql_max_connections, env).toBeGreaterThanOrEqual(demand + reserved);
@@ -123,7 +125,15 @@ describe('Firestore', () => {
   });
 
   it('indexes the session queries and schedules the export to BigQuery', () => {
-    const indexed = resources(tree, 'google_firestore_index').map((i) => i.body.fields.map((f: Json) => f.field_path).join('+'));
+    // An index lists its fields, or takes them from a local map of field lists (for_each + dynamic "fields").
+    const fieldLists = ({ body }: { body: Json }): Json[][] => {
+      if (body.fields) return [body.fields];
+      const content = dynamicContent(body, 'fields');
+      expect(unwrap(first(body.dynamic.fields).for_each)).toBe('each.value');
+      expect(content).toMatchObject({ field_path: '${fields.value.field_path}', order: '${fields.value.order}' });
+      return Object.values(locals('modules/firestore')[unwrap(body.for_each).replace(/^local\./, '')]);
+    };
+    const indexed = resources(tree, 'google_firestore_index').flatMap(fieldLists).map((fields) => fields.map((f: Json) => f.field_path).join('+'));
     expect(indexed).toEqual(expect.arrayContaining(['userId+revokedAt+expiresAt', 'familyId+createdAt']));
     const jobs = blocksOf(moduleFiles(tree, 'modules/firestore'), 'resource').filter((b) => b.labels[0] === 'google_cloud_scheduler_job');
     const uris = jobs.map((j) => first(j.body.http_target).uri);
@@ -311,14 +321,18 @@ describe('Cloud Scheduler', () => {
     }
   });
 
-  it('schedules every POST route the jobs function serves', () => {
+  it('schedules every POST route the jobs function serves, except the operator-only ones', () => {
     const sources = (d: string): string[] =>
       readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(d, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(d, e.name), 'utf8')] : []));
     const routes = join(ROOT, 'functions', 'jobs', 'routes');
     const served = [...sources(routes).join('\n').matchAll(/path:\s*'\/([a-z][a-z-]*)'/g)].map((m) => m[1]!);
     expect(served.length).toBeGreaterThan(0);
     const scheduled = Object.keys(variableDefault(tree, 'modules/scheduler', 'schedules'));
-    for (const endpoint of served) expect(scheduled, `POST /${endpoint} is not scheduled`).toContain(endpoint);
-    expect(new Set(served)).toEqual(new Set(JOB_ENDPOINTS));
+    const operator = new Set<string>(OPERATOR_ENDPOINTS);
+    for (const endpoint of served) {
+      if (operator.has(endpoint)) expect(scheduled, `POST /${endpoint} is for operators and must not be scheduled`).not.toContain(endpoint);
+      else expect(scheduled, `POST /${endpoint} is not scheduled`).toContain(endpoint);
+    }
+    expect(new Set(served)).toEqual(new Set([...JOB_ENDPOINTS, ...OPERATOR_ENDPOINTS]));
   });
 });

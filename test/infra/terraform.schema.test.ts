@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blocksOf, type TfTree } from './hcl.js';
-import { moduleErrors, referenceErrors, schemaErrors, treeFromTexts, variableErrors } from './checks.js';
-import { ENVS, loadTree, moduleCalls, moduleFiles, providerSchema, tfvars, variables, type ProviderSchema } from './model.js';
+import { movedErrors, moduleErrors, referenceErrors, schemaErrors, treeFromTexts, variableErrors } from './checks.js';
+import { ENVS, loadTree, moduleCallTree, moduleFiles, providerSchema, tfvars, unwrap, variables, type ProviderSchema } from './model.js';
 
 /**
  * What `terraform validate` would check, without terraform: every .tf file parses (HashiCorp's HCL2
@@ -52,25 +52,39 @@ describe('terraform parses and matches the pinned google provider schema', () =>
     expect(moduleErrors(tree)).toEqual([]);
   });
 
+  it('moves state only to addresses that exist, from addresses that no longer do', () => {
+    expect(movedErrors(tree)).toEqual([]);
+  });
+
   it('validates what operators set: every environment variable has a validation block, and modules validate too', () => {
+    // A root variable is validated where it is declared, or by the module variable it is passed to unchanged.
+    const validated = (module: string, name: string, env: string): boolean => {
+      if (variables(tree, module).get(name)?.validation?.length) return true;
+      return moduleCallTree(tree, env)
+        .filter((c) => c.caller === module)
+        .some((c) => Object.entries<any>(c.body).some(([input, v]) => unwrap(v) === `var.${name}` && validated(c.target, input, env)));
+    };
     for (const env of ENVS) {
-      const missing = [...variables(tree, `envs/${env}`)].filter(([, body]) => !body.validation?.length).map(([name]) => name);
+      const missing = [...variables(tree, `envs/${env}`).keys()].filter((name) => !validated(`envs/${env}`, name, env));
       expect(missing, env).toEqual([]);
     }
-    const validated = [...tree.modules.keys()]
+    const moduleValidations = [...tree.modules.keys()]
       .filter((m) => m.startsWith('modules/'))
       .flatMap((m) => [...variables(tree, m).values()])
       .filter((v) => v.validation?.length);
-    expect(validated.length).toBeGreaterThan(20);
+    expect(moduleValidations.length).toBeGreaterThan(20);
   });
 
   it('dev and prod call the same modules with the same inputs; only terraform.tfvars differ', async () => {
-    const [dev, prod] = ENVS.map((env) => moduleCalls(tree, env));
-    expect([...dev!.keys()].sort()).toEqual([...prod!.keys()].sort());
-    expect(dev!.size).toBeGreaterThanOrEqual(9);
-    for (const [name, call] of dev!) {
-      expect(prod!.get(name), name).toEqual(call);
-      expect(call.source, name).toMatch(/^\.\.\/\.\.\/modules\//);
+    // Through the composition module: envs/<env> → modules/platform → every module.
+    const [dev, prod] = ENVS.map((env) => moduleCallTree(tree, env));
+    expect(dev!.map((c) => c.name).sort()).toEqual(prod!.map((c) => c.name).sort());
+    expect(dev!.length).toBeGreaterThanOrEqual(9);
+    for (const call of dev!) {
+      const other = prod!.find((c) => c.name === call.name)!;
+      expect(other.body, call.name).toEqual(call.body);
+      expect(other.target, call.name).toBe(call.target);
+      expect(call.target, call.name).toMatch(/^modules\/[a-z]+$/);
     }
     for (const env of ENVS) {
       const declared = variables(tree, `envs/${env}`);
@@ -121,6 +135,10 @@ module "m" {
 output "o" {
   value = "\${module.m.nothing} \${var.undeclared}"
 }
+moved {
+  from = module.m
+  to   = module.gone
+}
 `,
   };
 
@@ -151,5 +169,11 @@ output "o" {
     expect(mods).toContain('module m passes colour');
     expect(mods).toContain('module m misses required name');
     expect(mods).toContain('module.m.nothing is not an output');
+  });
+
+  it('reports moves to addresses that do not exist and from addresses that still do', async () => {
+    const moved = movedErrors(await treeFromTexts(broken)).join('\n');
+    expect(moved).toContain('moved to module.gone, which does not exist');
+    expect(moved).toContain('moved from module.m, which still exists');
   });
 });

@@ -1,74 +1,16 @@
-output "function_urls" {
-  description = "HTTPS URL of each function."
-  value       = module.functions.urls
-}
-
-output "function_names" {
-  description = "Deployed function names (for gcloud functions deploy)."
-  value       = module.functions.names
-}
-
-output "source_bucket" {
-  description = "Bucket of the per-function source archives."
-  value       = module.functions.source_bucket
-}
-
-output "sql_connection_name" {
-  description = "Cloud SQL connection name (Auth Proxy, INSTANCE_CONNECTION_NAME)."
-  value       = module.cloudsql.connection_name
-}
-
-output "sql_instance" {
-  description = "Cloud SQL primary instance name (scripts/restore-pitr.sh)."
-  value       = module.cloudsql.instance_name
-}
-
-output "sql_replica_connection_name" {
-  description = "Read replica connection name, or null."
-  value       = module.cloudsql.replica_connection_name
-}
-
-output "sql_iam_users" {
-  description = "IAM database user of each service account."
-  value       = module.cloudsql.iam_users
-}
-
-output "kms_provider_keys_key" {
-  description = "KMS_KEY_NAME."
-  value       = module.kms.provider_keys_key
-}
-
-output "kms_audit_signing_key" {
-  description = "Audit signing key (add versions here to rotate)."
-  value       = module.kms.audit_signing_key
-}
-
-output "jwt_secrets_secret" {
-  description = "Secret Manager secret to add JWT_SECRETS versions to."
-  value       = module.secrets.jwt_secrets_secret_id
-}
-
-output "bigquery_dataset" {
-  description = "Event dataset."
-  value       = module.bigquery.dataset_id
-}
-
-output "bigquery_analyst_dataset" {
-  description = "Dataset of the analysts' authorized views."
-  value       = module.bigquery.analyst_dataset_id
-}
-
-output "deployer_service_account" {
-  description = "Service account the Cloud Build trigger runs as."
-  value       = module.project.deployer_service_account
-}
-
-output "cloudbuild_worker_pool" {
-  description = "Private pool for cloudbuild.yaml (_POOL substitution)."
-  value       = module.cicd.worker_pool
-}
-
-output "scheduler_jobs" {
-  description = "Cloud Scheduler job of each jobs endpoint."
-  value       = module.scheduler.job_names
-}
+# The platform's outputs (described in modules/platform/outputs.tf), for terraform output <name>.
+output "function_urls" { value = module.platform.function_urls }
+output "function_names" { value = module.platform.function_names }
+output "source_bucket" { value = module.platform.source_bucket }
+output "sql_connection_name" { value = module.platform.sql_connection_name }
+output "sql_instance" { value = module.platform.sql_instance }
+output "sql_replica_connection_name" { value = module.platform.sql_replica_connection_name }
+output "sql_iam_users" { value = module.platform.sql_iam_users }
+output "kms_provider_keys_key" { value = module.platform.kms_provider_keys_key }
+output "kms_audit_signing_key" { value = module.platform.kms_audit_signing_key }
+output "jwt_secrets_secret" { value = module.platform.jwt_secrets_secret }
+output "bigquery_dataset" { value = module.platform.bigquery_dataset }
+output "bigquery_analyst_dataset" { value = module.platform.bigquery_analyst_dataset }
+output "deployer_service_account" { value = module.platform.deployer_service_account }
+output "cloudbuild_worker_pool" { value = module.platform.cloudbuild_worker_pool }
+output "scheduler_jobs" { value = module.platform.scheduler_jobs }

@@ -44,53 +44,53 @@ resource "google_firestore_field" "sessions_device" {
  * range queries a session list needs without reading a user's whole history: a user's live sessions
  * (userId == u, revokedAt == null, expiresAt > now) and a family in login order.
  */
-resource "google_firestore_index" "sessions_user_live" {
-  project    = var.project_id
-  database   = google_firestore_database.this.name
-  collection = "sessions"
-
-  fields {
-    field_path = "userId"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "revokedAt"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "expiresAt"
-    order      = "DESCENDING"
-  }
-}
-
-resource "google_firestore_index" "sessions_user_recent" {
-  project    = var.project_id
-  database   = google_firestore_database.this.name
-  collection = "sessions"
-
-  fields {
-    field_path = "userId"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "createdAt"
-    order      = "DESCENDING"
+locals {
+  # Fields of each composite index on sessions, in index order.
+  session_indexes = {
+    user_live = [
+      { field_path = "userId", order = "ASCENDING" },
+      { field_path = "revokedAt", order = "ASCENDING" },
+      { field_path = "expiresAt", order = "DESCENDING" },
+    ]
+    user_recent = [
+      { field_path = "userId", order = "ASCENDING" },
+      { field_path = "createdAt", order = "DESCENDING" },
+    ]
+    family = [
+      { field_path = "familyId", order = "ASCENDING" },
+      { field_path = "createdAt", order = "ASCENDING" },
+    ]
   }
 }
 
-resource "google_firestore_index" "sessions_family" {
+resource "google_firestore_index" "sessions" {
+  for_each   = local.session_indexes
   project    = var.project_id
   database   = google_firestore_database.this.name
   collection = "sessions"
 
-  fields {
-    field_path = "familyId"
-    order      = "ASCENDING"
+  dynamic "fields" {
+    for_each = each.value
+    content {
+      field_path = fields.value.field_path
+      order      = fields.value.order
+    }
   }
-  fields {
-    field_path = "createdAt"
-    order      = "ASCENDING"
-  }
+}
+
+moved {
+  from = google_firestore_index.sessions_user_live
+  to   = google_firestore_index.sessions["user_live"]
+}
+
+moved {
+  from = google_firestore_index.sessions_user_recent
+  to   = google_firestore_index.sessions["user_recent"]
+}
+
+moved {
+  from = google_firestore_index.sessions_family
+  to   = google_firestore_index.sessions["family"]
 }
 
 /*

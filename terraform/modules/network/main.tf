@@ -47,14 +47,14 @@ resource "google_service_networking_connection" "private_services" {
 }
 
 resource "google_vpc_access_connector" "functions" {
-  project        = var.project_id
-  name           = "lattice-${var.environment}"
-  region         = var.region
-  network        = google_compute_network.vpc.name
-  ip_cidr_range  = var.connector_cidr
-  min_instances  = 2
-  max_instances  = var.connector_max_instances
-  machine_type   = "e2-micro"
+  project       = var.project_id
+  name          = "lattice-${var.environment}"
+  region        = var.region
+  network       = google_compute_network.vpc.name
+  ip_cidr_range = var.connector_cidr
+  min_instances = 2
+  max_instances = var.connector_max_instances
+  machine_type  = "e2-micro"
 }
 
 # No firewall rule opens ingress: a VPC denies it implicitly, and the connector manages its own rules.
