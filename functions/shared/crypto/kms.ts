@@ -1,4 +1,4 @@
-import { newDek, open, parseEnvelope, seal, type Envelope } from './envelope.js';
+import { envelopeEncryptor, type Envelope } from './envelope.js';
 import { DecryptError, type KeyEncryptor } from './port.js';
 
 export interface KmsOptions {
@@ -50,7 +50,6 @@ export async function kmsKeyEncryptor(options: KmsOptions): Promise<KeyEncryptor
   }
 
   async function unwrap(env: Envelope, aad: string): Promise<Buffer> {
-    if (env.kek !== 'kms') throw new DecryptError('envelope was not made by Cloud KMS');
     let res;
     try {
       [res] = await kms.decrypt({ name: keyName, ciphertext: Buffer.from(env.wdek, 'base64'), additionalAuthenticatedData: Buffer.from(aad, 'utf8') });
@@ -66,38 +65,5 @@ export async function kmsKeyEncryptor(options: KmsOptions): Promise<KeyEncryptor
     return copy;
   }
 
-  return {
-    kind: 'kms',
-    async encrypt(plaintext, aad) {
-      const dek = newDek();
-      try {
-        const sealed = seal(dek, plaintext, aad);
-        const env: Envelope = { v: 1, kek: 'kms', ...(await wrap(dek, aad)), ...sealed };
-        return JSON.stringify(env);
-      } finally {
-        dek.fill(0);
-      }
-    },
-    async decrypt(text, aad) {
-      const env = parseEnvelope(text);
-      const dek = await unwrap(env, aad);
-      try {
-        return open(dek, env, aad);
-      } finally {
-        dek.fill(0);
-      }
-    },
-    async rewrap(text, aad) {
-      const env = parseEnvelope(text);
-      const dek = await unwrap(env, aad);
-      try {
-        // Proves the DEK still opens the secret before the old wrapping is replaced.
-        open(dek, env, aad).fill(0);
-        return JSON.stringify({ ...env, ...(await wrap(dek, aad)) });
-      } finally {
-        dek.fill(0);
-      }
-    },
-    keyVersionOf: (text) => parseEnvelope(text).kv,
-  };
+  return envelopeEncryptor({ kek: 'kms', wrap, unwrap });
 }

@@ -1,4 +1,4 @@
-import { newDek, open, parseEnvelope, seal, type Envelope } from './envelope.js';
+import { envelopeEncryptor, open, seal } from './envelope.js';
 import { DecryptError, type KeyEncryptor } from './port.js';
 
 /**
@@ -19,47 +19,17 @@ export function localKeyEncryptor(keyring: string): KeyEncryptor {
     if (!found) throw new DecryptError(`unknown local key version ${kv}`);
     return found.key;
   };
-  const wrap = (dek: Buffer, aad: string) => JSON.stringify(seal(current.key, dek, `dek|${aad}`));
-  const unwrap = (env: Envelope, aad: string) => {
-    let wrapped: { iv: string; ct: string; tag: string };
-    try {
-      wrapped = JSON.parse(env.wdek);
-    } catch {
-      throw new DecryptError('wrapped data key is corrupt'); // a damaged envelope is a decrypt failure, not a crash
-    }
-    return open(kekFor(env.kv), wrapped, `dek|${aad}`);
-  };
-
-  return {
-    kind: 'local',
-    async encrypt(plaintext, aad) {
-      const dek = newDek();
+  return envelopeEncryptor({
+    kek: 'local',
+    wrap: async (dek, aad) => ({ kv: current.kid, wdek: JSON.stringify(seal(current.key, dek, `dek|${aad}`)) }),
+    async unwrap(env, aad) {
+      let wrapped: { iv: string; ct: string; tag: string };
       try {
-        const env: Envelope = { v: 1, kek: 'local', kv: current.kid, wdek: wrap(dek, aad), ...seal(dek, plaintext, aad) };
-        return JSON.stringify(env);
-      } finally {
-        dek.fill(0);
+        wrapped = JSON.parse(env.wdek);
+      } catch {
+        throw new DecryptError('wrapped data key is corrupt'); // a damaged envelope is a decrypt failure, not a crash
       }
+      return open(kekFor(env.kv), wrapped, `dek|${aad}`);
     },
-    async decrypt(text, aad) {
-      const env = parseEnvelope(text);
-      if (env.kek !== 'local') throw new DecryptError('envelope was not made by the local keyring');
-      const dek = unwrap(env, aad);
-      try {
-        return open(dek, env, aad);
-      } finally {
-        dek.fill(0);
-      }
-    },
-    async rewrap(text, aad) {
-      const env = parseEnvelope(text);
-      const dek = unwrap(env, aad);
-      try {
-        return JSON.stringify({ ...env, kv: current.kid, wdek: wrap(dek, aad) });
-      } finally {
-        dek.fill(0);
-      }
-    },
-    keyVersionOf: (text) => parseEnvelope(text).kv,
-  };
+  });
 }

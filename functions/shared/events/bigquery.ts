@@ -1,6 +1,6 @@
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { EventSink, SendResult, SinkEvent, SinkTable, UsageTotals } from './port.js';
-import { rowFor, type Row } from './rows.js';
+import { groupValidRows, type Row } from './rows.js';
 
 export interface BigQuerySinkOptions {
   projectId: string;
@@ -78,17 +78,7 @@ export function bigQueryEventSink(options: BigQuerySinkOptions): EventSink {
     kind: 'bigquery',
     async send(events: SinkEvent[]): Promise<SendResult> {
       const result: SendResult = { delivered: [], failed: [] };
-      const byTable = new Map<SinkTable, { id: string; row: Row }[]>();
-      for (const event of events) {
-        const { table, row, errors } = rowFor(event);
-        if (errors.length) {
-          result.failed.push({ eventId: event.eventId, error: `invalid row for ${table}: ${errors.join('; ')}`, permanent: true });
-          continue;
-        }
-        const list = byTable.get(table) ?? [];
-        list.push({ id: event.eventId, row });
-        byTable.set(table, list);
-      }
+      const byTable = groupValidRows(events, result);
       await Promise.all([...byTable].map(([table, list]) => insert(table, list, result)));
       return result;
     },

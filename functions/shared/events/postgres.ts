@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { EventSink, SendResult, SinkEvent, SinkTable, UsageTotals } from './port.js';
-import { rowFor, type Row } from './rows.js';
+import { groupValidRows, type Row } from './rows.js';
 
 const TABLES: Record<SinkTable, string> = {
   request_logs: 'analytics.request_logs',
@@ -30,17 +30,7 @@ export function postgresEventSink(database: Database): EventSink {
     kind: 'postgres',
     async send(events: SinkEvent[]): Promise<SendResult> {
       const result: SendResult = { delivered: [], failed: [] };
-      const byTable = new Map<SinkTable, { id: string; row: Row }[]>();
-      for (const event of events) {
-        const { table, row, errors } = rowFor(event);
-        if (errors.length) {
-          result.failed.push({ eventId: event.eventId, error: `invalid row for ${table}: ${errors.join('; ')}`, permanent: true });
-          continue;
-        }
-        const list = byTable.get(table) ?? [];
-        list.push({ id: event.eventId, row });
-        byTable.set(table, list);
-      }
+      const byTable = groupValidRows(events, result);
       for (const [table, list] of byTable) {
         try {
           await insert(table, list.map((x) => x.row));

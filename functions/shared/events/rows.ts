@@ -1,4 +1,4 @@
-import type { SinkEvent, SinkTable } from './port.js';
+import type { SendResult, SinkEvent, SinkTable } from './port.js';
 import { tableSchemas, validateRow } from './schemas.js';
 
 /**
@@ -55,4 +55,23 @@ export function toRow(event: SinkEvent): { table: SinkTable; row: Row } {
 export function rowFor(event: SinkEvent): { table: SinkTable; row: Row; errors: string[] } {
   const { table, row } = toRow(event);
   return { table, row, errors: validateRow(tableSchemas[table], row) };
+}
+
+/**
+ * Both sinks start a batch the same way: rows grouped by table, and every event whose row breaks its
+ * table's schema failed permanently (parked) before anything is sent.
+ */
+export function groupValidRows(events: SinkEvent[], result: SendResult): Map<SinkTable, { id: string; row: Row }[]> {
+  const byTable = new Map<SinkTable, { id: string; row: Row }[]>();
+  for (const event of events) {
+    const { table, row, errors } = rowFor(event);
+    if (errors.length) {
+      result.failed.push({ eventId: event.eventId, error: `invalid row for ${table}: ${errors.join('; ')}`, permanent: true });
+      continue;
+    }
+    const list = byTable.get(table) ?? [];
+    list.push({ id: event.eventId, row });
+    byTable.set(table, list);
+  }
+  return byTable;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CollectionReference, DocumentData, DocumentSnapshot, Firestore, Timestamp, Transaction } from '@google-cloud/firestore';
 import type { SessionRevokedReason } from '../../../drizzle/schema/auth.js';
-import { isLive, REUSE_GRACE_MS, systemClock, type Clock, type RotateResult, type SessionRecord, type SessionStore } from './port.js';
+import { isLive, REUSE_GRACE_MS, rotationChanges, systemClock, type Clock, type RotateResult, type SessionRecord, type SessionStore } from './port.js';
 
 export interface FirestoreSessionOptions {
   projectId?: string;
@@ -127,15 +127,7 @@ export function firestoreSessionStore(options: FirestoreSessionOptions = {}): Se
           return { outcome: 'reused', session: record, revoked } as const;
         }
         const expiresAt = opts.expiresAt(record);
-        const changes = {
-          tokenHash: opts.newTokenHash,
-          previousTokenHash: tokenHash,
-          rotatedAt: at,
-          lastUsedAt: at,
-          expiresAt,
-          ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
-          ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
-        };
+        const changes = rotationChanges(tokenHash, opts, at, expiresAt);
         tx.update(snap.ref, changes);
         return {
           outcome: 'rotated',

@@ -84,3 +84,16 @@ export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
 
 export const isLive = (s: Pick<SessionRecord, 'expiresAt' | 'revokedAt'>, now: Date) => !s.revokedAt && s.expiresAt.getTime() > now.getTime();
+
+/** The fields a rotation writes, the same in both stores: the new hash, the old one kept for reuse detection. */
+export function rotationChanges(previousTokenHash: string, opts: RotateOptions, at: Date, expiresAt: Date) {
+  return {
+    tokenHash: opts.newTokenHash,
+    previousTokenHash,
+    rotatedAt: at,
+    lastUsedAt: at,
+    expiresAt,
+    ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
+    ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
+  };
+}

@@ -3,7 +3,7 @@ import { and, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
 import { sessions, type SessionRevokedReason } from '../../../drizzle/schema/auth.js';
 import type { Database } from '../db/database.js';
 import { withSystem, withTenant } from '../db/tenant.js';
-import { isLive, REUSE_GRACE_MS, systemClock, type Clock, type RotateResult, type SessionRecord, type SessionStore } from './port.js';
+import { isLive, REUSE_GRACE_MS, rotationChanges, systemClock, type Clock, type RotateResult, type SessionRecord, type SessionStore } from './port.js';
 
 type Row = typeof sessions.$inferSelect;
 
@@ -91,15 +91,7 @@ export function postgresSessionStore(database: Database, options: { clock?: Cloc
         const expiresAt = opts.expiresAt(toRecord(row));
         const [updated] = await tx
           .update(sessions)
-          .set({
-            tokenHash: opts.newTokenHash,
-            previousTokenHash: tokenHash,
-            rotatedAt: at,
-            lastUsedAt: at,
-            expiresAt,
-            ...(opts.ip !== undefined ? { ip: opts.ip } : {}),
-            ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
-          })
+          .set(rotationChanges(tokenHash, opts, at, expiresAt))
           .where(eq(sessions.id, row.id))
           .returning();
         return { outcome: 'rotated', session: toRecord(updated!) };
