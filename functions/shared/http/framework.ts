@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isDraining, track } from './drain.js';
 import { bodyLimitFor } from './limits.js';
 import { rootLogger } from './logger.js';
 import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
@@ -25,6 +26,13 @@ export function installFrameworkErrorHandling(): void {
   proto.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) {
     const length = Number(req.headers['content-length'] ?? 0);
     const limit = bodyLimitFor(req.url ?? '/');
+    if (isDraining()) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      res.setHeader('retry-after', '1');
+      return writeProblem(req, res, 503, 'shutting-down', 'this instance is shutting down; retry the request');
+    }
+    track(res);
     if (length > limit) {
       req.resume(); // drain, so the connection can answer
       return writeProblem(req, res, 413, 'body-too-large', `the request body is larger than ${limit} bytes`);
@@ -55,7 +63,7 @@ function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): 
 function writeProblem(req: IncomingMessage, res: ServerResponse, status: number, code: string, detail: string): void {
   const incoming = req.headers['x-request-id'];
   const instance = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error' };
+  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
   const body: ProblemBody = { type: problemType(code), title: titles[status] ?? 'Error', status, detail, instance };
   const openAi = /(^|\/)v1\//.test(req.url ?? '');
   res.statusCode = status;

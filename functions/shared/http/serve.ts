@@ -1,22 +1,31 @@
 import * as ff from '@google-cloud/functions-framework';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { drain } from './drain.js';
 import { installFrameworkErrorHandling } from './framework.js';
 import { rootLogger } from './logger.js';
 
+/** Cloud Run gives ~10 s after SIGTERM; leave time to close the pool after the requests drain. */
+const DRAIN_MS = 8_000;
+
 /**
- * Registers a Hono app as an HTTP Cloud Function. On SIGTERM (Cloud Run allows ~10 s) the
- * instance finishes in-flight requests, then `onShutdown` closes the pool.
+ * Registers a Hono app as an HTTP Cloud Function. On SIGTERM the instance stops admitting
+ * requests (503 + Retry-After), finishes the ones in flight, then `onShutdown` closes the pool.
  */
 export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => Promise<void>): void {
   installFrameworkErrorHandling();
   ff.http(name, getRequestListener(app.fetch));
-  if (onShutdown) {
-    process.once('SIGTERM', () => {
-      rootLogger.info('SIGTERM: closing', { function: name });
-      onShutdown()
-        .catch((err) => rootLogger.error('shutdown failed', { error: err }))
-        .finally(() => process.exit(0));
-    });
+  process.once('SIGTERM', () => void shutdown(name, onShutdown).finally(() => process.exit(0)));
+}
+
+/** The SIGTERM sequence, separate so it can be tested without signalling the test process. */
+export async function shutdown(name: string, onShutdown?: () => Promise<void>, drainMs = DRAIN_MS): Promise<void> {
+  rootLogger.info('SIGTERM: draining', { function: name });
+  const { drained, remaining } = await drain(drainMs);
+  if (!drained) rootLogger.warn('requests still in flight at shutdown', { function: name, remaining });
+  try {
+    await onShutdown?.();
+  } catch (err) {
+    rootLogger.error('shutdown failed', { function: name, error: err });
   }
 }
