@@ -15,7 +15,11 @@ const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 export function aggregationDay(requested: string | undefined, now = new Date()): string {
   const today = utcDay(now);
   const day = requested ?? utcDay(new Date(now.getTime() - 86_400_000));
-  if (!DAY.test(day) || Number.isNaN(Date.parse(day))) throw problems.badRequest('day must be YYYY-MM-DD', 'invalid-day');
+  // Date.parse accepts impossible days (2024-02-30 rolls over); a real calendar day survives the round trip.
+  const parsed = new Date(`${day}T00:00:00.000Z`);
+  if (!DAY.test(day) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+    throw problems.badRequest('day must be a calendar date, YYYY-MM-DD', 'invalid-day');
+  }
   if (day >= today) throw problems.badRequest(`day ${day} is not over yet (UTC); aggregate closed days only`, 'day-not-closed');
   return day;
 }

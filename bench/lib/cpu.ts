@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time a process has used (user + system, ms), from /proc. On a shared machine wall-clock
+ * latency moves with everyone else's load; CPU time per request moves much less.
+ */
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after "pid (comm) ": state is field 0, utime is field 11, stime field 12
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Postgres backends' CPU is part of our gateway's cost: summed over the given backend pids. */
+export function cpuMsOfAll(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuMsOf(pid) || 0), 0);
+}

@@ -1,0 +1,56 @@
+import { Agent, request } from 'node:http';
+
+/**
+ * A minimal HTTP/1.1 client over node:http with keep-alive, the same for every path measured, so
+ * the client's own cost cancels out of the ratios (fetch/undici adds more per-request work).
+ */
+export const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** ms from sending to the first body byte. */
+  ttfbMs: number;
+}
+
+export function post(url: string, body: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Reply> {
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let ttfbMs = Number.NaN;
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers }, timeout: timeoutMs },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          if (Number.isNaN(ttfbMs)) ttfbMs = performance.now() - t0;
+          parts.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8'), ttfbMs }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(url, { method: 'GET', agent, headers }, (res) => {
+      const parts: Buffer[] = [];
+      let ttfbMs = Number.NaN;
+      res.on('data', (c: Buffer) => {
+        if (Number.isNaN(ttfbMs)) ttfbMs = performance.now() - t0;
+        parts.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8'), ttfbMs }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
