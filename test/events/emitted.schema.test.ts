@@ -15,6 +15,8 @@ import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
 import { writeProjects } from '../audit/support.js';
 import { jobsApp, startJwks } from '../jobs/support.js';
+import { projectsApp } from '../support/projects.js';
+import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 
 const { database } = await createTestDatabase();
 const fake = await startBigQueryFake();
@@ -78,5 +80,41 @@ describe('every event the code emits validates against the schema files', () => 
     const after = await call(app, 'POST', `/aggregate-usage?day=${day}`, { token });
     expect(after.json.stats).toMatchObject({ emitted: 0, already_emitted: 1, reconciliation: { balanced: true, request_logs_pending_in_outbox: 0, request_logs: { requests: 1, prompt_tokens: 3, completion_tokens: 4, cost_micros: 5 } } });
     expect(fake.calls.query).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the projects function\'s domain events validate against the schema files', () => {
+  it('promotion, zone change, session, blacklist, quarantine, re-evaluation and rollback events land in BigQuery, none parked', async () => {
+    const member = await createTenant(database, { role: 'member' });
+    const admin1 = await createTenant(database, { role: 'admin', orgId: member.orgId });
+    const admin2 = await createTenant(database, { role: 'admin', orgId: member.orgId });
+    const { api } = projectsApp(database);
+    const { project, version, evaluation } = await versionReadyForPromotion(api, member);
+    await ok(api('POST', `/projects/${project.id}/validations`, member.token, { kind: 'schema', result: 'failed' }), 201);
+    const checkpoint = await ok(api('POST', `/projects/${project.id}/checkpoints`, member.token, { reason: 'cp' }), 201);
+    const promotion = await approvedPromotion(api, admin1, admin2, version.id, evaluation.id);
+    await ok(api('POST', `/promotions/${promotion.id}/apply`, admin1.token));
+    const session = await ok(api('POST', `/projects/${project.id}/analysis-sessions`, member.token, { version_id: version.id }), 201);
+    const task = await ok(api('POST', `/analysis-sessions/${session.id}/tasks`, member.token, { type: 'static' }), 201);
+    await ok(api('POST', `/analysis-sessions/${session.id}/tasks/${task.id}/transition`, member.token, { status: 'running' }));
+    const banned = await ok(api('POST', '/blacklist', admin2.token, { config_hash: version.config_hash, reason: 'leaked "quotes" and ünïcode' }), 201);
+    const reeval = await ok(api('POST', `/quarantine/${banned.quarantined[0].id}/reevaluations`, member.token, { reason: 'fixed' }), 201);
+    await ok(api('POST', `/reevaluations/${reeval.id}/approve`, admin1.token));
+    await ok(api('POST', `/projects/${project.id}/checkpoints/${checkpoint.id}/rollback`, admin1.token, { reason: 'back' }));
+
+    const outbox = (await q(`select event_id, stream, org_id, occurred_at, payload from ops.outbox where org_id = $1 and delivered_at is null`, [member.orgId])) as { event_id: string; stream: string; org_id: string; occurred_at: Date; payload: Record<string, unknown> }[];
+    const types = new Set(outbox.map((r) => r.payload.type));
+    for (const t of ['project.created', 'project.status_changed', 'version.created', 'version.zone_changed', 'promotion.applied', 'analysis_session.status_changed', 'config.blacklisted', 'quarantine.recorded', 'reevaluation.decided', 'checkpoint.rolled_back']) {
+      expect(types, t).toContain(t);
+    }
+    for (const r of outbox) {
+      const { errors } = rowFor({ eventId: r.event_id, stream: r.stream as never, orgId: r.org_id, occurredAt: new Date(r.occurred_at), payload: r.payload });
+      expect(errors, `${r.stream} ${JSON.stringify(r.payload)}`).toEqual([]);
+    }
+    const stats = await drainOutbox(database, sink);
+    expect(stats).toMatchObject({ failed: 0, parked: 0 });
+    const landed = fake.unique('audit_events').filter((r) => r.org_id === member.orgId);
+    expect(landed.length).toBe(outbox.length);
+    expect(landed.find((r) => r.action === 'checkpoint.rolled_back')).toMatchObject({ actor_id: admin1.userId });
   });
 });

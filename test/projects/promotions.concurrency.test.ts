@@ -3,6 +3,7 @@ import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { projectsApp } from '../support/projects.js';
 import { createTenant } from '../support/tenants.js';
+import { domainEvents } from './support/events.js';
 
 const { database } = await createTestDatabase({ poolMax: 12 });
 const { api } = projectsApp(database);
@@ -20,6 +21,10 @@ describe('concurrent apply of one promotion', () => {
       const history = (await ok(api('GET', `/projects/${s.project.id}/history?version_id=${s.version.id}`, admin1.token))).items;
       expect(history.map((h: any) => `${h.from_zone}->${h.to_zone}`)).toEqual(['v1->v2', 'null->v1']);
       expect((await ok(api('GET', `/promotions/${promotion.id}`, admin1.token))).status).toBe('applied');
+      // One winner, one set of events: the losers' transactions wrote none.
+      const events = (await domainEvents(database, admin1.orgId)).filter((e) => e.payload.version_id === s.version.id);
+      expect(events.filter((e) => e.payload.type === 'promotion.applied')).toHaveLength(1);
+      expect(events.filter((e) => e.payload.type === 'version.zone_changed').map((e) => [e.payload.from, e.payload.to])).toEqual([['v1', 'v2']]);
     }
   });
 });

@@ -5,6 +5,7 @@ import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { conflict } from '../errors.js';
+import { emit } from './events.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
 import { illegal, taskMoves } from './transitions.js';
@@ -95,6 +96,14 @@ export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: 
     if (next === 'running' && !session.startedAt) changes.startedAt = sql`now()`;
     if (TERMINAL.includes(next)) changes.finishedAt = sql`now()`;
     [updated] = (await tx.update(analysisSessions).set(changes).where(eq(analysisSessions.id, sessionId)).returning()) as [SessionRow];
+    // Session states only move forward, so (session, state reached) names the transition.
+    await emit(tx, {
+      type: 'analysis_session.status_changed',
+      orgId: p.orgId,
+      actorId: p.userId,
+      key: [sessionId, next],
+      data: { session_id: sessionId, project_id: session.projectId, version_id: session.versionId, from: session.status, to: next },
+    });
   }
   return { task, session: updated };
 }

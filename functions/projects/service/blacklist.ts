@@ -4,6 +4,7 @@ import { versions } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
+import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { quarantineVersion } from './quarantine.js';
 
@@ -19,6 +20,13 @@ export async function addToBlacklist(tx: Tx, p: Principal, input: { config_hash:
     .where(and(eq(versions.orgId, p.orgId), eq(versions.configHash, input.config_hash), eq(versions.zone, 'v2')))
     .orderBy(versions.id)
     .for('update');
+  await emit(tx, {
+    type: 'config.blacklisted',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [entry!.id],
+    data: { blacklist_id: entry!.id, config_hash: input.config_hash, reason: brief(input.reason), quarantined_versions: affected.length },
+  });
   const records = [];
   for (const v of affected) {
     records.push(await quarantineVersion(tx, p, v, { reason: `blacklisted: ${input.reason}`, evidence: { blacklist_id: entry!.id, config_hash: input.config_hash }, source: 'blacklist' }));

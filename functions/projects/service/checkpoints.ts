@@ -3,6 +3,7 @@ import { baselines, projectPolicies, projects, rollbackCheckpoints, versions, ty
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
+import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
 import { recordZoneChange } from './versions.js';
@@ -100,7 +101,7 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
 
   // Versions: delete the newer ones first, so re-created ones can take back their numbers.
   const keepIds = snap.versions.map((v) => v.id);
-  await tx.delete(versions).where(and(eq(versions.projectId, projectId), keepIds.length ? notInArray(versions.id, keepIds) : undefined));
+  const dropped = await tx.delete(versions).where(and(eq(versions.projectId, projectId), keepIds.length ? notInArray(versions.id, keepIds) : undefined)).returning({ id: versions.id });
   const current = keepIds.length ? await tx.select().from(versions).where(and(eq(versions.projectId, projectId), inArray(versions.id, keepIds))) : [];
   for (const v of snap.versions) {
     const now = current.find((c) => c.id === v.id);
@@ -152,5 +153,12 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
     { schemaStatus: s.schema_status, sheriffStatus: s.sheriff_status, gauntletStatus: s.gauntlet_status, lastValidatedAt: s.last_validated_at ? new Date(s.last_validated_at) : null },
     p.userId,
   );
+  await emit(tx, {
+    type: 'checkpoint.rolled_back',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [undo[0]!.id],
+    data: { project_id: projectId, checkpoint_id: checkpoint.id, undo_checkpoint_id: undo[0]!.id, versions_deleted: dropped.length, reason: brief(reason) },
+  });
   return { project: restored, checkpoint, undoCheckpointId: undo[0]!.id };
 }

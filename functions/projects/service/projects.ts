@@ -5,6 +5,7 @@ import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { conflict } from '../errors.js';
+import { emit } from './events.js';
 import { updateVersioned } from './locking.js';
 import { keyset, type SortKey } from './paging.js';
 import { deriveProjectStatus } from './status.js';
@@ -65,6 +66,7 @@ export async function createProject(tx: Tx, p: Principal, input: { name: string;
     .insert(projects)
     .values({ orgId: p.orgId, name: input.name, slug, description: input.description ?? null, createdBy: p.userId, updatedBy: p.userId })
     .returning();
+  await emit(tx, { type: 'project.created', orgId: p.orgId, actorId: p.userId, key: [row!.id], data: { project_id: row!.id } });
   return row!;
 }
 
@@ -109,7 +111,9 @@ export async function updateProject(
 }
 
 export async function deleteProject(tx: Tx, p: Principal, id: string, expected: number): Promise<ProjectRow> {
-  return updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'project');
+  const row = await updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'project');
+  await emit(tx, { type: 'project.deleted', orgId: p.orgId, actorId: p.userId, key: [row.id, row.version], data: { project_id: row.id } });
+  return row;
 }
 
 export async function restoreProject(tx: Tx, p: Principal, id: string): Promise<ProjectRow> {
@@ -121,6 +125,7 @@ export async function restoreProject(tx: Tx, p: Principal, id: string): Promise<
     .set({ deletedAt: null, updatedBy: p.userId, version: sql`${projects.version} + 1` })
     .where(eq(projects.id, row.id))
     .returning();
+  await emit(tx, { type: 'project.restored', orgId: p.orgId, actorId: p.userId, key: [row.id, restored!.version], data: { project_id: row.id } });
   return restored!;
 }
 
@@ -149,5 +154,8 @@ export async function refreshStatus(tx: Tx, project: ProjectRow, changes: Partia
     .set({ ...changes, status, ...(actorId ? { updatedBy: actorId } : {}), version: sql`${projects.version} + 1` })
     .where(eq(projects.id, project.id))
     .returning();
+  if (status !== project.status) {
+    await emit(tx, { type: 'project.status_changed', orgId: project.orgId, actorId, key: [project.id, row!.version], data: { project_id: project.id, from: project.status, to: status } });
+  }
   return row!;
 }

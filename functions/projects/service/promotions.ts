@@ -6,6 +6,7 @@ import type { Principal } from '../../shared/security/tokens.js';
 import { codes, conflict } from '../errors.js';
 import { checkBaselines } from './baseline-check.js';
 import { projectBaselines } from './baselines.js';
+import { brief, emit } from './events.js';
 import { effectiveVerdict, latestEvaluation, requireEvaluation } from './experiments.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -37,6 +38,13 @@ export async function requestPromotion(tx: Tx, p: Principal, input: { version_id
     .insert(promotions)
     .values({ orgId: p.orgId, projectId: version.projectId, versionId: version.id, evaluationId: evaluation.id, reason: input.reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId })
     .returning();
+  await emit(tx, {
+    type: 'promotion.requested',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [row!.id],
+    data: { promotion_id: row!.id, project_id: row!.projectId, version_id: row!.versionId, evaluation_id: row!.evaluationId, reason: brief(row!.reason) },
+  });
   return row!;
 }
 
@@ -50,6 +58,13 @@ export async function decidePromotion(tx: Tx, p: Principal, id: string, to: 'app
     .where(and(eq(promotions.id, id), eq(promotions.status, 'requested')))
     .returning();
   if (!row || !promotionMoves[to].includes(current.status)) throw illegal('the promotion', current.status, to);
+  await emit(tx, {
+    type: to === 'approved' ? 'promotion.approved' : 'promotion.rejected',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [row.id],
+    data: { promotion_id: row.id, project_id: row.projectId, version_id: row.versionId, from: current.status, to, reason: brief(reason) },
+  });
   return row;
 }
 
@@ -70,6 +85,14 @@ export async function applyPromotion(tx: Tx, p: Principal, id: string) {
     const [now] = await tx.select({ status: promotions.status }).from(promotions).where(eq(promotions.id, id));
     throw illegal('the promotion', now?.status ?? current.status, 'applied');
   }
+  // Written with the flip: a refusal below rolls both back, so the event exists iff the apply committed.
+  await emit(tx, {
+    type: 'promotion.applied',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [applied.id],
+    data: { promotion_id: applied.id, project_id: applied.projectId, version_id: applied.versionId, evaluation_id: applied.evaluationId, from: 'approved', to: 'applied' },
+  });
   const version = await requireVersion(tx, p.orgId, applied.versionId, { lock: true });
   if (version.zone !== 'v1') throw conflict('wrongZone', `version ${version.versionNumber} is in ${version.zone}, not v1`);
   const banned = await isBlacklisted(tx, p.orgId, version.configHash);

@@ -4,6 +4,7 @@ import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { conflict, mapDbError } from '../errors.js';
+import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
 import { illegal, reevaluationMoves } from './transitions.js';
@@ -37,6 +38,13 @@ export async function quarantineVersion(
       createdBy: p.userId,
     })
     .returning();
+  await emit(tx, {
+    type: 'quarantine.recorded',
+    orgId: p.orgId,
+    actorId: p.userId,
+    key: [record!.id],
+    data: { record_id: record!.id, project_id: record!.projectId, version_id: record!.versionId, config_hash: record!.configHash, source: input.source, from_zone: version.zone, reason: brief(input.reason) },
+  });
   return record!;
 }
 
@@ -133,7 +141,18 @@ export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: '
     .where(and(eq(reevaluationRequests.id, id), eq(reevaluationRequests.status, 'pending')))
     .returning();
   if (!decided || !reevaluationMoves[to].includes(request.status)) throw illegal('the re-evaluation request', request.status, to);
-  if (to === 'rejected') return { request: decided, version: null };
+  const decidedEvent = (newVersionId: string | null) =>
+    emit(tx, {
+      type: 'reevaluation.decided',
+      orgId: p.orgId,
+      actorId: p.userId,
+      key: [decided.id],
+      data: { request_id: decided.id, record_id: record.id, project_id: record.projectId, from: request.status, to, new_version_id: newVersionId, reason: brief(reason) },
+    });
+  if (to === 'rejected') {
+    await decidedEvent(null);
+    return { request: decided, version: null };
+  }
   const version = await createVersion(
     tx,
     p,
@@ -142,5 +161,6 @@ export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: '
     { zone: 'v1', reason: `re-evaluation ${id} of quarantine record ${record.id} approved` },
   );
   const [linked] = await tx.update(reevaluationRequests).set({ newVersionId: version.id }).where(eq(reevaluationRequests.id, id)).returning();
+  await decidedEvent(version.id);
   return { request: linked!, version };
 }

@@ -4,6 +4,7 @@ import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { configHash } from './canonical.js';
+import { brief, emit } from './events.js';
 import { updateVersioned } from './locking.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -39,11 +40,25 @@ export async function createVersion(
     })
     .returning();
   await recordZoneChange(tx, p, row!, null, zone, options.reason ?? 'created');
+  await emit(tx, { type: 'version.created', orgId: p.orgId, actorId: p.userId, key: [row!.id], data: { project_id: projectId, version_id: row!.id, version_number: row!.versionNumber, zone } });
   return row!;
 }
 
+/**
+ * The history row of a zone change and, for a move between zones (not a version entering its first
+ * zone: that is version.created), its version.zone_changed event. `v` is the row after the change,
+ * so its optimistic version counter names this transition.
+ */
 export async function recordZoneChange(tx: Tx, p: Principal, v: VersionRow, from: VersionZone | null, to: VersionZone, reason: string | null): Promise<void> {
   await tx.insert(versionHistory).values({ orgId: v.orgId, projectId: v.projectId, versionId: v.id, fromZone: from, toZone: to, reason, actorId: p.userId });
+  if (from === null || from === to) return;
+  await emit(tx, {
+    type: 'version.zone_changed',
+    orgId: v.orgId,
+    actorId: p.userId,
+    key: [v.id, v.version, to],
+    data: { project_id: v.projectId, version_id: v.id, version_number: v.versionNumber, from, to, reason: brief(reason) },
+  });
 }
 
 /**
