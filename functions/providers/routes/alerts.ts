@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { createAlert, deleteAlert, listAlerts } from '../service/alerts.js';
+import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from '../service/alerts.js';
 import { tokenOnly } from './auth.js';
 import { IdParam, json, Loose, noContent } from './schemas.js';
 
@@ -21,6 +21,22 @@ const create = createRoute({
   responses: { 201: json(Loose('CostAlert')), ...problemResponses },
 });
 const list = createRoute({ method: 'get', path: '/alerts', middleware: [tokenOnly] as const, request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Loose('CostAlertItem')), next_cursor: z.string().nullable() })), ...problemResponses } });
+const get = createRoute({ method: 'get', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 200: json(Loose('CostAlert')), ...problemResponses } });
+const patch = createRoute({
+  method: 'patch', path: '/alerts/{id}', middleware: [tokenOnly] as const,
+  request: {
+    params: IdParam,
+    body: jsonBody(z.object({
+      threshold_percent: z.number().int().min(1).max(1000).optional(),
+      period: z.enum(['daily', 'monthly']).optional(),
+      metric: z.enum(['tokens', 'cost']).optional(),
+      channel: z.enum(['webhook', 'log']).optional(),
+      target: z.string().url().max(2000).nullable().optional(),
+      enabled: z.boolean().optional(),
+    }).refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' })),
+  },
+  responses: { 200: json(Loose('CostAlert')), ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) },
+});
 const remove = createRoute({ method: 'delete', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) } });
 
 export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
@@ -32,6 +48,16 @@ export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(list, async (c) => {
     const { limit, cursor } = c.req.valid('query');
     return c.json(await listAlerts(c.var.database, c.var.principal, limit, cursor), 200);
+  });
+  app.openapi(get, async (c) => {
+    const alert = await getAlert(c.var.database, c.var.principal, c.req.valid('param').id);
+    setEtag(c, alert.version);
+    return c.json(alert, 200);
+  });
+  app.openapi(patch, async (c) => {
+    const alert = await updateAlert(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c), c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    setEtag(c, alert.version);
+    return c.json(alert, 200);
   });
   app.openapi(remove, async (c) => {
     await deleteAlert(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c));

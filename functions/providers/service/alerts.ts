@@ -54,6 +54,54 @@ export async function listAlerts(database: Database, p: Principal, limit: number
   return { items: result.items.map(alertView), next_cursor: result.next_cursor };
 }
 
+export async function getAlert(database: Database, p: Principal, id: string) {
+  const [row] = await withTenant(database, p, (tx) => tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(p))));
+  if (!row) throw problems.notFound('alert');
+  return alertView(row);
+}
+
+export interface AlertPatch {
+  threshold_percent?: number;
+  period?: 'daily' | 'monthly';
+  metric?: 'tokens' | 'cost';
+  channel?: 'webhook' | 'log';
+  target?: string | null;
+  enabled?: boolean;
+}
+
+/**
+ * Partial update under If-Match. The scope (user/org) is fixed at creation. Changing what the alert
+ * measures (threshold, period, metric) re-arms it for the current period — it is a new rule, and the
+ * old firing said nothing about it; toggling `enabled` does not, so pausing and resuming never repeats
+ * a notification already sent for the period.
+ */
+export async function updateAlert(database: Database, p: Principal, id: string, expected: number, input: AlertPatch, production: boolean) {
+  if (input.target) await assertPublicUrl(input.target, { production, field: 'target' });
+  const outcome = await withTenant(database, p, async (tx) => {
+    const [row] = await tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(p))).for('update');
+    if (!row) return 'missing' as const;
+    if (row.version !== expected) return 'stale' as const;
+    const channel = input.channel ?? row.channel;
+    const target = channel === 'webhook' ? (input.target !== undefined ? input.target : row.target) : null;
+    if (channel === 'webhook' && !target) throw problems.badRequest('webhook alerts need a target URL', 'missing-target');
+    const rearm = (input.threshold_percent !== undefined && input.threshold_percent !== row.thresholdPercent)
+      || (input.period !== undefined && input.period !== row.period)
+      || (input.metric !== undefined && input.metric !== row.metric);
+    const [updated] = await tx.update(costAlerts).set({
+      ...(input.threshold_percent !== undefined ? { thresholdPercent: input.threshold_percent } : {}),
+      ...(input.period !== undefined ? { period: input.period } : {}),
+      ...(input.metric !== undefined ? { metric: input.metric } : {}),
+      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+      ...(rearm ? { lastFiredPeriodStart: null } : {}),
+      channel, target, updatedBy: p.userId, version: sql`${costAlerts.version} + 1`,
+    }).where(and(eq(costAlerts.id, id), eq(costAlerts.version, expected))).returning();
+    return updated ?? ('stale' as const);
+  });
+  if (outcome === 'missing') throw problems.notFound('alert');
+  if (outcome === 'stale') throw problems.preconditionFailed();
+  return alertView(outcome);
+}
+
 export async function deleteAlert(database: Database, p: Principal, id: string, expected: number) {
   const outcome = await withTenant(database, p, async (tx) => {
     const [row] = await tx.select({ version: costAlerts.version }).from(costAlerts).where(and(eq(costAlerts.id, id), visible(p)));
