@@ -133,7 +133,8 @@ export const recoveryCodes = authSchema.table(
 /**
  * Refresh-token sessions of the embedded SessionStore adapter (Firestore in production).
  * One row per login family member; rotation replaces token_hash and keeps the previous hash
- * with rotated_at so a replay inside the 10 s grace is tolerated and a later one revokes the family.
+ * with rotated_at; every retired hash (not only the last) is kept in auth.session_tokens, so a
+ * replay inside its 10 s grace is tolerated and a later one revokes the family.
  */
 export const sessions = authSchema.table(
   'sessions',
@@ -169,6 +170,32 @@ export const sessions = authSchema.table(
     check('sessions_rotation_check', sql`(${t.previousTokenHash} is null) = (${t.rotatedAt} is null)`),
     check('sessions_revoked_reason_check', sql`${t.revokedReason} in (${inList(sessionRevokedReasons)})`),
     check('sessions_revoked_check', sql`${t.revokedReason} is null or ${t.revokedAt} is not null`),
+  ],
+);
+
+/**
+ * Every retired refresh-token hash of a session (the embedded adapter's reuse detection).
+ * sessions.previous_token_hash only remembers the last one; a token two or more rotations old
+ * must still be recognised so that presenting it after its own 10 s grace revokes the family.
+ * Rows go with their session (cascade), so the history lives exactly as long as the session.
+ */
+export const sessionTokens = authSchema.table(
+  'session_tokens',
+  {
+    /** SHA-256 (hex) of a refresh token this session no longer accepts. */
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: uuid('session_id').notNull(),
+    familyId: uuid('family_id').notNull(),
+    orgId: orgId(),
+    /** When the token was rotated away: the start of its own grace period. */
+    retiredAt: ts('retired_at').notNull(),
+  },
+  (t) => [
+    foreignKey({ name: 'session_tokens_session_id_fk', columns: [t.sessionId], foreignColumns: [sessions.id] }).onDelete('cascade'),
+    foreignKey({ name: 'session_tokens_org_id_fk', columns: [t.orgId], foreignColumns: [organizations.id] }).onDelete('cascade'),
+    index('session_tokens_session_id_idx').on(t.sessionId),
+    index('session_tokens_org_id_idx').on(t.orgId),
+    check('session_tokens_token_hash_check', hex64(t.tokenHash)),
   ],
 );
 

@@ -1,11 +1,41 @@
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { auditLogs } from '../../drizzle/schema/auth.js';
+import { withSystem } from '../../functions/shared/db/tenant.js';
 import { REUSE_GRACE_MS } from '../../functions/shared/sessions/port.js';
 import { call } from '../support/app.js';
 import { authHarness, expectProblemShape } from './harness.js';
 
 // The production adapter (Firestore emulator) behind the real routes.
 const h = await authHarness({ store: 'firestore' });
-const refresh = (refresh_token: string) => call(h.app, 'POST', '/token/refresh', { body: { refresh_token } });
+// The embedded adapter behind the same routes, for the reuse scenario both stores must detect.
+const hp = await authHarness({ store: 'postgres' });
+const refresh = (refresh_token: string, app = h.app) => call(app, 'POST', '/token/refresh', { body: { refresh_token } });
+
+/** DESIGN.md §3: any rotated token, however many rotations old, presented after its grace revokes the family. */
+async function thiefRotatesTwice(hx: Awaited<ReturnType<typeof authHarness>>) {
+  const victim = await hx.user();
+  const stolen = victim.tokens.refresh_token;
+  const a1 = await refresh(stolen, hx.app);
+  expect(a1.status).toBe(200);
+  const a2 = await refresh(a1.json.refresh_token, hx.app);
+  expect(a2.status).toBe(200);
+  hx.clock.offsetMs += REUSE_GRACE_MS + 1_000;
+  try {
+    // The victim's token is two rotations old: not merely unknown, it revokes the family.
+    expectProblemShape(await refresh(stolen, hx.app), 401, 'invalid-refresh-token');
+    expectProblemShape(await refresh(a2.json.refresh_token, hx.app), 401, 'invalid-refresh-token');
+    expect((await refresh(a1.json.refresh_token, hx.app)).status).toBe(401);
+    const list = await call(hx.app, 'GET', '/sessions', { token: victim.token });
+    expect(list.json.items).toEqual([]);
+    const events = await withSystem(hx.database, (tx) =>
+      tx.select().from(auditLogs).where(and(eq(auditLogs.userId, victim.id), eq(auditLogs.event, 'token_reuse_detected'))),
+    );
+    expect(events.map((e) => e.details)).toEqual([expect.objectContaining({ revoked: 1 })]);
+  } finally {
+    hx.clock.offsetMs = 0;
+  }
+}
 
 describe('refresh tokens (Firestore session store)', () => {
   it('rotates: the new pair works, GET /sessions marks the current device', async () => {
@@ -44,6 +74,8 @@ describe('refresh tokens (Firestore session store)', () => {
     }
   });
 
+  it('a thief who rotated a stolen token twice is caught when the victim comes back', () => thiefRotatesTwice(h));
+
   it('an expired session is refused although its document still exists (TTL deletes late)', async () => {
     const u = await h.user();
     h.clock.offsetMs += 31 * 24 * 3_600_000;
@@ -79,4 +111,8 @@ describe('refresh tokens (Firestore session store)', () => {
     expect(ready.status).toBe(200);
     expect(ready.json.dependencies.firestore.status).toBe('ok');
   });
+});
+
+describe('refresh tokens (PostgreSQL session store)', () => {
+  it('a thief who rotated a stolen token twice is caught when the victim comes back', () => thiefRotatesTwice(hp));
 });

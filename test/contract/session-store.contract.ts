@@ -86,6 +86,61 @@ export function describeSessionStore(name: string, harness: SessionStoreHarness)
       expect((await s.listLive(owner)).map((x) => x.id)).toEqual([unrelated.id]);
     });
 
+    it.each([2, 3])('a token %i rotations old, presented after its grace, revokes the whole family', async (age) => {
+      const s = store();
+      const owner = await harness.newUser();
+      const tokens = [hash()];
+      const created = await s.create({ ...owner, tokenHash: tokens[0]!, expiresAt: later(HOUR) });
+      const sibling = await s.create({ ...owner, tokenHash: hash(), expiresAt: later(HOUR), familyId: created.familyId });
+      const unrelated = await s.create({ ...owner, tokenHash: hash(), expiresAt: later(HOUR) });
+      for (let i = 0; i < age; i++) {
+        tokens.push(hash());
+        expect((await s.rotate(tokens[i]!, rotateOpts(tokens[i + 1]))).outcome).toBe('rotated');
+        advance(1_000);
+      }
+      advance(REUSE_GRACE_MS);
+      expect(await s.rotate(tokens[0]!, rotateOpts())).toMatchObject({ outcome: 'reused', revoked: 2, session: { id: created.id } });
+      // Every token of the chain is dead, the current one (the thief's, say) included.
+      for (const t of tokens) expect((await s.rotate(t, rotateOpts())).outcome).toBe('invalid');
+      expect(await s.get(owner, sibling.id)).toBeUndefined();
+      expect((await s.listLive(owner)).map((x) => x.id)).toEqual([unrelated.id]);
+    });
+
+    it('each retired token has its own grace: superseded within it, the family revoked after it', async () => {
+      const s = store();
+      const owner = await harness.newUser();
+      const [t1, t2, t3] = [hash(), hash(), hash()];
+      await s.create({ ...owner, tokenHash: t1, expiresAt: later(HOUR) });
+      await s.rotate(t1, rotateOpts(t2));
+      advance(4_000);
+      await s.rotate(t2, rotateOpts(t3));
+      advance(2_000); // t1 retired 6 s ago, t2 2 s ago: both are retries
+      expect((await s.rotate(t1, rotateOpts())).outcome).toBe('superseded');
+      expect((await s.rotate(t2, rotateOpts())).outcome).toBe('superseded');
+      advance(6_000); // t1 retired 12 s ago, t2 8 s ago
+      expect((await s.rotate(t2, rotateOpts())).outcome).toBe('superseded');
+      expect(await s.listLive(owner)).toHaveLength(1);
+      expect(await s.rotate(t1, rotateOpts())).toMatchObject({ outcome: 'reused', revoked: 1 });
+      expect((await s.rotate(t3, rotateOpts())).outcome).toBe('invalid');
+      expect(await s.listLive(owner)).toEqual([]);
+    });
+
+    it('two parallel rotations deep in a chain: exactly one wins, nothing is revoked', async () => {
+      const s = store();
+      const owner = await harness.newUser();
+      const [t1, t2, t3] = [hash(), hash(), hash()];
+      await s.create({ ...owner, tokenHash: t1, expiresAt: later(HOUR) });
+      await s.rotate(t1, rotateOpts(t2));
+      await s.rotate(t2, rotateOpts(t3));
+      advance(REUSE_GRACE_MS + 1_000);
+      const next = [hash(), hash()];
+      const results = await Promise.all(next.map((h) => s.rotate(t3, rotateOpts(h))));
+      expect(results.map((r) => r.outcome).sort()).toEqual(['rotated', 'superseded']);
+      const winner = next[results.findIndex((r) => r.outcome === 'rotated')]!;
+      expect((await s.rotate(winner, rotateOpts())).outcome).toBe('rotated');
+      expect(await s.listLive(owner)).toHaveLength(1);
+    });
+
     it('two parallel rotations of one token: exactly one wins', async () => {
       const s = store();
       const owner = await harness.newUser();

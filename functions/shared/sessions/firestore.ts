@@ -20,6 +20,13 @@ interface SessionDoc {
   tokenHash: string;
   previousTokenHash: string | null;
   rotatedAt: Timestamp | null;
+  /**
+   * Every retired token hash (oldest first, at most RETIRED_TOKEN_HISTORY), queried with array-contains;
+   * retiredTokenAt[i] is when retiredTokenHashes[i] was rotated away. Absent on documents never
+   * rotated since the history was introduced (they remember only previousTokenHash).
+   */
+  retiredTokenHashes?: string[];
+  retiredTokenAt?: Timestamp[];
   userAgent: string | null;
   ip: string | null;
   createdAt: Timestamp;
@@ -46,6 +53,25 @@ const toRecord = (snap: DocumentSnapshot<DocumentData>): SessionRecord => {
     revokedReason: d.revokedReason ?? null,
   };
 };
+
+/**
+ * How many retired hashes a session document remembers. An older token is forgotten: presented again it
+ * answers 'invalid' (401) without revoking the family. At one refresh per 15-minute access token that is
+ * 12.5 hours of continuous use by a thief before the victim returns; the document stays ~5 KB.
+ */
+export const RETIRED_TOKEN_HISTORY = 50;
+
+/** The history fields after retiring `tokenHash` at `at`, seeded from the legacy single previous hash. */
+function retire(snap: DocumentSnapshot<DocumentData>, tokenHash: string, at: Date) {
+  const d = snap.data() as SessionDoc;
+  const legacy = !d.retiredTokenHashes && d.previousTokenHash && d.rotatedAt;
+  const hashes: string[] = d.retiredTokenHashes ?? (legacy ? [d.previousTokenHash!] : []);
+  const times: (Timestamp | Date)[] = d.retiredTokenAt ?? (legacy ? [d.rotatedAt!] : []);
+  return {
+    retiredTokenHashes: [...hashes, tokenHash].slice(-RETIRED_TOKEN_HISTORY),
+    retiredTokenAt: [...times, at].slice(-RETIRED_TOKEN_HISTORY),
+  };
+}
 
 /**
  * The production adapter. @google-cloud/firestore is imported on first use, never at module load
@@ -80,6 +106,27 @@ export function firestoreSessionStore(options: FirestoreSessionOptions = {}): Se
     return n;
   }
 
+  /** Any hash the session rotated away (within the history): within ITS grace a retry, later a theft. */
+  async function retired(tx: Transaction, col: CollectionReference<DocumentData>, tokenHash: string, at: Date): Promise<RotateResult> {
+    let snap = (await tx.get(col.where('retiredTokenHashes', 'array-contains', tokenHash).limit(1))).docs[0];
+    let retiredAt: Timestamp | undefined;
+    if (snap) {
+      const d = snap.data() as SessionDoc;
+      retiredAt = d.retiredTokenAt?.[d.retiredTokenHashes!.lastIndexOf(tokenHash)];
+    } else {
+      // A document not rotated since the history was introduced remembers only its previous hash.
+      snap = (await tx.get(col.where('previousTokenHash', '==', tokenHash).limit(1))).docs[0];
+      retiredAt = (snap?.get('rotatedAt') as Timestamp | null | undefined) ?? undefined;
+    }
+    if (!snap || !retiredAt) return { outcome: 'invalid' };
+    const record = toRecord(snap);
+    if (!isLive(record, at)) return { outcome: 'invalid' };
+    if (at.getTime() - retiredAt.toMillis() <= REUSE_GRACE_MS) return { outcome: 'superseded', session: record };
+    const family = await tx.get(col.where('familyId', '==', record.familyId));
+    const revoked = await revokeLive(tx, family.docs, 'token_reuse', at);
+    return { outcome: 'reused', session: record, revoked };
+  }
+
   return {
     kind: 'firestore',
 
@@ -94,6 +141,8 @@ export function firestoreSessionStore(options: FirestoreSessionOptions = {}): Se
         tokenHash: input.tokenHash,
         previousTokenHash: null,
         rotatedAt: null,
+        retiredTokenHashes: [],
+        retiredTokenAt: [],
         userAgent: input.userAgent ?? null,
         ip: input.ip ?? null,
         createdAt: at,
@@ -110,25 +159,16 @@ export function firestoreSessionStore(options: FirestoreSessionOptions = {}): Se
       const col = await collection();
       const db = await firestore();
       // Inside runTransaction the documents read are locked; a concurrent refresh of the same token
-      // is retried and then sees the token already rotated, so exactly one wins.
+      // is retried and then finds the token among the retired ones (within its grace), so exactly one wins.
       return db.runTransaction(async (tx) => {
-        let snap = (await tx.get(col.where('tokenHash', '==', tokenHash).limit(1))).docs[0];
-        const current = Boolean(snap);
-        snap ??= (await tx.get(col.where('previousTokenHash', '==', tokenHash).limit(1))).docs[0];
+        const snap = (await tx.get(col.where('tokenHash', '==', tokenHash).limit(1))).docs[0];
         const at = now();
-        if (!snap) return { outcome: 'invalid' } as const;
+        if (!snap) return retired(tx, col, tokenHash, at);
         const record = toRecord(snap);
         if (!isLive(record, at)) return { outcome: 'invalid' } as const;
-        if (!current) {
-          const rotatedAt = (snap.get('rotatedAt') as Timestamp | null)?.toMillis() ?? 0;
-          if (at.getTime() - rotatedAt <= REUSE_GRACE_MS) return { outcome: 'superseded', session: record } as const;
-          const family = await tx.get(col.where('familyId', '==', record.familyId));
-          const revoked = await revokeLive(tx, family.docs, 'token_reuse', at);
-          return { outcome: 'reused', session: record, revoked } as const;
-        }
         const expiresAt = opts.expiresAt(record);
         const changes = rotationChanges(tokenHash, opts, at, expiresAt);
-        tx.update(snap.ref, changes);
+        tx.update(snap.ref, { ...changes, ...retire(snap, tokenHash, at) });
         return {
           outcome: 'rotated',
           session: { ...record, lastUsedAt: at, expiresAt, ip: changes.ip ?? record.ip, userAgent: changes.userAgent ?? record.userAgent },

@@ -2,7 +2,7 @@ import type { SessionRevokedReason } from '../../../drizzle/schema/auth.js';
 
 /**
  * SessionStore: refresh-token sessions. One record per login; refreshing rotates its token in place
- * (the record keeps the previous hash and when it was rotated), so the record id is stable for
+ * (every retired hash is remembered with the time it was retired), so the record id is stable for
  * `GET /sessions` while the token changes on every use. Every session of one login shares a familyId.
  *
  * Two adapters run the same contract suite (test/contract/session-store.contract.ts): Firestore
@@ -47,9 +47,13 @@ export type RotateResult =
   | { outcome: 'rotated'; session: SessionRecord }
   /** Unknown, expired or revoked token. */
   | { outcome: 'invalid' }
-  /** The previous token, presented again within the grace period (a retry or a parallel refresh): refused, nothing revoked. */
+  /** A retired token presented within REUSE_GRACE_MS of its own retirement (a retry or a parallel refresh): refused, nothing revoked. */
   | { outcome: 'superseded'; session: SessionRecord }
-  /** The previous token after the grace period: the family was revoked (the token was stolen or leaked). */
+  /**
+   * A retired token (however many rotations old) after its own grace period: the family was revoked.
+   * Either the token was stolen and the thief rotated it, or the victim holds the old one and the
+   * thief the live one; we cannot tell which, so every session of the login dies.
+   */
   | { outcome: 'reused'; session: SessionRecord; revoked: number };
 
 export interface UserScope {
@@ -85,7 +89,10 @@ export const systemClock: Clock = () => new Date();
 
 export const isLive = (s: Pick<SessionRecord, 'expiresAt' | 'revokedAt'>, now: Date) => !s.revokedAt && s.expiresAt.getTime() > now.getTime();
 
-/** The fields a rotation writes, the same in both stores: the new hash, the old one kept for reuse detection. */
+/**
+ * The session fields a rotation writes, the same in both stores: the new hash, and the last retired one
+ * (previous_token_hash/rotated_at). Each adapter also records the retired hash in its full history.
+ */
 export function rotationChanges(previousTokenHash: string, opts: RotateOptions, at: Date, expiresAt: Date) {
   return {
     tokenHash: opts.newTokenHash,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, gt, isNull, ne, or, sql } from 'drizzle-orm';
-import { sessions, type SessionRevokedReason } from '../../../drizzle/schema/auth.js';
-import type { Database } from '../db/database.js';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { sessions, sessionTokens, type SessionRevokedReason } from '../../../drizzle/schema/auth.js';
+import type { Database, Tx } from '../db/database.js';
 import { withSystem, withTenant } from '../db/tenant.js';
 import { isLive, REUSE_GRACE_MS, rotationChanges, systemClock, type Clock, type RotateResult, type SessionRecord, type SessionStore } from './port.js';
 
@@ -30,7 +30,7 @@ export function postgresSessionStore(database: Database, options: { clock?: Cloc
   const now = options.clock ?? systemClock;
   const live = (at: Date) => and(isNull(sessions.revokedAt), gt(sessions.expiresAt, at));
 
-  const revokeWhere = async (tx: Parameters<Parameters<typeof withSystem>[1]>[0], where: ReturnType<typeof and>, reason: SessionRevokedReason) => {
+  const revokeWhere = async (tx: Tx, where: ReturnType<typeof and>, reason: SessionRevokedReason) => {
     const at = now();
     const rows = await tx
       .update(sessions)
@@ -38,6 +38,20 @@ export function postgresSessionStore(database: Database, options: { clock?: Cloc
       .where(and(where, live(at)))
       .returning({ id: sessions.id });
     return rows.length;
+  };
+
+  /** Any hash the session ever rotated away: within ITS grace a retry, later a theft. */
+  const retired = async (tx: Tx, tokenHash: string, at: Date): Promise<RotateResult> => {
+    const [hit] = await tx
+      .select({ session: sessions, retiredAt: sessionTokens.retiredAt })
+      .from(sessionTokens)
+      .innerJoin(sessions, eq(sessions.id, sessionTokens.sessionId))
+      .where(eq(sessionTokens.tokenHash, tokenHash))
+      .limit(1);
+    if (!hit || !isLive(hit.session, at)) return { outcome: 'invalid' };
+    const session = toRecord(hit.session);
+    if (at.getTime() - hit.retiredAt.getTime() <= REUSE_GRACE_MS) return { outcome: 'superseded', session };
+    return { outcome: 'reused', session, revoked: await revokeWhere(tx, eq(sessions.familyId, session.familyId), 'token_reuse') };
   };
 
   return {
@@ -69,26 +83,14 @@ export function postgresSessionStore(database: Database, options: { clock?: Cloc
     async rotate(tokenHash, opts): Promise<RotateResult> {
       return withSystem(database, async (tx) => {
         // FOR UPDATE serialises two refreshes of one token: the second waits, then re-reads the
-        // row as the first left it (READ COMMITTED re-checks the WHERE), and finds its token superseded.
-        const [row] = await tx
-          .select()
-          .from(sessions)
-          .where(or(eq(sessions.tokenHash, tokenHash), eq(sessions.previousTokenHash, tokenHash)))
-          .limit(1)
-          .for('update');
+        // row as the first left it (READ COMMITTED re-checks the WHERE) and finds no current token;
+        // its next statement (a fresh snapshot) then finds the hash among the retired ones: superseded.
+        const [row] = await tx.select().from(sessions).where(eq(sessions.tokenHash, tokenHash)).limit(1).for('update');
         const at = now();
-        if (!row || !isLive(row, at)) return { outcome: 'invalid' };
-        if (row.tokenHash !== tokenHash) {
-          const rotatedAt = row.rotatedAt?.getTime() ?? 0;
-          if (at.getTime() - rotatedAt <= REUSE_GRACE_MS) return { outcome: 'superseded', session: toRecord(row) };
-          const revoked = await tx
-            .update(sessions)
-            .set({ revokedAt: at, revokedReason: 'token_reuse' })
-            .where(and(eq(sessions.familyId, row.familyId), isNull(sessions.revokedAt)))
-            .returning({ id: sessions.id });
-          return { outcome: 'reused', session: toRecord(row), revoked: revoked.length };
-        }
+        if (!row) return retired(tx, tokenHash, at);
+        if (!isLive(row, at)) return { outcome: 'invalid' };
         const expiresAt = opts.expiresAt(toRecord(row));
+        await tx.insert(sessionTokens).values({ tokenHash, sessionId: row.id, familyId: row.familyId, orgId: row.orgId, retiredAt: at });
         const [updated] = await tx
           .update(sessions)
           .set(rotationChanges(tokenHash, opts, at, expiresAt))

@@ -38,6 +38,17 @@ resource "google_firestore_field" "sessions_device" {
   index_config {}
 }
 
+# Retirement times of old refresh tokens are read with their document, never queried (the lookup is
+# array-contains on retiredTokenHashes): exempt them from automatic indexing too.
+resource "google_firestore_field" "sessions_retired_token_at" {
+  project    = var.project_id
+  database   = google_firestore_database.this.name
+  collection = "sessions"
+  field      = "retiredTokenAt"
+
+  index_config {}
+}
+
 /*
  * The store's queries today are single-field equalities (tokenHash, previousTokenHash, familyId, userId),
  * served by Firestore's automatic single-field indexes. The composite indexes below serve the two
