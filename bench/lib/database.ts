@@ -1,15 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { loadMigrations, migrateUp, type Migration } from '../../drizzle/migrator.js';
+import { loadMigrations, migrateUp } from '../../drizzle/migrator.js';
 import type { Database } from '../../functions/shared/db/database.js';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
 
 /**
- * A real PostgreSQL database created for one benchmark run (migrated like production, plus the
- * work-in-progress drizzle/pending files the tests also apply) and dropped afterwards.
+ * A real PostgreSQL database created for one benchmark run (migrated like production) and dropped
+ * afterwards.
  */
 export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -17,19 +14,6 @@ export function urlFor(database: string): string {
   const url = new URL(SERVER_URL);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-function pendingMigrations(): Migration[] {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle', 'pending');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.up.sql'))
-    .sort()
-    .map((f) => {
-      const up = readFileSync(join(dir, f), 'utf8');
-      const downFile = join(dir, f.replace(/\.up\.sql$/, '.down.sql'));
-      return { tag: `pending_${f.replace(/\.up\.sql$/, '')}`, up, down: existsSync(downFile) ? readFileSync(downFile, 'utf8') : '', checksum: createHash('sha256').update(up).digest('hex') };
-    });
 }
 
 export interface BenchDatabase {
@@ -61,7 +45,7 @@ export async function createBenchDatabase(options: { poolMax?: number } = {}): P
     const migrator = pgFromUrl(url, { max: 1 });
     const client = await migrator.connect();
     try {
-      await migrateUp(client, [...loadMigrations(), ...pendingMigrations()]);
+      await migrateUp(client, loadMigrations());
     } finally {
       await client.release();
       await migrator.close();

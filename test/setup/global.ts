@@ -1,10 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadMigrations, migrateUp, type Migration } from '../../drizzle/migrator.js';
+import { loadMigrations, migrateUp } from '../../drizzle/migrator.js';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
 import { createHash } from 'node:crypto';
 
@@ -52,22 +49,8 @@ export function adminUrl(database = 'postgres'): string {
  * Work in progress may keep schema changes in drizzle/pending/*.up.sql until they become a
  * migration; tests apply them after the migrations so that work can be tested first.
  */
-function pendingMigrations(): Migration[] {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle', 'pending');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.up.sql'))
-    .sort()
-    .map((f) => {
-      const up = readFileSync(join(dir, f), 'utf8');
-      const downFile = join(dir, f.replace(/\.up\.sql$/, '.down.sql'));
-      const down = existsSync(downFile) ? readFileSync(downFile, 'utf8') : '';
-      return { tag: `pending_${f.replace(/\.up\.sql$/, '')}`, up, down, checksum: createHash('sha256').update(up).digest('hex') };
-    });
-}
-
 async function prepareTemplate(): Promise<string> {
-  const migrations = [...loadMigrations(), ...pendingMigrations()];
+  const migrations = loadMigrations();
   const digest = createHash('sha256').update(migrations.map((m) => m.checksum + m.down).join('|')).digest('hex').slice(0, 12);
   const name = `lattice_tpl_${digest}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
