@@ -4,6 +4,7 @@
  *   dist/<fn>/index.js      ESM entry (node20) + lazily loaded chunks (code splitting keeps dynamic imports lazy)
  *   dist/<fn>/package.json  only the packages the bundle leaves external, at the installed versions
  *   dist/<fn>.meta.json     esbuild metafile (what went in; not deployed)
+ *   dist/sourcemaps/<fn>/   source maps of the bundle's files (not deployed)
  *   dist/archives/<fn>.zip  with --zip: the source archive terraform deploys from (<fn>/<version>.zip in GCS)
  *
  * External: functions-framework (the runtime loads it and our entry must register on that same
@@ -11,8 +12,8 @@
  * imported lazily anyway), and native modules. Everything else is inlined, so a function carries only
  * what it imports.
  */
-import { build, type Metafile } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,27 @@ const NOT_SHIPPED = new Set(['@electric-sql/pglite', 'pg-native']);
 
 /** CJS dependencies bundled into ESM still call require() for node built-ins. */
 const BANNER = "import { createRequire as __lattice_createRequire } from 'node:module';\nconst require = __lattice_createRequire(import.meta.url);";
+
+/**
+ * zod's namespace re-exports every locale (`z.locales`, ~340 KiB of the ~700 KiB zod puts in each
+ * bundle); it cannot be tree-shaken because zod-to-openapi extends `z` as a value. Only English is
+ * used (zod registers it as the default itself), so the bundle's `locales` namespace carries `en` alone.
+ */
+const ZOD_LOCALES_EN_ONLY: Plugin = {
+  name: 'zod-locales-en-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 export function functionNames(): string[] {
   const dir = join(ROOT, 'functions');
@@ -71,7 +93,9 @@ export interface BundleResult {
 
 export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleResult> {
   const dir = join(outRoot, fn);
+  const maps = join(outRoot, 'sourcemaps', fn);
   rmSync(dir, { recursive: true, force: true });
+  rmSync(maps, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { index: join(ROOT, 'functions', fn, 'index.ts') },
@@ -84,11 +108,17 @@ export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleR
     external: EXTERNAL,
     banner: { js: BANNER },
     chunkNames: 'chunks/[name]-[hash]',
+    // Cold start parses every byte of the eager output: whitespace and syntax minification halve it.
+    // Identifiers keep their names, so stack traces in the logs stay readable without a source map.
+    minifyWhitespace: true,
     minifySyntax: true,
+    sourcemap: 'external',
+    plugins: [ZOD_LOCALES_EN_ONLY],
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
   });
+  moveSourceMaps(dir, maps);
   const dependencies: Record<string, string> = {};
   for (const pkg of externalPackages(result.metafile)) {
     if (!NOT_SHIPPED.has(pkg)) dependencies[pkg] = installedVersion(pkg);
@@ -105,6 +135,17 @@ export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleR
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(outRoot, `${fn}.meta.json`), JSON.stringify(result.metafile));
   return { fn, dir, bytes: folderBytes(dir), dependencies, meta: result.metafile };
+}
+
+/**
+ * Source maps stay beside the deployable folder, not in it: the archive carries only what runs, and a
+ * stack trace from the logs is mapped back here (the bundle has no sourceMappingURL comment to follow).
+ */
+function moveSourceMaps(dir: string, target: string): void {
+  for (const file of listFiles(dir).filter((f) => f.endsWith('.map'))) {
+    mkdirSync(dirname(join(target, file)), { recursive: true });
+    renameSync(join(dir, file), join(target, file));
+  }
 }
 
 export function folderBytes(dir: string): number {

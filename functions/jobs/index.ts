@@ -1,7 +1,11 @@
 import { serveFunction } from '../shared/http/serve.js';
 import { kernelServices, lazy } from '../shared/services.js';
 import { buildJobsApp } from './app.js';
-import { buildJobsServices } from './services.js';
 
-const services = lazy(async () => buildJobsServices(await kernelServices()));
+// services.ts (and what it opens: stores, clients, signers) is loaded with the first request that
+// needs services, not at start: /healthz answers without it.
+const services = lazy(async () => {
+  const { buildJobsServices } = await import('./services.js');
+  return buildJobsServices(await kernelServices());
+});
 serveFunction('jobs', buildJobsApp(services.get), services.close);

@@ -1,7 +1,11 @@
 import { serveFunction } from '../shared/http/serve.js';
 import { kernelServices, lazy } from '../shared/services.js';
 import { buildProjectsApp } from './app.js';
-import { buildProjectsServices } from './services.js';
 
-const services = lazy(async () => buildProjectsServices(await kernelServices()));
+// services.ts (and what it opens: stores, clients, signers) is loaded with the first request that
+// needs services, not at start: /healthz answers without it.
+const services = lazy(async () => {
+  const { buildProjectsServices } = await import('./services.js');
+  return buildProjectsServices(await kernelServices());
+});
 serveFunction('projects', buildProjectsApp(services.get), services.close);

@@ -1,9 +1,13 @@
-import { config as instanceConfig, type Config } from './config.js';
-import { openDatabase } from './db/index.js';
+import type { Config } from './config.js';
 import type { KernelServices } from './http/context.js';
 
-/** The kernel part of every function's services: configuration and the database. */
-export async function kernelServices(cfg: Config = instanceConfig()): Promise<KernelServices> {
+/**
+ * The kernel part of every function's services: configuration and the database. Both modules load
+ * here, with the first request that needs services, so a function's entry starts without them.
+ */
+export async function kernelServices(cfg?: Config): Promise<KernelServices> {
+  cfg ??= (await import('./config.js')).config();
+  const { openDatabase } = await import('./db/index.js');
   const database = await openDatabase(cfg);
   return { config: cfg, database, close: () => database.close() };
 }

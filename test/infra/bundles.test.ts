@@ -92,6 +92,32 @@ describe('function bundles', () => {
     expect(body).toEqual({ status: 'ok', function: fn });
   }, 90_000);
 
+  it.each(['auth', 'jobs', 'projects', 'providers'])('%s refuses to start in production with a weak secret, naming the variable', async (fn) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      INSTANCE_CONNECTION_NAME: 'p:europe-west1:i',
+      SESSION_STORE: 'firestore',
+      EVENT_SINK: 'bigquery',
+      KEY_ENCRYPTOR: 'kms',
+      KMS_KEY_NAME: 'projects/p/locations/l/keyRings/r/cryptoKeys/k',
+      GOOGLE_CLOUD_PROJECT: 'p',
+      JOBS_AUDIENCE: 'https://jobs.example',
+      JOBS_SERVICE_ACCOUNT: 'jobs@p.iam.gserviceaccount.com',
+      JWT_SECRETS: 'k1:too-short',
+    };
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, [FRAMEWORK_BIN, `--target=${fn}`, `--source=${join(ROOT, 'dist', fn)}`, `--port=${await freePort()}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(output).toMatch(/refusing to start: invalid configuration.*JWT_SECRETS: secret for kid \\"k1\\" is shorter than 32/);
+    expect(output).not.toContain('too-short');
+  }, 90_000);
+
   it('lists in each package.json exactly the external packages the bundle imports, functions-framework included', () => {
     for (const [fn, bundle] of bundles) {
       const manifest = JSON.parse(readFileSync(join(bundle.dir, 'package.json'), 'utf8'));

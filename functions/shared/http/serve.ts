@@ -1,6 +1,7 @@
 import * as ff from '@google-cloud/functions-framework';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { config, ConfigError } from '../config.js';
 import { drain } from './drain.js';
 import { installFrameworkErrorHandling } from './framework.js';
 import { rootLogger } from './logger.js';
@@ -13,6 +14,15 @@ const DRAIN_MS = 8_000;
  * requests (503 + Retry-After), finishes the ones in flight, then `onShutdown` closes the pool.
  */
 export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => Promise<void>): void {
+  // Configuration is checked at start, not at the first request: a production deploy with a missing
+  // or weak secret must fail its revision, naming the variable, rather than serve errors.
+  try {
+    config();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    rootLogger.error('refusing to start: invalid configuration', { function: name, detail: err.message });
+    process.exit(1);
+  }
   installFrameworkErrorHandling();
   ff.http(name, getRequestListener(app.fetch));
   process.once('SIGTERM', () => void shutdown(name, onShutdown).finally(() => process.exit(0)));

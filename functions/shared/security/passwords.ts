@@ -1,6 +1,19 @@
-import { hash, parseOptions, verify } from '@node-rs/argon2';
+import { createRequire } from 'node:module';
 import { problems } from '../http/problem.js';
 import { randomToken } from './hashing.js';
+
+type Argon2 = typeof import('@node-rs/argon2');
+
+/**
+ * The native argon2 binding costs tens of milliseconds to locate and load (musl probing, dlopen), a
+ * price every cold start of the auth function paid before it could answer anything. It is loaded on
+ * the first hash or verify instead. `import()` keeps the package visible to the bundler (so the
+ * deploy manifest lists it); the synchronous `needsRehash` falls back to `require`, which returns
+ * the same CommonJS instance.
+ */
+let argon2: Argon2 | undefined;
+const loadArgon2 = async (): Promise<Argon2> => (argon2 ??= await import('@node-rs/argon2'));
+const argon2Sync = (): Argon2 => (argon2 ??= createRequire(import.meta.url)('@node-rs/argon2') as Argon2);
 
 /**
  * Argon2id parameters (OWASP Password Storage Cheat Sheet; DESIGN.md §3 "Login"): 64 MiB, 3 passes,
@@ -87,11 +100,13 @@ export class PasswordHasher {
     }
   }
 
-  hash(password: string): Promise<string> {
+  async hash(password: string): Promise<string> {
+    const { hash } = await loadArgon2();
     return this.slot(() => hash(password, { ...this.params, algorithm: ARGON2ID as never }));
   }
 
   async verify(stored: string, password: string): Promise<VerifyResult> {
+    const { verify } = await loadArgon2();
     const ok = await this.slot(() => verify(stored, password).catch(() => false));
     return { ok, needsRehash: ok && needsRehash(stored, this.params) };
   }
@@ -112,7 +127,7 @@ export class PasswordHasher {
 
 export function needsRehash(stored: string, params: Argon2Params = ARGON2_PARAMS): boolean {
   try {
-    const parsed = parseOptions(stored);
+    const parsed = argon2Sync().parseOptions(stored);
     return (
       parsed.algorithm !== (ARGON2ID as number) ||
       parsed.memoryCost !== params.memoryCost ||

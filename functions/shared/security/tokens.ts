@@ -1,4 +1,8 @@
-import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+
+/** jose is needed on the first signed or verified token, not to start: it loads then, once. */
+let josePromise: Promise<typeof import('./jose.js')> | undefined;
+const jose = () => (josePromise ??= import('./jose.js'));
 
 /**
  * Access tokens: HS256 JWTs with a `kid` so secrets rotate by list (the first signs, all verify).
@@ -44,6 +48,7 @@ export async function signToken(
 ): Promise<string> {
   const [current] = keys;
   if (!current) throw new Error('no signing key configured');
+  const { SignJWT } = await jose();
   return new SignJWT({ ...claims, typ })
     .setProtectedHeader({ alg: 'HS256', kid: current.kid, typ: 'JWT' })
     .setSubject(subject)
@@ -65,6 +70,7 @@ export class TokenError extends Error {
 
 /** Verifies signature (kid must be known; only HS256), issuer, audience, expiry and `typ`. */
 export async function verifyToken(keys: SigningKey[], token: string, typ: 'access' | 'mfa'): Promise<JWTPayload> {
+  const { errors, jwtVerify } = await jose();
   try {
     const { payload } = await jwtVerify(
       token,
