@@ -15,6 +15,8 @@ export interface ProvidersServices extends KernelServices {
   notifier: Notifier;
   platformKeys: Record<string, string>;
   retry: RetryPolicy;
+  /** Backoff of the gateway's background settle retries (default: gateway.ts SETTLE_RETRY_DELAYS_MS). */
+  settleRetryDelaysMs?: number[];
   /** Background work (settle follow-ups); `idle()` resolves when all of it finished. */
   track(work: Promise<unknown>): void;
   idle(): Promise<void>;
@@ -25,6 +27,7 @@ export interface ProvidersOptions {
   notifier?: Notifier;
   platformKeys?: Record<string, string>;
   retry?: Partial<RetryPolicy>;
+  settleRetryDelaysMs?: number[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -51,6 +54,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
     notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
     platformKeys: options.platformKeys ?? platformKeysFrom(env),
     retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },
+    ...(options.settleRetryDelaysMs ? { settleRetryDelaysMs: options.settleRetryDelaysMs } : {}),
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));

@@ -3,10 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { periodsAt, reserveIn, reserveTx, settle } from '../../functions/providers/service/quota.js';
 import { releaseExpiredReservations } from '../../functions/providers/service/maintenance.js';
 import { HttpProblem } from '../../functions/shared/http/index.js';
-import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
-import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
+import { startGatedUpstream, type GatedUpstream } from './gated-upstream.js';
 import { pointCatalog, setLimits, settled, startGateway, usageTotals, type Gateway } from './support.js';
 
 // 40 connections: 32 clients really run in parallel on PostgreSQL.
@@ -90,16 +89,22 @@ describe('reserve: one conditional statement, exact under 32 concurrent clients'
 });
 
 describe('through the gateway: 32 concurrent openai clients against one quota', () => {
-  let fake: FakeUpstream;
+  // The upstream holds every admitted call until all 32 were decided (admitted or refused): none can
+  // settle early, so the burst really competes for the room whatever the speed of the machine.
+  let decided = 0;
+  let gated: GatedUpstream;
   let gw: Gateway;
+  const decide = () => {
+    if (++decided === 32) gated.open();
+  };
   beforeAll(async () => {
-    fake = await startOpenAiUpstream();
-    await pointCatalog(database, 'openai', fake.baseUrl);
+    gated = await startGatedUpstream(() => ({ prompt_tokens: 8, completion_tokens: 20 }), decide);
+    await pointCatalog(database, 'openai', gated.baseUrl);
     gw = await startGateway(database, { platformKeys: { openai: 'sk-platform' } });
   });
   afterAll(async () => {
     await gw.close();
-    await fake.close();
+    await gated.close();
   });
 
   it('admitted usage stays within the limit, refusals are 429 naming the limit, nothing stays reserved', async () => {
@@ -113,9 +118,13 @@ describe('through the gateway: 32 concurrent openai clients against one quota', 
         : (async () => {
             const s = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: `hi ${i}` }], max_tokens: 40, stream: true });
             for await (const _ of s) void _;
-          })())));
+          })()).catch((err) => {
+        decide();
+        throw err;
+      })));
     const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(refused.length).toBeGreaterThan(0);
+    expect(gated.arrived()).toBe(32 - refused.length);
     for (const r of refused) {
       expect(r.reason.status).toBe(429);
       expect(r.reason.error.code).toBe('quota-exceeded');

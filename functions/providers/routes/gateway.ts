@@ -53,7 +53,7 @@ export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {
     return chatCompletions(
       {
         database: s.database, keyEncryptor: s.keyEncryptor, production: s.config.NODE_ENV === 'production', platformKeys: s.platformKeys,
-        retry: s.retry, log: c.var.log, track: s.track,
+        retry: s.retry, log: c.var.log, track: s.track, settleRetryDelaysMs: s.settleRetryDelaysMs,
         afterSettle: (tenant) => evaluateCostAlertsFor(s.database, s.notifier, tenant),
       },
       c.var.principal,

@@ -39,6 +39,7 @@ export async function authenticateApiKey(database: Database, token: string): Pro
          FROM providers.authenticate_api_key($1) k
          JOIN auth.users u ON u.id = k.user_id AND u.org_id = k.org_id AND u.status = 'active'`,
         [hash],
+        { last: true },
       ),
     );
     const until = Math.min(now + CACHE_MS, row?.expires_at ? new Date(row.expires_at).getTime() : Infinity);

@@ -3,6 +3,7 @@ import { providerHealth, providerHealthChecks, providerModels, providers } from 
 import { withSystem, withTenant, type Database } from '../../shared/db/index.js';
 import { problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
+import { forgetRoutes } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
 
 /** The platform catalog: read by everyone, edited by platform admins (owner connection, audited with the actor). */
@@ -63,7 +64,10 @@ export async function updateProvider(database: Database, p: Principal, id: strin
       ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
       version: sql`${providers.version} + 1`, updatedBy: p.userId,
     }).where(and(eq(providers.id, id), eq(providers.version, expected))).returning(), p.userId);
-  if (rows[0]) return rows[0];
+  if (rows[0]) {
+    forgetRoutes();
+    return rows[0];
+  }
   const [exists] = await withSystem(database, (tx) => tx.select({ id: providers.id }).from(providers).where(eq(providers.id, id)));
   throw exists ? problems.preconditionFailed() : problems.notFound('provider');
 }
@@ -74,7 +78,7 @@ export async function upsertModel(database: Database, p: Principal, providerId: 
     inputPriceMicrosPerMtok: input.input_price_micros_per_mtok, outputPriceMicrosPerMtok: input.output_price_micros_per_mtok,
     contextWindow: input.context_window ?? null, maxOutputTokens: input.max_output_tokens ?? null, enabled: input.enabled ?? true, updatedBy: p.userId,
   };
-  return withSystem(database, async (tx) => {
+  const saved = await withSystem(database, async (tx) => {
     const [prov] = await tx.select({ id: providers.id }).from(providers).where(eq(providers.id, providerId));
     if (!prov) throw problems.notFound('provider');
     const [row] = await tx.insert(providerModels).values({ providerId, model, ...values, createdBy: p.userId })
@@ -82,4 +86,6 @@ export async function upsertModel(database: Database, p: Principal, providerId: 
       .returning();
     return row!;
   }, p.userId);
+  forgetRoutes();
+  return saved;
 }

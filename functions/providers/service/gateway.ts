@@ -5,16 +5,17 @@ import type { Database } from '../../shared/db/index.js';
 import type { HttpProblem, Logger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
-import { costMicros, periodsAt, reserveIn, reserveTx, settle, type Settlement } from './quota.js';
-import { byokAad, resolveRoute, type ResolvedRoute } from './resolve.js';
+import { costMicros, periodsAt, reserve, settleWithAlerts, type Settlement } from './quota.js';
+import { byokAad, resolveRouteCached, type ResolvedRoute } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
 import { callUpstream, errorMessage, scrub, type RetryPolicy } from './upstream.js';
 
 /**
- * The hot path (DESIGN.md §3): resolve + reserve in one short transaction → key decrypted for this
- * call only → upstream with retries before the first byte → answer (JSON or SSE) → settle in one
+ * The hot path (DESIGN.md §3): route (cached a few seconds) → reserve in one round trip → key decrypted
+ * for this call only → upstream with retries before the first byte → answer (JSON or SSE) → settle in one
  * statement. Every path that reserved also settles: success, upstream error, timeout, a cut stream
- * (billed for what was produced), even a settle that fails is left to the expiry job rather than lost.
+ * (billed for what was produced); a settle that fails is retried in the background, and only if that
+ * keeps failing is the reservation left to the expiry job (with an ERROR log line carrying the usage).
  */
 export interface GatewayDeps {
   database: Database;
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   afterSettle?: (tenant: { orgId: string; userId: string }) => Promise<unknown>;
   /** Keeps background work visible (tests and shutdown wait for it). */
   track: (work: Promise<unknown>) => void;
+  /** Backoff of the background settle retries (default SETTLE_RETRY_DELAYS_MS). */
+  settleRetryDelaysMs?: number[];
 }
 
 const DEFAULT_MAX_OUTPUT = 4096;
@@ -51,16 +54,13 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
   const promptEstimate = estimatePromptTokens(body);
   const requestedMax = body.max_completion_tokens ?? body.max_tokens ?? undefined;
 
-  let maxTokens = 0;
-  const periods = periodsAt(new Date());
-  const route = await reserveTx(deps.database, tenant, periods, async (q) => {
-    const resolved = await resolveRoute(q, principal.userId, body.model);
-    if (!resolved.byok && !deps.platformKeys[resolved.catalogId ?? '']) throw providerProblems.providerNotConfigured(resolved.catalogId ?? resolved.route);
-    maxTokens = requestedMax ?? resolved.maxOutputTokens ?? DEFAULT_MAX_OUTPUT;
-    const cost = costMicros(promptEstimate, maxTokens, resolved.inPrice, resolved.outPrice);
-    const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
-    await reserveIn(q, tenant, periods, { requestId, tokens: promptEstimate + maxTokens, costMicros: cost, ttlSeconds });
-    return resolved;
+  // Route (cached briefly, see resolve.ts), then the reservation in one round trip of its own.
+  const route = await resolveRouteCached(deps.database, tenant, body.model);
+  if (!route.byok && !deps.platformKeys[route.catalogId ?? '']) throw providerProblems.providerNotConfigured(route.catalogId ?? route.route);
+  const maxTokens = requestedMax ?? route.maxOutputTokens ?? DEFAULT_MAX_OUTPUT;
+  const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
+  await reserve(deps.database, tenant, periodsAt(new Date()), {
+    requestId, tokens: promptEstimate + maxTokens, costMicros: costMicros(promptEstimate, maxTokens, route.inPrice, route.outPrice), ttlSeconds,
   });
 
   const base: Omit<Settlement, 'promptTokens' | 'completionTokens' | 'costMicros' | 'status' | 'latencyMs'> = {
@@ -68,16 +68,18 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
   };
   const finish = async (usage: Usage, status: number, errorCode: string | null) => {
     const s: Settlement = {
-      ...base, ...{ promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
+      ...base, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens,
       costMicros: costMicros(usage.prompt_tokens, usage.completion_tokens, route.inPrice, route.outPrice),
       status, errorCode, latencyMs: performance.now() - started,
     };
     try {
-      await settle(deps.database, tenant, s);
-      if (deps.afterSettle) deps.track(deps.afterSettle(tenant).catch((err) => deps.log.warn('cost alert evaluation failed', { error: err })));
+      const { alerts } = await settleWithAlerts(deps.database, tenant, s);
+      if (alerts) evaluateAlerts(deps, tenant);
     } catch (err) {
-      // The reservation stays 'reserved' and the expiry job gives it back; the call is not failed for it.
-      deps.log.error('settle failed', { error: err, gatewayRequestId: requestId });
+      // Settle is idempotent by request id: retried after the answer, in the background (a lost
+      // connection, a failover), so the call is still billed; the client is not failed for it.
+      deps.log.warn('settle failed, retrying in the background', { error: err, gatewayRequestId: requestId });
+      deps.track(settleLater(deps, tenant, s));
     }
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
@@ -117,14 +119,40 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
         timer.stop();
       }
       const { body: out, usage } = adapter.parse(json, ctx);
-      const content = JSON.stringify((out.choices as unknown[] | undefined) ?? []);
-      await finish(usage ?? { prompt_tokens: promptEstimate, completion_tokens: estimateCompletion(content.length) }, 200, null);
+      await finish(usage ?? { prompt_tokens: promptEstimate, completion_tokens: estimateCompletion(JSON.stringify((out.choices as unknown[] | undefined) ?? []).length) }, 200, null);
       return Response.json(out, { headers });
     }
     return streamResponse(adapter, ctx, outcome, promptEstimate, finish, headers);
   } finally {
     key?.fill(0);
   }
+}
+
+function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userId: string }): void {
+  if (deps.afterSettle) deps.track(deps.afterSettle(tenant).catch((err) => deps.log.warn('cost alert evaluation failed', { error: err })));
+}
+
+/** Background settle retries (short backoff); the last failure is logged with what the call used. */
+export const SETTLE_RETRY_DELAYS_MS = [50, 250, 1_000, 3_000, 8_000];
+
+async function settleLater(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
+  let last: unknown;
+  for (const delay of deps.settleRetryDelaysMs ?? SETTLE_RETRY_DELAYS_MS) {
+    await new Promise((r) => setTimeout(r, delay));
+    try {
+      const { alerts } = await settleWithAlerts(deps.database, tenant, s);
+      if (alerts) evaluateAlerts(deps, tenant);
+      return;
+    } catch (err) {
+      last = err;
+    }
+  }
+  // The reservation stays 'reserved' until the expiry job releases it: this line is what is left to bill from.
+  deps.log.error('settle failed: call not billed', {
+    error: last, gatewayRequestId: s.requestId, orgId: tenant.orgId, userId: tenant.userId, provider: s.provider, model: s.model,
+    // Not "…tokens" keys: the logger redacts those by name.
+    usage: { prompt: s.promptTokens, completion: s.completionTokens, costMicros: s.costMicros }, status: s.status,
+  });
 }
 
 async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {
@@ -173,6 +201,12 @@ function streamResponse(
   const translator = adapter.stream(ctx);
   const encoder = new TextEncoder();
   const frame = (obj: unknown) => encoder.encode(`data: ${JSON.stringify(obj)}\n\n`);
+  // All events translated from one upstream read leave as ONE chunk (one socket write, not one per event).
+  const frames = (objs: unknown[], tail = '') => {
+    let text = '';
+    for (const o of objs) text += `data: ${JSON.stringify(o)}\n\n`;
+    return encoder.encode(text + tail);
+  };
   let done = false;
 
   const billed = (): Usage => {
@@ -199,14 +233,15 @@ function streamResponse(
         const { done: upstreamDone, value } = await reader.read();
         if (upstreamDone) {
           const out = parser.end().flatMap((ev) => translator.push(ev));
-          for (const c of [...out, ...translator.finish()]) controller.enqueue(frame(c));
-          controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+          controller.enqueue(frames([...out, ...translator.finish()], 'data: [DONE]\n\n'));
           controller.close();
           await end(200, null);
           return;
         }
         timer.touch();
-        for (const ev of parser.push(value)) for (const c of translator.push(ev)) controller.enqueue(frame(c));
+        const out: unknown[] = [];
+        for (const ev of parser.push(value)) for (const c of translator.push(ev)) out.push(c);
+        if (out.length) controller.enqueue(frames(out));
       } catch {
         if (done) return; // the client left first; cancel() settled already
         cut = true;

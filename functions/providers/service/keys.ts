@@ -6,7 +6,7 @@ import { withTenant, type Database } from '../../shared/db/index.js';
 import { decodeCursor, HttpProblem, page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { adapterFor, type ProviderKind } from '../adapters/index.js';
-import { byokAad } from './resolve.js';
+import { byokAad, forgetRoutes } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
 
 /**
@@ -63,6 +63,7 @@ export async function createKey(deps: KeyDeps, p: Principal, input: { provider: 
         encryptedKey: envelope, keyVersion, fingerprint: input.api_key.slice(-4), baseUrl, createdBy: p.userId, updatedBy: p.userId,
       }).returning();
     });
+    forgetRoutes(p.userId);
     return keyView(row!);
   } catch (err) {
     if ((err as { code?: string; cause?: { code?: string } }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505') {
@@ -111,6 +112,7 @@ export async function verifyKey(deps: KeyDeps, p: Principal, id: string) {
   const [updated] = await withTenant(deps.database, p, (tx) =>
     tx.update(userProviders).set({ status: valid ? 'active' : 'invalid', lastVerifiedAt: sql`now()`, updatedBy: p.userId }).where(live(p, id)).returning(),
   );
+  forgetRoutes(p.userId);
   return { ...keyView(updated!), verified: valid };
 }
 
@@ -142,6 +144,7 @@ export async function rotateKey(deps: KeyDeps, p: Principal, id: string, input: 
       .returning(),
   );
   if (!updated) throw problems.preconditionFailed();
+  forgetRoutes(p.userId);
   return keyView(updated);
 }
 
@@ -153,7 +156,7 @@ export async function deleteKey(deps: KeyDeps, p: Principal, id: string, expecte
       .where(and(live(p, id), eq(userProviders.version, expected)))
       .returning({ id: userProviders.id }),
   );
-  if (rows.length) return;
+  if (rows.length) return forgetRoutes(p.userId);
   await load(deps, p, id); // 404 when not the caller's
   throw problems.preconditionFailed();
 }

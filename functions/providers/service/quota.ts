@@ -6,10 +6,11 @@ import { tenantSql, type Q, type SqlTenant } from './sql.js';
 /**
  * Exact quotas. Every call charges four counter rows (user and org × daily and monthly, UTC periods).
  * Reserve is ONE statement: it locks the four rows in id order (no deadlocks between concurrent
- * reservations) and adds the worst case only where used + reserved + n stays within the limit; the
- * per-row check runs on the latest row version under its lock, so parallel requests cannot both take
- * the last room. Unless all four rows admit it, the transaction rolls back (all or nothing), and the
- * reservation row is inserted by the same statement. Settle is ONE statement too (see settle()).
+ * reservations), judges used + reserved + n against each limit on the latest row version under its
+ * lock (parallel requests cannot both take the last room), and only if all four admit it inserts the
+ * reservation row and adds the worst case to the counters (all or nothing inside the statement).
+ * Settle is ONE statement too (see settle()). On the gateway each goes with BEGIN, the tenant setup
+ * and COMMIT in a single round trip (sql.ts), so a counter lock is never held across the network.
  */
 export interface Periods {
   day: string;
@@ -50,45 +51,51 @@ interface CounterRow {
 
 const RESERVE = `
 WITH locked AS (
-  SELECT id, subject_type, period, tokens_used, tokens_reserved, cost_used_micros, cost_reserved_micros, token_limit, cost_limit_micros
+  -- FOR UPDATE re-reads each row at its latest version under the lock, so admitted is judged on
+  -- what concurrent reservations left, not on this statement's snapshot.
+  SELECT id, subject_type, period, tokens_used, tokens_reserved, cost_used_micros, cost_reserved_micros, token_limit, cost_limit_micros,
+         (token_limit IS NULL OR tokens_used + tokens_reserved + $5::bigint <= token_limit)
+           AND (cost_limit_micros IS NULL OR cost_used_micros + cost_reserved_micros + $6::bigint <= cost_limit_micros) AS admitted
   FROM providers.quota_counters
-  WHERE org_id = $1
-    AND ((subject_type = 'user' AND subject_id = $2) OR (subject_type = 'org' AND subject_id = $1))
+  WHERE org_id = $1::uuid
+    AND ((subject_type = 'user' AND subject_id = $2::uuid) OR (subject_type = 'org' AND subject_id = $1::uuid))
     AND ((period = 'daily' AND period_start = $3::date) OR (period = 'monthly' AND period_start = $4::date))
   ORDER BY id
   FOR UPDATE
-), upd AS (
-  UPDATE providers.quota_counters c
-  SET tokens_reserved = c.tokens_reserved + $5, cost_reserved_micros = c.cost_reserved_micros + $6
-  FROM locked l
-  WHERE c.id = l.id
-    AND (c.token_limit IS NULL OR c.tokens_used + c.tokens_reserved + $5 <= c.token_limit)
-    AND (c.cost_limit_micros IS NULL OR c.cost_used_micros + c.cost_reserved_micros + $6 <= c.cost_limit_micros)
-  RETURNING c.id
+), verdict AS (
+  SELECT count(*) = 4 AND bool_and(admitted) AS ok FROM locked
 ), ins AS (
   INSERT INTO providers.quota_reservations (request_id, org_id, user_id, tokens_reserved, cost_reserved_micros, counter_ids, expires_at)
-  SELECT $7, $1, $2, $5, $6, ARRAY(SELECT id FROM upd ORDER BY id), now() + make_interval(secs => $8)
-  WHERE (SELECT count(*) FROM upd) = 4
+  SELECT $7::text, $1::uuid, $2::uuid, $5::bigint, $6::bigint, ARRAY(SELECT id FROM locked ORDER BY id), now() + make_interval(secs => $8::double precision)
+  WHERE (SELECT ok FROM verdict)
   ON CONFLICT (request_id) DO NOTHING
   RETURNING request_id
+), upd AS (
+  -- All or nothing inside the statement (every row admits it and the reservation row is new): a
+  -- refusal or a repeated request id changes no row, so the statement may commit in the same round trip.
+  UPDATE providers.quota_counters c
+  SET tokens_reserved = c.tokens_reserved + $5::bigint, cost_reserved_micros = c.cost_reserved_micros + $6::bigint
+  FROM locked l
+  WHERE c.id = l.id AND EXISTS (SELECT 1 FROM ins)
+  RETURNING c.id
 )
-SELECT l.*, l.id IN (SELECT id FROM upd) AS admitted, (SELECT count(*) FROM ins) AS inserted
+SELECT l.*, (SELECT count(*) FROM ins) AS inserted
 FROM locked l`;
 
 /** Creates the period's counters with the limits in force (user row, org row = user_id null). */
 const ENSURE_COUNTERS = `
 INSERT INTO providers.quota_counters (org_id, subject_type, subject_id, period, period_start, token_limit, cost_limit_micros)
-SELECT $1, s.subject_type, s.subject_id, s.period, s.period_start,
+SELECT $1::uuid, s.subject_type, s.subject_id, s.period, s.period_start,
        CASE s.period WHEN 'daily' THEN q.daily_token_limit ELSE q.monthly_token_limit END,
        CASE s.period WHEN 'daily' THEN q.daily_cost_limit_micros ELSE q.monthly_cost_limit_micros END
 FROM (VALUES ('user', $2::uuid, 'daily', $3::date), ('user', $2::uuid, 'monthly', $4::date),
              ('org', $1::uuid, 'daily', $3::date), ('org', $1::uuid, 'monthly', $4::date)) AS s(subject_type, subject_id, period, period_start)
 LEFT JOIN providers.user_quotas q
-  ON q.org_id = $1 AND ((s.subject_type = 'user' AND q.user_id = $2) OR (s.subject_type = 'org' AND q.user_id IS NULL))
+  ON q.org_id = $1::uuid AND ((s.subject_type = 'user' AND q.user_id = $2::uuid) OR (s.subject_type = 'org' AND q.user_id IS NULL))
 ON CONFLICT (subject_type, subject_id, period, period_start) DO NOTHING`;
 
 export async function ensureCounters(q: Q, tenant: SqlTenant, periods: Periods): Promise<void> {
-  await q.query(ENSURE_COUNTERS, [tenant.orgId, tenant.userId, periods.day, periods.month]);
+  await q.query(ENSURE_COUNTERS, [tenant.orgId, tenant.userId, periods.day, periods.month], { last: true });
 }
 
 /** The period's counter rows do not exist yet (first call of the day/month). */
@@ -97,14 +104,19 @@ export class MissingCounters extends Error {
 }
 
 /**
- * Reserves inside the caller's tenant transaction (q). Refusal throws 429 naming the limit (the thrown
- * error rolls the transaction back, undoing any partial update). Missing counters are not created
- * here: two first calls creating rows in one transaction each and then locking each other's rows
- * would deadlock, so reserveTx creates them in their own short transaction and retries.
+ * Reserves as the (only, last) statement of the caller's tenant transaction: it commits in the same
+ * round trip, so the counter locks are never held across the network. Refusal throws 429 naming the
+ * limit (the statement changed nothing). Missing counters are not created here: two first calls
+ * creating rows in one transaction each and then locking each other's rows would deadlock, so
+ * reserveTx creates them in their own short transaction and retries.
  */
 export async function reserveIn(q: Q, tenant: SqlTenant, periods: Periods, r: Reservation): Promise<void> {
   const params = [tenant.orgId, tenant.userId, periods.day, periods.month, r.tokens, r.costMicros, r.requestId, r.ttlSeconds];
-  const rows = await q.query<CounterRow>(RESERVE, params);
+  const rows = await q.query<CounterRow>(RESERVE, params, { last: true, prepare: 'llc_quota_reserve_v2' });
+  checkReserved(rows, r, periods);
+}
+
+function checkReserved(rows: CounterRow[], r: Reservation, periods: Periods): void {
   if (rows.length < 4) throw new MissingCounters('quota counters of this period are missing');
   if (rows.every((row) => row.admitted) && Number(rows[0]!.inserted) === 1) return;
   if (rows.every((row) => row.admitted)) throw new Error(`reservation ${r.requestId} already exists`);
@@ -120,6 +132,11 @@ export async function reserveTx<T>(database: Database, tenant: SqlTenant, period
   }
   await retryTransient(() => tenantSql(database, tenant, (q) => ensureCounters(q, tenant, periods)));
   return retryTransient(() => tenantSql(database, tenant, fn));
+}
+
+/** The gateway's reserve: ONE round trip (BEGIN, tenant setup, the statement, COMMIT), see sql.ts. */
+export async function reserve(database: Database, tenant: SqlTenant, periods: Periods, r: Reservation): Promise<void> {
+  return reserveTx(database, tenant, periods, (q) => reserveIn(q, tenant, periods, r));
 }
 
 /** Deadlock / serialization failures roll the whole transaction back, so running it again is safe. */
@@ -189,11 +206,11 @@ export interface Settlement {
 const SETTLE = `
 WITH prev AS (
   SELECT request_id, state FROM providers.quota_reservations
-  WHERE request_id = $1 AND state <> 'settled'
+  WHERE request_id = $1::text AND state <> 'settled'
   FOR UPDATE
 ), r AS (
   UPDATE providers.quota_reservations q
-  SET state = 'settled', tokens_used = $2, cost_used_micros = $3, settled_at = now()
+  SET state = 'settled', tokens_used = $2::bigint, cost_used_micros = $3::bigint, settled_at = now()
   FROM prev
   WHERE q.request_id = prev.request_id
   RETURNING q.org_id, q.user_id, q.counter_ids,
@@ -204,16 +221,16 @@ WITH prev AS (
   SELECT qc.id FROM providers.quota_counters qc, r WHERE qc.id = ANY (r.counter_ids) ORDER BY qc.id FOR UPDATE OF qc
 ), c AS (
   UPDATE providers.quota_counters qc
-  SET tokens_used = qc.tokens_used + $2,
+  SET tokens_used = qc.tokens_used + $2::bigint,
       tokens_reserved = greatest(qc.tokens_reserved - r.give_tokens, 0),
-      cost_used_micros = qc.cost_used_micros + $3,
+      cost_used_micros = qc.cost_used_micros + $3::bigint,
       cost_reserved_micros = greatest(qc.cost_reserved_micros - r.give_cost, 0)
   FROM r, lk
   WHERE qc.id = lk.id
   RETURNING qc.id
 ), u AS (
   INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
-  SELECT r.org_id, r.user_id, $4, $5, $6::date, 1, $7, $8, $3 FROM r
+  SELECT r.org_id, r.user_id, $4::text, $5::text, $6::date, 1, $7::bigint, $8::bigint, $3::bigint FROM r
   ON CONFLICT (user_id, provider, model, day) DO UPDATE
   SET requests = ut.requests + 1, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
       completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
@@ -225,7 +242,9 @@ WITH prev AS (
   FROM r
   ON CONFLICT DO NOTHING -- no conflict target: naming one needs SELECT on ops.outbox, which the app role lacks
 )
-SELECT (SELECT count(*) FROM r) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM u) AS usage`;
+SELECT (SELECT count(*) FROM r) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM u) AS usage,
+  -- Whether a cost alert could fire now: without one (the usual case) no evaluation round trip follows.
+  EXISTS (SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = $12::uuid AND a.enabled AND (a.user_id IS NULL OR a.user_id = $13::uuid)) AS alerts`;
 
 /** Deterministic event id (uuid-shaped) so a repeated settle cannot emit a second request log. */
 export function requestLogEventId(requestId: string): string {
@@ -234,6 +253,11 @@ export function requestLogEventId(requestId: string): string {
 }
 
 export async function settle(database: Database, tenant: SqlTenant, s: Settlement): Promise<boolean> {
+  return (await settleWithAlerts(database, tenant, s)).settled;
+}
+
+/** Settles (one round trip: statement + COMMIT) and tells whether the tenant has enabled cost alerts. */
+export async function settleWithAlerts(database: Database, tenant: SqlTenant, s: Settlement): Promise<{ settled: boolean; alerts: boolean }> {
   const occurredAt = s.occurredAt ?? new Date();
   const tokens = s.promptTokens + s.completionTokens;
   const payload = {
@@ -251,10 +275,11 @@ export async function settle(database: Database, tenant: SqlTenant, s: Settlemen
     occurred_at: occurredAt.toISOString(),
   };
   const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
-    q.query<{ settled: string }>(SETTLE, [
+    q.query<{ settled: string; alerts: boolean }>(SETTLE, [
       s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,
       s.promptTokens, s.completionTokens, requestLogEventId(s.requestId), occurredAt.toISOString(), JSON.stringify(payload),
-    ]),
+      tenant.orgId, tenant.userId,
+    ], { last: true, prepare: 'llc_quota_settle_v2' }),
   ));
-  return Number(row?.settled ?? 0) === 1;
+  return { settled: Number(row?.settled ?? 0) === 1, alerts: row?.alerts === true };
 }

@@ -1,6 +1,7 @@
+import type { Database } from '../../shared/db/index.js';
 import type { ProviderKind } from '../adapters/index.js';
 import { providerProblems } from './errors.js';
-import type { Q } from './sql.js';
+import { tenantSql, type Q, type SqlTenant } from './sql.js';
 
 /**
  * `<route>/<model>` → adapter, base URL, key and prices, in one query inside the reserve transaction.
@@ -60,8 +61,9 @@ interface Row {
 
 export async function resolveRoute(q: Q, userId: string, requested: string): Promise<ResolvedRoute> {
   const parts = splitModel(requested);
-  if (!parts) throw providerProblems.unknownModel(requested);
-  const [row] = await q.query<Row>(RESOLVE, [userId, parts.route, parts.model]);
+  // NUL cannot reach PostgreSQL text; no route or model has one.
+  if (!parts || requested.includes('\0')) throw providerProblems.unknownModel(requested);
+  const [row] = await q.query<Row>(RESOLVE, [userId, parts.route, parts.model], { last: true });
   if (!row || (!row.key_id && !row.catalog_id)) throw providerProblems.unknownModel(requested);
   if (row.catalog_id && row.catalog_enabled === false) throw providerProblems.providerDisabled(row.catalog_id);
   // The platform pays for platform-key calls, so those need a priced catalog model; own keys may call
@@ -85,3 +87,35 @@ export async function resolveRoute(q: Q, userId: string, requested: string): Pro
 
 /** AAD binding a BYOK ciphertext to its owner, provider and row. */
 export const byokAad = (userId: string, provider: string, keyId: string) => `user:${userId}|provider:${provider}|key:${keyId}`;
+
+/**
+ * Resolved routes are cached per instance for at most ROUTE_CACHE_MS, like gateway API keys: a key
+ * or catalog change made through this instance takes effect at once (forgetRoutes), one made on
+ * another instance within that window. Only successful resolutions are cached; the cached value holds
+ * the key's ciphertext, never its plaintext (decrypted per call).
+ */
+const ROUTE_CACHE_MS = 5_000;
+const ROUTE_CACHE_MAX = 10_000;
+const routes = new Map<string, { route: ResolvedRoute; until: number }>();
+/** Bumped by forgetRoutes: a resolution that overlapped a change is used once but not cached. */
+let generation = 0;
+
+export async function resolveRouteCached(database: Database, tenant: SqlTenant, requested: string): Promise<ResolvedRoute> {
+  const cacheKey = `${tenant.orgId}|${tenant.userId}|${requested}`;
+  const now = Date.now();
+  const hit = routes.get(cacheKey);
+  if (hit && hit.until > now) return hit.route;
+  const seen = generation;
+  const route = await tenantSql(database, tenant, (q) => resolveRoute(q, tenant.userId, requested));
+  if (seen !== generation) return route;
+  if (routes.size >= ROUTE_CACHE_MAX) routes.delete(routes.keys().next().value!);
+  routes.set(cacheKey, { route, until: now + ROUTE_CACHE_MS });
+  return route;
+}
+
+/** After a change to a user's keys (or, without a user, to the catalog): resolve again on the next call. */
+export function forgetRoutes(userId?: string): void {
+  generation++;
+  if (userId === undefined) return routes.clear();
+  for (const key of routes.keys()) if (key.split('|')[1] === userId) routes.delete(key);
+}

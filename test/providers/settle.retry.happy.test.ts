@@ -1,0 +1,106 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../functions/shared/db/database.js';
+import { pgFromUrl } from '../../functions/shared/db/pg.js';
+import { setLogSink } from '../../functions/shared/http/logger.js';
+import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
+import type { FakeUpstream } from '../fakes/upstream-core.js';
+import { createTestDatabase } from '../support/db.js';
+import { createTenant } from '../support/tenants.js';
+import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gateway } from './support.js';
+
+/**
+ * Settle durability: the settle statement's connection is killed (pg_terminate_backend, as in a
+ * failover) → the answer is still 200, settle is retried in the background and the call is billed
+ * exactly once; if every retry fails, an ERROR line names the request and its usage.
+ */
+const { database, url } = await createTestDatabase();
+let gatewayDb: Database;
+let upstream: FakeUpstream;
+let gw: Gateway;
+/** How many coming settle statements lose their connection. */
+let killSettles = 0;
+const lines: string[] = [];
+let previousSink: (line: string) => void;
+
+/** Wraps the gateway pool: a settle statement first terminates its own backend while killSettles > 0. */
+function killSettleConnections(db: Database): void {
+  const pool = db.pool!;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const patched = new WeakSet<pg.PoolClient>();
+  (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const client = await connect();
+    if (patched.has(client)) return client;
+    patched.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      // The settle statement travels as its text or, once prepared on the connection, by its name.
+      if (typeof args[0] === 'string' && /SET state = 'settled'|llc_quota_settle/.test(args[0]) && killSettles > 0) {
+        killSettles--;
+        await database.pool!.query('SELECT pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID]);
+      }
+      return query(...args);
+    };
+    return client;
+  };
+}
+
+beforeAll(async () => {
+  previousSink = setLogSink((line) => lines.push(line));
+  upstream = await startOpenAiUpstream();
+  await pointCatalog(database, 'openai', upstream.baseUrl);
+  gatewayDb = pgFromUrl(url, { max: 4, applicationName: 'lattice-settle-retry' });
+  killSettleConnections(gatewayDb);
+  gw = await startGateway(gatewayDb, { platformKeys: { openai: 'sk-p' }, settleRetryDelaysMs: [20, 40, 80] });
+});
+afterAll(async () => {
+  setLogSink(previousSink);
+  await gw.close();
+  await upstream.close();
+  await gatewayDb.close();
+});
+
+const post = (token: string, body: unknown) =>
+  fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function userCounters(userId: string) {
+  const { rows } = await database.pool!.query(
+    `SELECT tokens_used::int AS used, tokens_reserved::int AS reserved FROM providers.quota_counters WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [userId]);
+  return rows[0] as { used: number; reserved: number };
+}
+
+describe('settle retried after a lost connection', () => {
+  it('settle fails once, then succeeds: the call is answered and billed exactly once', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    killSettles = 1;
+    const res = await post(t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'billed once' }] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
+    await settled(gw, database, t.orgId);
+    expect(killSettles).toBe(0); // the failure really happened
+    const told = body.usage.prompt_tokens + body.usage.completion_tokens;
+    const usage = await usageTotals(database, t.orgId);
+    expect(usage.requests).toBe(1);
+    expect(usage.prompt + usage.completion).toBe(told);
+    expect(await userCounters(t.userId)).toEqual({ used: told, reserved: 0 });
+    const logs = await requestLogs(database, t.orgId);
+    expect(logs).toHaveLength(1);
+    expect(logs[0].request_id).toBe(res.headers.get('x-gateway-request-id'));
+  });
+
+  it('settle that keeps failing: still answered, nothing billed twice, an ERROR line carries the request id and usage', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    killSettles = 100;
+    const res = await post(t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'never settles' }] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
+    await gw.services.idle();
+    killSettles = 0;
+    const requestId = res.headers.get('x-gateway-request-id');
+    const error = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'settle failed: call not billed' && l.gatewayRequestId === requestId);
+    expect(error).toMatchObject({ severity: 'ERROR', usage: { prompt: body.usage.prompt_tokens, completion: body.usage.completion_tokens } });
+    expect((await usageTotals(database, t.orgId)).requests).toBe(0);
+    const { rows } = await database.pool!.query(`SELECT state FROM providers.quota_reservations WHERE request_id = $1`, [requestId]);
+    expect(rows).toEqual([{ state: 'reserved' }]); // left for the expiry job, which gives the hold back
+  });
+});
