@@ -1,24 +1,17 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProject } from '../../functions/projects/service/projects.js';
 import { withTenant } from '../../functions/shared/db/index.js';
 import type { Principal } from '../../functions/shared/security/tokens.js';
 import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
-import { createTenant, type TestTenant } from '../support/tenants.js';
+import { createTeam } from '../support/tenants.js';
 import { domainEvents, typesOf } from './support/events.js';
 
 const { database } = await createTestDatabase();
 const { api } = projectsApp(database);
 
-let admin1: TestTenant;
-let admin2: TestTenant;
-let member: TestTenant;
-beforeAll(async () => {
-  admin1 = await createTenant(database, { role: 'admin' });
-  admin2 = await createTenant(database, { role: 'admin', orgId: admin1.orgId });
-  member = await createTenant(database, { role: 'member', orgId: admin1.orgId });
-});
+const { admin1, admin2, member } = await createTeam(database, { admin1: 'admin', admin2: 'admin', member: 'member' });
 
 /** Runs a refused request and proves the outbox of the org did not move: the event rolled back with the change. */
 async function refusedWithoutEvents(request: () => ReturnType<typeof api>, code: string) {

@@ -1,22 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deterministicUuid } from '../../functions/shared/events/ids.js';
 import { createTestDatabase } from '../support/db.js';
 import { ok } from '../support/lifecycle.js';
 import { projectsApp } from '../support/projects.js';
-import { createTenant, type TestTenant } from '../support/tenants.js';
+import { createTeam, createTenant } from '../support/tenants.js';
 import { domainEvents, expectValidRows, typesOf } from './support/events.js';
 
 const { database } = await createTestDatabase();
 const { api } = projectsApp(database);
 
-let admin1: TestTenant;
-let admin2: TestTenant;
-let member: TestTenant;
-beforeAll(async () => {
-  admin1 = await createTenant(database, { role: 'admin' });
-  admin2 = await createTenant(database, { role: 'admin', orgId: admin1.orgId });
-  member = await createTenant(database, { role: 'member', orgId: admin1.orgId });
-});
+const { admin1, admin2, member } = await createTeam(database, { admin1: 'admin', admin2: 'admin', member: 'member' });
 
 describe('domain events of the projects function', () => {
   it('the whole journey leaves its ordered domain events in ops.outbox, small and schema-valid', async () => {

@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { ok } from '../support/lifecycle.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
-import { createTenant, type TestTenant } from '../support/tenants.js';
+import { createTeam } from '../support/tenants.js';
 
 const { database } = await createTestDatabase();
 const { app, api } = projectsApp(database);
 
-let admin1: TestTenant;
-let admin2: TestTenant;
-let member: TestTenant;
-beforeAll(async () => {
-  admin1 = await createTenant(database, { role: 'admin' });
-  admin2 = await createTenant(database, { role: 'admin', orgId: admin1.orgId });
-  member = await createTenant(database, { role: 'member', orgId: admin1.orgId });
-});
+const { admin1, admin2, member } = await createTeam(database, { admin1: 'admin', admin2: 'admin', member: 'member' });
 
 describe('the whole lifecycle through the HTTP API', () => {
   it('v1 experiment → promotion → v2 analysis → blacklist → v3 quarantine → re-evaluation → new v1', async () => {

@@ -1,19 +1,12 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
-import { createTenant, type TestTenant } from '../support/tenants.js';
+import { createTeam, createTenant } from '../support/tenants.js';
 
 const { database } = await createTestDatabase();
 const { api } = projectsApp(database);
 
-let admin: TestTenant;
-let member: TestTenant;
-let viewer: TestTenant;
-beforeAll(async () => {
-  admin = await createTenant(database, { role: 'admin' });
-  member = await createTenant(database, { role: 'member', orgId: admin.orgId });
-  viewer = await createTenant(database, { role: 'viewer', orgId: admin.orgId });
-});
+const { admin, member, viewer } = await createTeam(database, { admin: 'admin', member: 'member', viewer: 'viewer' });
 
 describe('projects CRUD', () => {
   it('creates a project with status unknown and an ETag, derives the slug', async () => {

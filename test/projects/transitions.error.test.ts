@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { quarantineRecords } from '../../drizzle/schema/quarantine.js';
 import { mapDbError } from '../../functions/projects/errors.js';
 import { withSystem } from '../../functions/shared/db/index.js';
@@ -8,19 +8,12 @@ import { HttpProblem } from '../../functions/shared/http/index.js';
 import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
-import { createTenant, type TestTenant } from '../support/tenants.js';
+import { createTeam } from '../support/tenants.js';
 
 const { database } = await createTestDatabase();
 const { app, api } = projectsApp(database);
 
-let admin1: TestTenant;
-let admin2: TestTenant;
-let member: TestTenant;
-beforeAll(async () => {
-  admin1 = await createTenant(database, { role: 'admin' });
-  admin2 = await createTenant(database, { role: 'admin', orgId: admin1.orgId });
-  member = await createTenant(database, { role: 'member', orgId: admin1.orgId });
-});
+const { admin1, admin2, member } = await createTeam(database, { admin1: 'admin', admin2: 'admin', member: 'member' });
 
 /** The rows an illegal move must leave exactly as they were. */
 const snapshot = (table: string, id: string) =>

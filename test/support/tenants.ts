@@ -37,3 +37,14 @@ export async function createTenant(database: Database, options: { role?: Role; o
   const token = await issueAccessToken(testConfig().JWT_SECRETS, { userId, orgId, role, platformAdmin: options.platformAdmin ?? false });
   return { orgId, userId, email, role, token };
 }
+
+/** One organization with a user of each named role (the first creates the org). */
+export async function createTeam<const R extends Record<string, Role>>(database: Database, roles: R): Promise<{ [K in keyof R]: TestTenant }> {
+  const team: Record<string, TestTenant> = {};
+  let orgId: string | undefined;
+  for (const [name, role] of Object.entries(roles)) {
+    team[name] = await createTenant(database, { role, orgId });
+    orgId ??= team[name]!.orgId;
+  }
+  return team as { [K in keyof R]: TestTenant };
+}
