@@ -89,21 +89,6 @@ resource "google_firestore_index" "sessions" {
   }
 }
 
-moved {
-  from = google_firestore_index.sessions_user_live
-  to   = google_firestore_index.sessions["user_live"]
-}
-
-moved {
-  from = google_firestore_index.sessions_user_recent
-  to   = google_firestore_index.sessions["user_recent"]
-}
-
-moved {
-  from = google_firestore_index.sessions_family
-  to   = google_firestore_index.sessions["family"]
-}
-
 /*
  * Export to BigQuery, scheduled: Firestore has no direct BigQuery export, so a daily managed export
  * writes the sessions collection to GCS and a BigQuery load job (DATASTORE_BACKUP format) appends it to
