@@ -12,11 +12,19 @@ export async function kernelServices(cfg?: Config): Promise<KernelServices> {
   return { config: cfg, database, close: () => database.close() };
 }
 
-/** Memoises an async factory once per instance, and lets shutdown close only what was opened. */
+/**
+ * Memoises an async factory once per instance, and lets shutdown close only what was opened.
+ * A failed attempt is forgotten, so a transient failure (database not reachable yet) is retried by
+ * the next request instead of leaving the instance broken for good.
+ */
 export function lazy<S extends { close?: () => Promise<void> }>(factory: () => Promise<S>) {
   let promise: Promise<S> | undefined;
   return {
-    get: () => (promise ??= factory()),
+    get: () =>
+      (promise ??= factory().catch((err) => {
+        promise = undefined;
+        throw err;
+      })),
     async close() {
       if (!promise) return;
       const s = await promise.catch(() => undefined);

@@ -7,6 +7,7 @@ import { bodyLimitFor } from './limits.js';
 import { rootLogger, traceFields } from './logger.js';
 import { HttpProblem, sendProblem, toProblem, zodIssues } from './problem.js';
 import { registerHealth } from './health.js';
+import { lazy } from '../services.js';
 
 export interface AppOptions<S extends KernelServices> {
   /** The function's name: auth | projects | providers | jobs. */
@@ -39,14 +40,7 @@ export const validationHook: Hook<unknown, Env, string, unknown> = (result) => {
  */
 export function createApp<S extends KernelServices>(options: AppOptions<S>): OpenAPIHono<FunctionEnv<S>> {
   const app = new OpenAPIHono<FunctionEnv<S>>({ defaultHook: validationHook as never });
-  let servicesPromise: Promise<S> | undefined;
-  const services = () => {
-    servicesPromise ??= options.services().catch((err) => {
-      servicesPromise = undefined; // retry on the next request rather than stay broken
-      throw err;
-    });
-    return servicesPromise;
-  };
+  const services = lazy(options.services).get;
 
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
