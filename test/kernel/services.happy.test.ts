@@ -10,11 +10,11 @@ describe('lazy instance services', () => {
     const services = lazy(async () => {
       attempts++;
       if (attempts === 1) throw new Error('database not reachable yet');
-      return { value: attempts };
+      return { value: attempts, close: async () => {} };
     });
     await expect(services.get()).rejects.toThrow('database not reachable yet');
-    expect(await services.get()).toEqual({ value: 2 });
-    expect(await services.get()).toEqual({ value: 2 });
+    expect(await services.get()).toMatchObject({ value: 2 });
+    expect(await services.get()).toMatchObject({ value: 2 });
     expect(attempts).toBe(2);
   });
 
