@@ -2,7 +2,8 @@
  * `npm run dev`: all four functions in one local server on embedded PGlite (data in .data/),
  * migrated on start. No cloud account, no running services.
  */
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { migrateUp } from '../../drizzle/migrator.js';
 import { buildAuthApp } from '../auth/app.js';
@@ -17,9 +18,11 @@ import { loadConfig } from '../shared/config.js';
 import { openDatabase } from '../shared/db/index.js';
 import { rootLogger } from '../shared/http/logger.js';
 import { notFoundProblem } from '../shared/http/app.js';
+import { withDecodedBody } from '../shared/http/framework.js';
 import { bootstrapFirstOrganization } from '../shared/bootstrap.js';
 
-const config = loadConfig({ NODE_ENV: 'development', ...process.env });
+// No proxy in front of the dev server: the socket's address is the client (client-ip.ts).
+const config = loadConfig({ NODE_ENV: 'development', TRUSTED_PROXY_HOPS: '0', ...process.env });
 const database = await openDatabase(config);
 const client = await database.connect();
 const { applied } = await migrateUp(client);
@@ -42,9 +45,11 @@ root.notFound(notFoundProblem);
 root.get('/', (c) => c.json({ functions: ['/auth', '/projects', '/providers', '/jobs'], docs: '/<function>/openapi.json' }));
 
 const port = Number(process.env.PORT ?? 8080);
-const server = serve({ fetch: root.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' }, (info) =>
-  rootLogger.info('dev server listening', { url: `http://${info.address}:${info.port}` }),
-);
+const hostname = process.env.HOST ?? '127.0.0.1';
+// The same decoded-body gate as functions-framework (framework.ts), so dev enforces the same limits.
+const listener = getRequestListener(root.fetch);
+const server = createServer((req, res) => withDecodedBody(req, res, () => void listener(req, res)));
+server.listen(port, hostname, () => rootLogger.info('dev server listening', { url: `http://${hostname}:${port}` }));
 const stop = () => server.close(() => void database.close().finally(() => process.exit(0)));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { attachDecodedBody, BodyRefused, hasBody, readDecodedBody } from './body.js';
 import { isDraining, track } from './drain.js';
 import { bodyLimitFor } from './limits.js';
 import { rootLogger } from './logger.js';
@@ -11,7 +12,8 @@ import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
  * runs, and hands parse errors to express's default final handler: an HTML page with a stack
  * trace (functions-framework-nodejs#686). We give the framework's express a final handler of ours,
  * at the one place every request passes (`application.handle`), so malformed JSON answers 400
- * problem+json, bodies over our limit answer 413 before they are read, and nothing leaks a stack.
+ * problem+json and nothing leaks a stack. Before express sees a request, we read its body ourselves
+ * (decoded, counted while it streams: body.ts), so the framework's parsers find it finished and skip it.
  * The express instance is resolved from the framework's own location, so it is the one it uses.
  */
 const PATCHED = Symbol.for('lattice.express.finalHandler');
@@ -24,8 +26,6 @@ export function installFrameworkErrorHandling(): void {
   if (proto[PATCHED]) return;
   const original = proto.handle as (req: IncomingMessage, res: ServerResponse, cb?: (err?: unknown) => void) => void;
   proto.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) {
-    const length = Number(req.headers['content-length'] ?? 0);
-    const limit = bodyLimitFor(req.url ?? '/');
     if (isDraining()) {
       req.resume();
       res.setHeader('connection', 'close');
@@ -33,13 +33,30 @@ export function installFrameworkErrorHandling(): void {
       return writeProblem(req, res, 503, 'shutting-down', 'this instance is shutting down; retry the request');
     }
     track(res);
-    if (length > limit) {
-      req.resume(); // drain, so the connection can answer
-      return writeProblem(req, res, 413, 'body-too-large', `the request body is larger than ${limit} bytes`);
-    }
-    return original.call(this, req, res, callback ?? ((err?: unknown) => finalHandler(req, res, err)));
+    return withDecodedBody(req, res, () => original.call(this, req, res, callback ?? ((err?: unknown) => finalHandler(req, res, err))));
   };
   proto[PATCHED] = true;
+}
+
+/**
+ * Runs `next` once the request's decoded body is attached (see body.ts), or answers the refusal and
+ * closes the connection: a refused body is never read further, so the connection cannot be reused.
+ * The dev server wraps its listener with this too, so both paths enforce the same limits.
+ */
+export function withDecodedBody(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (!hasBody(req)) return void next();
+  readDecodedBody(req, { limit: bodyLimitFor(req.url ?? '/') }).then(
+    (body) => {
+      attachDecodedBody(req, body);
+      next();
+    },
+    (err: unknown) => {
+      if (!(err instanceof BodyRefused)) return finalHandler(req, res, err);
+      res.setHeader('connection', 'close');
+      res.once('finish', () => req.socket?.destroySoon?.());
+      writeProblem(req, res, err.status, err.code, err.message);
+    },
+  );
 }
 
 function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -63,7 +80,7 @@ function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): 
 function writeProblem(req: IncomingMessage, res: ServerResponse, status: number, code: string, detail: string): void {
   const incoming = req.headers['x-request-id'];
   const instance = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
   const body: ProblemBody = { type: problemType(code), title: titles[status] ?? 'Error', status, detail, instance };
   const openAi = /(^|\/)v1\//.test(req.url ?? '');
   res.statusCode = status;
