@@ -110,12 +110,14 @@ describe('BYOK keys under Cloud KMS', () => {
     expect(quota.json.daily.tokens_used).toBeGreaterThan(0);
   });
 
-  it('a provider error that echoes the key never reaches the client', async () => {
+  it('a provider error that echoes the key never reaches the client; the refusal keeps its 401', async () => {
     const wrong = await api(bob.token, 'POST', '/keys', { provider: 'openai', name: 'openai', api_key: 'sk-wrong-key-for-bob-000000LMNO' });
     expect(wrong.status).toBe(201);
     const res = await api(bob.token, 'POST', '/v1/chat/completions', { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-    expect(res.status).toBe(502);
+    // 401 (not a 5xx) so SDKs do not retry a bad key; the provider's explanation survives, the key does not.
+    expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('upstream-auth-failed');
+    expect(res.json.error.message).toContain('Incorrect API key provided: [redacted].');
     expect(res.text).not.toMatch(/sk-wrong|LMNO/);
     const verify = await api(bob.token, 'POST', `/keys/${wrong.json.id}/verify`);
     expect(verify.json).toMatchObject({ status: 'invalid', verified: false });

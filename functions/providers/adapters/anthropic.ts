@@ -2,6 +2,7 @@ import {
   chunk, completionBody, joinUrl, nonNegInt, stopList, textOf, usageChunk, UpstreamStreamError,
   type Adapter, type ChatRequest, type StreamContext, type StreamTranslator, type Usage,
 } from './types.js';
+import { anthropicError } from './provider-errors.js';
 
 const VERSION = '2023-06-01';
 
@@ -19,12 +20,16 @@ function toMessages(body: ChatRequest) {
   return { system: system.length ? system.join('\n\n') : undefined, messages };
 }
 
-/** Input tokens include cache reads/writes: they are billed prompt tokens too. */
-function inputTokens(u: Record<string, unknown> | undefined): number | undefined {
-  if (!u) return undefined;
-  const base = nonNegInt(u.input_tokens);
-  if (base === undefined) return undefined;
-  return base + (nonNegInt(u.cache_creation_input_tokens) ?? 0) + (nonNegInt(u.cache_read_input_tokens) ?? 0);
+/**
+ * Anthropic's `input_tokens` excludes the cache: prompt_tokens = input + cache writes + cache reads, with
+ * the reads and writes kept apart because they are priced apart (docs.anthropic.com/en/docs/build-with-claude/prompt-caching).
+ */
+function inputUsage(u: Record<string, unknown> | undefined): Partial<Usage> {
+  const base = nonNegInt(u?.input_tokens);
+  if (base === undefined) return {};
+  const write = nonNegInt(u?.cache_creation_input_tokens) ?? 0;
+  const read = nonNegInt(u?.cache_read_input_tokens) ?? 0;
+  return { prompt_tokens: base + write + read, ...(read ? { cached_tokens: read } : {}), ...(write ? { cache_write_tokens: write } : {}) };
 }
 
 export function anthropicAdapter(): Adapter {
@@ -52,13 +57,13 @@ export function anthropicAdapter(): Adapter {
     parse(json, ctx) {
       const msg = json as { content?: { type?: string; text?: string }[]; stop_reason?: string; usage?: Record<string, unknown> };
       const text = (msg.content ?? []).filter((b) => b?.type === 'text').map((b) => b.text ?? '').join('');
-      const p = inputTokens(msg.usage);
+      const input = inputUsage(msg.usage);
       const c = nonNegInt(msg.usage?.output_tokens);
-      const usage = p === undefined && c === undefined ? undefined : { prompt_tokens: p ?? 0, completion_tokens: c ?? 0 };
+      const usage = input.prompt_tokens === undefined && c === undefined ? undefined : { ...input, prompt_tokens: input.prompt_tokens ?? 0, completion_tokens: c ?? 0 };
       return { body: completionBody(ctx, text, FINISH[msg.stop_reason ?? ''] ?? 'stop', usage), usage };
     },
     stream(ctx: StreamContext): StreamTranslator {
-      const usage: Partial<Usage> = {};
+      let usage: Partial<Usage> = {};
       let chars = 0;
       let ended = false;
       return {
@@ -67,13 +72,12 @@ export function anthropicAdapter(): Adapter {
           try {
             data = JSON.parse(ev.data) as Record<string, any>;
           } catch {
-            return [];
+            throw new UpstreamStreamError({ type: 'malformed_event', message: 'the provider sent an event that is not JSON' });
           }
           switch (ev.event ?? data.type) {
             case 'message_start': {
               const u = data.message?.usage as Record<string, unknown> | undefined;
-              const p = inputTokens(u);
-              if (p !== undefined) usage.prompt_tokens = p;
+              usage = { ...usage, ...inputUsage(u) };
               const c = nonNegInt(u?.output_tokens);
               if (c !== undefined) usage.completion_tokens = c;
               return [chunk(ctx, { role: 'assistant', content: '' })];
@@ -88,8 +92,9 @@ export function anthropicAdapter(): Adapter {
               // output_tokens here is cumulative for the message.
               const c = nonNegInt(data.usage?.output_tokens);
               if (c !== undefined) usage.completion_tokens = c;
-              const p = inputTokens(data.usage);
-              if (p !== undefined && p > 0) usage.prompt_tokens = p;
+              // Recent API versions repeat the (cumulative) input counts here; a 0 is not a correction.
+              const input = inputUsage(data.usage);
+              if (input.prompt_tokens) usage = { ...usage, ...input };
               const reason = data.delta?.stop_reason as string | undefined;
               return reason ? [chunk(ctx, {}, FINISH[reason] ?? 'stop')] : [];
             }
@@ -97,7 +102,8 @@ export function anthropicAdapter(): Adapter {
               ended = true;
               return [];
             case 'error':
-              throw new UpstreamStreamError('the provider reported an error mid-stream');
+              // e.g. {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}} (docs.anthropic.com/en/docs/build-with-claude/streaming#error-events)
+              throw new UpstreamStreamError(anthropicError(200, data));
             default:
               return [];
           }
@@ -105,8 +111,10 @@ export function anthropicAdapter(): Adapter {
         finish: () => (ended && ctx.includeUsage ? [usageChunk(ctx, usage)] : []),
         usage: () => usage,
         producedChars: () => chars,
+        ended: () => ended,
       };
     },
+    error: anthropicError,
     verify(baseUrl, apiKey) {
       return { url: joinUrl(baseUrl, '/models?limit=1'), method: 'GET', headers: { 'x-api-key': apiKey, 'anthropic-version': VERSION } };
     },

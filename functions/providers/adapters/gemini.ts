@@ -2,6 +2,7 @@ import {
   chunk, completionBody, joinUrl, nonNegInt, stopList, textOf, usageChunk, UpstreamStreamError,
   type Adapter, type ChatRequest, type StreamContext, type StreamTranslator, type Usage,
 } from './types.js';
+import { geminiError } from './provider-errors.js';
 
 const FINISH: Record<string, string> = { STOP: 'stop', MAX_TOKENS: 'length', SAFETY: 'content_filter', RECITATION: 'content_filter', BLOCKLIST: 'content_filter', PROHIBITED_CONTENT: 'content_filter', SPII: 'content_filter' };
 
@@ -16,15 +17,23 @@ function toContents(body: ChatRequest) {
   return { systemInstruction: system.length ? { parts: [{ text: system.join('\n\n') }] } : undefined, contents };
 }
 
-/** Thinking tokens are billed as output tokens. */
+/**
+ * usageMetadata (ai.google.dev/api/generate-content#UsageMetadata): promptTokenCount already includes
+ * cachedContentTokenCount; toolUsePromptTokenCount is input too; thoughtsTokenCount is output billed
+ * at the output price but not part of candidatesTokenCount.
+ */
 function readUsage(meta: Record<string, unknown> | undefined): Partial<Usage> {
   if (!meta) return {};
   const p = nonNegInt(meta.promptTokenCount);
+  const tool = nonNegInt(meta.toolUsePromptTokenCount) ?? 0;
+  const cached = nonNegInt(meta.cachedContentTokenCount);
   const c = nonNegInt(meta.candidatesTokenCount);
   const t = nonNegInt(meta.thoughtsTokenCount);
   return {
-    ...(p !== undefined ? { prompt_tokens: p } : {}),
+    ...(p !== undefined ? { prompt_tokens: p + tool } : {}),
     ...(c !== undefined || t !== undefined ? { completion_tokens: (c ?? 0) + (t ?? 0) } : {}),
+    ...(cached ? { cached_tokens: cached } : {}),
+    ...(t ? { reasoning_tokens: t } : {}),
   };
 }
 
@@ -34,9 +43,11 @@ const candidateText = (c: Candidate | undefined) => (c?.content?.parts ?? []).fi
 export function geminiAdapter(): Adapter {
   return {
     kind: 'gemini',
-    build({ baseUrl, apiKey, model, body, stream, maxTokens }) {
+    build({ baseUrl, apiKey, model, body, stream }) {
       const { systemInstruction, contents } = toContents(body);
-      const generationConfig: Record<string, unknown> = { maxOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? maxTokens };
+      // maxOutputTokens is optional (the model's own limit applies): only the client's cap is sent.
+      const cap = body.max_completion_tokens ?? body.max_tokens;
+      const generationConfig: Record<string, unknown> = cap != null ? { maxOutputTokens: cap } : {};
       if (body.temperature != null) generationConfig.temperature = body.temperature;
       if (body.top_p != null) generationConfig.topP = body.top_p;
       if (stopList(body.stop)) generationConfig.stopSequences = stopList(body.stop);
@@ -52,7 +63,7 @@ export function geminiAdapter(): Adapter {
     parse(json, ctx) {
       const res = json as { candidates?: Candidate[]; usageMetadata?: Record<string, unknown> };
       const u = readUsage(res.usageMetadata);
-      const usage = u.prompt_tokens === undefined && u.completion_tokens === undefined ? undefined : { prompt_tokens: u.prompt_tokens ?? 0, completion_tokens: u.completion_tokens ?? 0 };
+      const usage = u.prompt_tokens === undefined && u.completion_tokens === undefined ? undefined : { ...u, prompt_tokens: u.prompt_tokens ?? 0, completion_tokens: u.completion_tokens ?? 0 };
       const first = res.candidates?.[0];
       return { body: completionBody(ctx, candidateText(first), FINISH[first?.finishReason ?? ''] ?? 'stop', usage), usage };
     },
@@ -67,9 +78,10 @@ export function geminiAdapter(): Adapter {
           try {
             data = JSON.parse(ev.data);
           } catch {
-            return [];
+            throw new UpstreamStreamError({ type: 'malformed_event', message: 'the provider sent an event that is not JSON' });
           }
-          if (data.error) throw new UpstreamStreamError('the provider reported an error mid-stream');
+          // A failure after the stream started arrives as a google.rpc.Status body in a data event.
+          if (data.error) throw new UpstreamStreamError(geminiError(200, data));
           usage = { ...usage, ...readUsage(data.usageMetadata) };
           const out: Record<string, unknown>[] = [];
           if (!started) {
@@ -91,8 +103,10 @@ export function geminiAdapter(): Adapter {
         finish: () => (finished && ctx.includeUsage ? [usageChunk(ctx, usage)] : []),
         usage: () => usage,
         producedChars: () => chars,
+        ended: () => finished,
       };
     },
+    error: geminiError,
     verify(baseUrl, apiKey) {
       return { url: joinUrl(baseUrl, '/models?pageSize=1'), method: 'GET', headers: { 'x-goog-api-key': apiKey } };
     },

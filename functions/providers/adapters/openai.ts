@@ -1,3 +1,4 @@
+import { openAiError } from './provider-errors.js';
 import {
   joinUrl, nonNegInt, textOf, UpstreamStreamError,
   type Adapter, type BuildArgs, type ProviderKind, type StreamContext, type StreamTranslator, type Usage,
@@ -11,14 +12,12 @@ import {
 export function openAiAdapter(kind: Extract<ProviderKind, 'openai' | 'openai_compatible'> = 'openai'): Adapter {
   return {
     kind,
-    build({ baseUrl, apiKey, model, body, stream, maxTokens }: BuildArgs) {
+    build({ baseUrl, apiKey, model, body, stream }: BuildArgs) {
+      // No output cap is injected: without one the model may use its whole output budget, which is
+      // what the reservation was sized for (the catalog maximum or the key's default).
       const out: Record<string, unknown> = { ...body, model, stream };
       if (stream) out.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
       else delete out.stream_options;
-      if (body.max_tokens == null && body.max_completion_tokens == null) {
-        // Compatible servers often know only the older name.
-        out[kind === 'openai' ? 'max_completion_tokens' : 'max_tokens'] = maxTokens;
-      }
       return {
         url: joinUrl(baseUrl, '/chat/completions'),
         method: 'POST',
@@ -34,20 +33,28 @@ export function openAiAdapter(kind: Extract<ProviderKind, 'openai' | 'openai_com
     stream(ctx: StreamContext): StreamTranslator {
       let usage: Partial<Usage> = {};
       let chars = 0;
+      let ended = false;
       return {
         push(ev) {
-          if (ev.data === '[DONE]') return [];
+          if (ev.data === '[DONE]') {
+            ended = true;
+            return [];
+          }
           let parsed: Record<string, unknown>;
           try {
             parsed = JSON.parse(ev.data) as Record<string, unknown>;
           } catch {
-            return [];
+            throw new UpstreamStreamError({ type: 'malformed_event', message: 'the provider sent an event that is not JSON' });
           }
-          if (parsed.error) throw new UpstreamStreamError('the provider reported an error mid-stream');
+          // OpenAI reports a failure inside a stream as a data event carrying `error` (what its SDK reads).
+          if (parsed.error) throw new UpstreamStreamError(openAiError(200, parsed));
           const u = readUsage(parsed.usage);
           if (u) usage = u;
-          const choices = Array.isArray(parsed.choices) ? (parsed.choices as { delta?: { content?: unknown } }[]) : [];
-          for (const c of choices) chars += textOf(c?.delta?.content).length;
+          const choices = Array.isArray(parsed.choices) ? (parsed.choices as { delta?: unknown; finish_reason?: unknown }[]) : [];
+          for (const c of choices) {
+            chars += deltaChars(c?.delta);
+            if (c?.finish_reason) ended = true;
+          }
           if (!ctx.includeUsage) {
             if (!choices.length && parsed.usage) return [];
             delete parsed.usage;
@@ -57,17 +64,35 @@ export function openAiAdapter(kind: Extract<ProviderKind, 'openai' | 'openai_com
         finish: () => [],
         usage: () => usage,
         producedChars: () => chars,
+        ended: () => ended,
       };
     },
+    error: openAiError,
     verify(baseUrl, apiKey) {
       return { url: joinUrl(baseUrl, '/models'), method: 'GET', headers: { authorization: `Bearer ${apiKey}` } };
     },
   };
 }
 
-function readUsage(u: unknown): Usage | undefined {
+/** OpenAI usage, with the cached prompt and reasoning breakdowns (both included in the totals). */
+export function readUsage(u: unknown): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
-  const p = nonNegInt((u as Record<string, unknown>).prompt_tokens);
-  const c = nonNegInt((u as Record<string, unknown>).completion_tokens);
-  return p === undefined && c === undefined ? undefined : { prompt_tokens: p ?? 0, completion_tokens: c ?? 0 };
+  const r = u as Record<string, any>;
+  const p = nonNegInt(r.prompt_tokens);
+  const c = nonNegInt(r.completion_tokens);
+  if (p === undefined && c === undefined) return undefined;
+  const cached = nonNegInt(r.prompt_tokens_details?.cached_tokens);
+  const reasoning = nonNegInt(r.completion_tokens_details?.reasoning_tokens);
+  return { prompt_tokens: p ?? 0, completion_tokens: c ?? 0, ...(cached ? { cached_tokens: cached } : {}), ...(reasoning ? { reasoning_tokens: reasoning } : {}) };
+}
+
+/** Generated characters in one streamed delta: text, refusal, reasoning text and tool-call names/arguments. */
+export function deltaChars(delta: unknown): number {
+  if (!delta || typeof delta !== 'object') return 0;
+  const d = delta as Record<string, any>;
+  let n = textOf(d.content).length + (typeof d.refusal === 'string' ? d.refusal.length : 0) + (typeof d.reasoning_content === 'string' ? d.reasoning_content.length : 0);
+  for (const t of Array.isArray(d.tool_calls) ? d.tool_calls : []) {
+    n += String(t?.function?.name ?? '').length + String(t?.function?.arguments ?? '').length;
+  }
+  return n;
 }

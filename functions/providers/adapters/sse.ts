@@ -1,8 +1,12 @@
 import type { SseEvent } from './types.js';
 
 /**
- * Incremental Server-Sent Events parser (WHATWG rules that matter here: `event:` / `data:` fields,
- * multi-line data joined by \n, blank line ends an event, CRLF or LF line endings, comments ignored).
+ * Incremental Server-Sent Events parser, after the WHATWG "event stream interpretation" rules
+ * (html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation): lines end
+ * with CRLF, LF or a lone CR; `event:` / `data:` fields, one optional space after the colon; multi-line
+ * data joined by \n; a blank line dispatches; comments (`:`) and other fields ignored; an event
+ * without data is not dispatched. Bytes may be split anywhere, including inside a UTF-8 sequence and
+ * between the CR and LF of one line end.
  */
 export class SseParser {
   private buffer = '';
@@ -15,22 +19,23 @@ export class SseParser {
     return this.drain();
   }
 
+  /** The stream ended: an event not closed by a blank line is discarded, as the spec says (a cut). */
   end(): SseEvent[] {
     this.buffer += this.decoder.decode();
-    const out = this.drain();
-    if (this.buffer.length) {
-      this.line(this.buffer);
-      this.buffer = '';
-    }
-    const last = this.dispatch();
-    return last ? [...out, last] : out;
+    const out = this.drain(true);
+    this.buffer = '';
+    this.event = undefined;
+    this.data = [];
+    return out;
   }
 
-  private drain(): SseEvent[] {
+  private drain(final = false): SseEvent[] {
     const out: SseEvent[] = [];
     for (;;) {
       const at = this.buffer.search(/\r\n|\r|\n/);
       if (at < 0) break;
+      // A CR that ends the data read so far may be the first half of a CRLF: wait for the next byte.
+      if (!final && at === this.buffer.length - 1 && this.buffer[at] === '\r') break;
       const sep = this.buffer.startsWith('\r\n', at) ? 2 : 1;
       const line = this.buffer.slice(0, at);
       this.buffer = this.buffer.slice(at + sep);

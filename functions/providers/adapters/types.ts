@@ -25,9 +25,36 @@ export interface ChatRequest {
   [k: string]: unknown;
 }
 
+/**
+ * Usage in OpenAI's terms: `prompt_tokens` counts every input token (cache reads and writes included),
+ * `completion_tokens` every output token (reasoning included). The optional members break those totals
+ * down by price class (service/quota.ts prices each class); absent means zero.
+ */
 export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** Of prompt_tokens: read from the provider's prompt cache (OpenAI cached_tokens, Anthropic cache_read_input_tokens, Gemini cachedContentTokenCount). */
+  cached_tokens?: number;
+  /** Of prompt_tokens: written to the cache (Anthropic cache_creation_input_tokens). */
+  cache_write_tokens?: number;
+  /** Of completion_tokens: reasoning / thinking (OpenAI reasoning_tokens, Gemini thoughtsTokenCount). */
+  reasoning_tokens?: number;
+}
+
+/**
+ * What a provider said when it refused a call (HTTP error body) or failed inside a stream (error event),
+ * read by the adapter's `error()`. `message` is the provider's own text, not yet scrubbed.
+ */
+export interface ProviderError {
+  /** The provider's error type (`invalid_request_error`, `overloaded_error`, `RESOURCE_EXHAUSTED`…). */
+  type?: string;
+  message?: string;
+  /** OpenAI's `error.code` for it: `context_length_exceeded`, `insufficient_quota`, `model_not_found`, `invalid_api_key`… */
+  code?: string;
+  /** The provider's retry hint in seconds (Retry-After header, Gemini RetryInfo.retryDelay). */
+  retryAfterSeconds?: number;
+  /** The key itself is refused (a 400 from Gemini with API_KEY_INVALID is an auth failure, not a bad request). */
+  authFailed?: boolean;
 }
 
 export interface UpstreamRequest {
@@ -44,7 +71,11 @@ export interface BuildArgs {
   model: string;
   body: ChatRequest;
   stream: boolean;
-  /** Output cap the reservation was sized for; sent when the client gave none. */
+  /**
+   * Output cap the reservation was sized for (the client's, else the model's catalog maximum, else the
+   * key's default). Sent upstream only when the client gave one or the provider requires one
+   * (Anthropic's `max_tokens`); otherwise the provider's own default applies.
+   */
   maxTokens: number;
 }
 
@@ -67,8 +98,16 @@ export interface StreamTranslator {
   finish(): Record<string, unknown>[];
   /** Usage as the provider reported it so far (partial when the stream was cut). */
   usage(): Partial<Usage>;
-  /** Characters of generated text sent so far (bills a cut stream when no usage arrived). */
+  /**
+   * Characters generated so far: text, refusals and tool-call names and arguments (bills a stream
+   * whose provider reported no usage, e.g. a cut stream or a server that ignores stream_options).
+   */
   producedChars(): number;
+  /**
+   * True once the provider signalled a normal end (OpenAI `[DONE]` or a finish reason, Anthropic
+   * `message_stop`, Gemini `finishReason`): an upstream that closes before that was cut.
+   */
+  ended(): boolean;
 }
 
 export interface StreamContext {
@@ -84,6 +123,8 @@ export interface Adapter {
   build(args: BuildArgs): UpstreamRequest;
   parse(json: unknown, ctx: StreamContext): Completion;
   stream(ctx: StreamContext): StreamTranslator;
+  /** Reads the provider's error body (HTTP error answer, or the data of a mid-stream error event). */
+  error(status: number, body: unknown, headers?: Headers): ProviderError;
   /** A cheap authenticated call that proves a key works (lists models). */
   verify(baseUrl: string, apiKey: string): UpstreamRequest;
 }
@@ -116,10 +157,21 @@ export function chunk(ctx: StreamContext, delta: Record<string, unknown>, finish
   };
 }
 
-export function usageChunk(ctx: StreamContext, usage: Partial<Usage>): Record<string, unknown> {
+/** Usage as OpenAI reports it (the details objects are always present, as OpenAI sends them). */
+export function openAiUsage(usage: Partial<Usage>): Record<string, unknown> {
   const p = usage.prompt_tokens ?? 0;
   const c = usage.completion_tokens ?? 0;
-  return { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, choices: [], usage: { prompt_tokens: p, completion_tokens: c, total_tokens: p + c } };
+  return {
+    prompt_tokens: p,
+    completion_tokens: c,
+    total_tokens: p + c,
+    prompt_tokens_details: { cached_tokens: usage.cached_tokens ?? 0, ...(usage.cache_write_tokens ? { cache_write_tokens: usage.cache_write_tokens } : {}) },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
+  };
+}
+
+export function usageChunk(ctx: StreamContext, usage: Partial<Usage>): Record<string, unknown> {
+  return { id: ctx.id, object: 'chat.completion.chunk', created: ctx.created, model: ctx.model, choices: [], usage: openAiUsage(usage) };
 }
 
 export function completionBody(ctx: StreamContext, content: string, finishReason: string, usage: Usage | undefined): Record<string, unknown> {
@@ -129,13 +181,19 @@ export function completionBody(ctx: StreamContext, content: string, finishReason
     created: ctx.created,
     model: ctx.model,
     choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finishReason }],
-    ...(usage ? { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } } : {}),
+    ...(usage ? { usage: openAiUsage(usage) } : {}),
   };
 }
 
 export const nonNegInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
 
-/** The provider reported an error inside an already started stream. Its message is not forwarded. */
+/**
+ * The provider failed inside an already started stream (an error event, or an event that cannot be
+ * read). The gateway forwards `error.type` and the scrubbed `error.message` to the client.
+ */
 export class UpstreamStreamError extends Error {
   override name = 'UpstreamStreamError';
+  constructor(readonly error: ProviderError) {
+    super(error.message ?? 'the provider failed mid-stream');
+  }
 }

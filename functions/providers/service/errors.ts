@@ -9,13 +9,26 @@ export const providerProblems = {
   quotaExceeded: (detail: string, retryAfter: number, limit: Record<string, unknown>) =>
     new HttpProblem(429, 'quota-exceeded', detail, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfter))) }, limit }),
   upstreamTimeout: (provider: string) => new HttpProblem(504, 'upstream-timeout', `${provider} did not answer in time`),
-  upstreamError: (provider: string, status: number, attempts: number) =>
-    new HttpProblem(502, 'upstream-error', `${provider} answered ${status} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`),
-  upstreamUnreachable: (provider: string) => new HttpProblem(502, 'upstream-unreachable', `${provider} could not be reached`),
-  upstreamAuth: (provider: string) => new HttpProblem(502, 'upstream-auth-failed', `${provider} refused the API key; check it with POST /keys/{id}/verify`),
-  upstreamRateLimited: (provider: string, retryAfter: number) =>
-    new HttpProblem(429, 'upstream-rate-limited', `${provider} is rate limiting this key`, { headers: { 'Retry-After': String(Math.max(1, retryAfter)) } }),
-  upstreamRejected: (provider: string, message: string) => new HttpProblem(400, 'upstream-rejected', `${provider} rejected the request: ${message}`),
+  upstreamError: (provider: string, status: number, attempts: number, headers: Record<string, string> = {}) =>
+    new HttpProblem(502, 'upstream-error', `${provider} answered ${status} (after ${attempts} attempt${attempts === 1 ? '' : 's'})`, { headers }),
+  upstreamUnreachable: (provider: string, headers: Record<string, string> = {}) => new HttpProblem(502, 'upstream-unreachable', `${provider} could not be reached`, { headers }),
+  /** 401/403 as the provider answered them: the key is wrong or lacks access, so SDKs must not retry. */
+  upstreamAuth: (provider: string, status: 401 | 403, message: string | undefined) =>
+    new HttpProblem(status, 'upstream-auth-failed', `${provider} refused the API key${message ? `: ${message}` : ''}; check it with POST /keys/{id}/verify`),
+  upstreamModelNotFound: (provider: string, message: string | undefined) =>
+    new HttpProblem(404, 'model-not-found', `${provider}: ${message ?? 'the model does not exist or this key cannot use it'}`, { openai_code: 'model_not_found' }),
+  upstreamRateLimited: (provider: string, retryAfter: number | undefined, message: string | undefined, openaiCode: string | undefined, headers: Record<string, string> = {}) =>
+    new HttpProblem(429, 'upstream-rate-limited', `${provider} is rate limiting this key${message ? `: ${message}` : ''}`, {
+      headers: { ...(retryAfter !== undefined ? { 'Retry-After': String(Math.max(1, Math.ceil(retryAfter))) } : {}), ...headers },
+      ...(openaiCode ? { openai_code: openaiCode } : {}),
+    }),
+  upstreamOverloaded: (provider: string, retryAfter: number | undefined, message: string | undefined, headers: Record<string, string> = {}) =>
+    new HttpProblem(503, 'overloaded', `${provider} is overloaded${message ? `: ${message}` : ''}`, {
+      headers: { ...(retryAfter !== undefined ? { 'Retry-After': String(Math.max(1, Math.ceil(retryAfter))) } : {}), ...headers },
+    }),
+  /** A 4xx the provider gave the request itself: same status, the provider's (scrubbed) message and OpenAI code. */
+  upstreamRejected: (provider: string, status: number, message: string, openaiCode: string | undefined) =>
+    new HttpProblem(status, 'upstream-rejected', `${provider} rejected the request: ${message}`, openaiCode ? { openai_code: openaiCode } : {}),
   apiKeyNotAllowed: () => new HttpProblem(403, 'api-key-not-allowed', 'gateway API keys cannot manage keys, quotas or alerts; use an access token'),
   scopeMissing: (scope: string) => new HttpProblem(403, 'scope-missing', `this API key lacks the "${scope}" scope`),
 };

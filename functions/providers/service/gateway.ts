@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { adapterFor, SseParser, type Adapter, type ChatRequest, type StreamContext, type Usage } from '../adapters/index.js';
+import { adapterFor, SseParser, UpstreamStreamError, type Adapter, type ChatRequest, type SseEvent, type StreamContext, type Usage } from '../adapters/index.js';
 import type { KeyEncryptor } from '../../shared/crypto/index.js';
 import type { Database } from '../../shared/db/index.js';
 import type { HttpProblem, Logger } from '../../shared/http/index.js';
@@ -8,7 +8,7 @@ import { providerProblems } from './errors.js';
 import { costMicros, periodsAt, reserve, settleWithAlerts, type Settlement } from './quota.js';
 import { byokAad, resolveRouteCached, type ResolvedRoute } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
-import { callUpstream, errorMessage, scrub, type RetryPolicy } from './upstream.js';
+import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
 /**
  * The hot path (DESIGN.md §3): route (cached a few seconds) → reserve in one round trip → key decrypted
@@ -99,13 +99,13 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
     const adapter = adapterFor(route.kind);
     const secret = key.toString('utf8');
     const upstreamReq = adapter.build({ baseUrl: route.baseUrl, apiKey: secret, model: route.model, body, stream, maxTokens });
-    const outcome = await callUpstream(upstreamReq, deps.retry);
+    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error);
     if (outcome.kind === 'timeout') return await fail(providerProblems.upstreamTimeout(route.route));
-    if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route));
+    if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route, outcome.attempts > 1 ? NO_SDK_RETRY : {}));
     const { response, timer } = outcome;
     if (!response.ok) {
       timer.stop();
-      return await fail(await upstreamProblem(route, response, outcome.attempts, secret));
+      return await fail(await upstreamProblem(adapter, route, response, outcome.attempts, secret));
     }
     const ctx: StreamContext = { model: body.model, id: `chatcmpl-${requestId}`, created: Math.floor(Date.now() / 1000), includeUsage: body.stream_options?.include_usage === true };
     const headers = { 'x-gateway-request-id': requestId };
@@ -122,7 +122,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
       await finish(usage ?? { prompt_tokens: promptEstimate, completion_tokens: estimateCompletion(JSON.stringify((out.choices as unknown[] | undefined) ?? []).length) }, 200, null);
       return Response.json(out, { headers });
     }
-    return streamResponse(adapter, ctx, outcome, promptEstimate, finish, headers);
+    return streamResponse(adapter, ctx, outcome, promptEstimate, finish, headers, secret);
   } finally {
     key?.fill(0);
   }
@@ -162,45 +162,63 @@ async function obtainKey(deps: GatewayDeps, principal: Principal, route: Resolve
   return deps.keyEncryptor.decrypt(route.byok.encryptedKey, byokAad(principal.userId, route.byok.provider, route.byok.id));
 }
 
-async function upstreamProblem(route: ResolvedRoute, response: Response, attempts: number, secret: string): Promise<HttpProblem> {
+/**
+ * OpenAI SDKs retry 408/409/429/5xx on their own unless the answer says `x-should-retry: false`
+ * (openai-node src/client.ts shouldRetry(): "If the server explicitly says whether or not to retry,
+ * obey"; the Python SDK reads the same header). Once the gateway has retried, or retrying cannot help,
+ * the SDK's retries would only multiply the upstream calls.
+ */
+const NO_SDK_RETRY = { 'x-should-retry': 'false' };
+
+/** The provider's refusal with its status class kept (DESIGN.md §4 "Upstream errors keep their class"). */
+async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: Response, attempts: number, secret: string): Promise<HttpProblem> {
   const status = response.status;
+  let json: unknown;
+  try {
+    json = JSON.parse((await response.text()).slice(0, 16_000));
+  } catch {
+    json = undefined;
+  }
+  const e = adapter.error(status, json, response.headers);
+  const message = e.message ? scrub(e.message, secret) : undefined;
+  const retried = attempts > 1 ? NO_SDK_RETRY : {};
+  if (status === 401 || status === 403 || e.authFailed) return providerProblems.upstreamAuth(route.route, status === 403 ? 403 : 401, message);
+  if (status === 404) return providerProblems.upstreamModelNotFound(route.route, message);
   if (status === 429) {
-    await response.body?.cancel().catch(() => {});
-    return providerProblems.upstreamRateLimited(route.route, Number(response.headers.get('retry-after')) || 1);
+    const spent = e.code === 'insufficient_quota';
+    return providerProblems.upstreamRateLimited(route.route, e.retryAfterSeconds, message, e.code, spent ? NO_SDK_RETRY : retried);
   }
-  if (status === 401 || status === 403) {
-    await response.body?.cancel().catch(() => {});
-    return providerProblems.upstreamAuth(route.route);
-  }
-  if (status === 400 || status === 404 || status === 413 || status === 422) {
-    const message = await errorMessage(response);
-    return providerProblems.upstreamRejected(route.route, message ? scrub(message, secret) : `status ${status}`);
-  }
-  await response.body?.cancel().catch(() => {});
-  return providerProblems.upstreamError(route.route, status, attempts);
+  // Anthropic answers 529 overloaded_error (docs.anthropic.com/en/api/errors); Gemini and OpenAI 503.
+  if (status === 503 || status === 529) return providerProblems.upstreamOverloaded(route.route, e.retryAfterSeconds, message, retried);
+  if (status >= 400 && status < 500) return providerProblems.upstreamRejected(route.route, status, message ?? `status ${status}`, e.code);
+  return providerProblems.upstreamError(route.route, status, attempts, retried);
 }
 
 type Finish = (usage: Usage, status: number, errorCode: string | null) => Promise<void>;
 
 /**
- * Upstream SSE → OpenAI SSE. The upstream is read only as fast as the client reads (pull), so a slow
- * client slows the provider instead of buffering. A cut (client gone, upstream error, idle timeout)
- * settles what was produced: the provider's usage if it reported any, else an estimate from the text sent.
+ * Upstream SSE → OpenAI SSE. The upstream is read only as fast as the client reads (pull), and pull
+ * keeps reading until it has enqueued a frame or the upstream ended: a pull that resolves without
+ * enqueuing is never called again (DESIGN.md §6), and real upstreams send many reads that translate
+ * to nothing (usage-only chunks, `[DONE]`, `: keep-alive`, Anthropic `ping`, half an event).
+ * A failure after the first byte (error event, unreadable event, cut connection, idle timeout) first
+ * delivers every frame translated before it, then one OpenAI error event the SDKs raise as APIError,
+ * and settles what was produced: the provider's usage if it reported any, else an estimate.
  */
-function streamResponse(
+export function streamResponse(
   adapter: Adapter,
   ctx: StreamContext,
   outcome: Extract<Awaited<ReturnType<typeof callUpstream>>, { kind: 'response' }>,
   promptEstimate: number,
   finish: Finish,
   headers: Record<string, string>,
+  secret: string,
 ): Response {
   const { response, timer, abort } = outcome;
   const reader = response.body!.getReader();
   const parser = new SseParser();
   const translator = adapter.stream(ctx);
   const encoder = new TextEncoder();
-  const frame = (obj: unknown) => encoder.encode(`data: ${JSON.stringify(obj)}\n\n`);
   // All events translated from one upstream read leave as ONE chunk (one socket write, not one per event).
   const frames = (objs: unknown[], tail = '') => {
     let text = '';
@@ -208,18 +226,18 @@ function streamResponse(
     return encoder.encode(text + tail);
   };
   let done = false;
+  let cut = false;
 
   const billed = (): Usage => {
     const u = translator.usage();
+    const estimate = estimateCompletion(translator.producedChars());
     return {
+      ...u,
       prompt_tokens: u.prompt_tokens ?? promptEstimate,
       // A cut stream may carry only a partial count (Anthropic's starts at 1): bill at least what was sent.
-      completion_tokens: cut
-        ? Math.max(u.completion_tokens ?? 0, estimateCompletion(translator.producedChars()))
-        : (u.completion_tokens ?? estimateCompletion(translator.producedChars())),
+      completion_tokens: cut ? Math.max(u.completion_tokens ?? 0, estimate) : (u.completion_tokens ?? estimate),
     };
   };
-  let cut = false;
   const end = async (status: number, errorCode: string | null) => {
     if (done) return;
     done = true;
@@ -227,34 +245,61 @@ function streamResponse(
     await finish(billed(), status, errorCode);
   };
 
+  /** Translates one batch of upstream events; a failure keeps what was translated before it. */
+  const translate = (events: SseEvent[], out: unknown[]): unknown => {
+    for (const ev of events) {
+      try {
+        for (const c of translator.push(ev)) out.push(c);
+      } catch (err) {
+        return err;
+      }
+    }
+    return undefined;
+  };
+
+  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, out: unknown[], err: unknown) => {
+    cut = true;
+    const timedOut = timer.fired;
+    abort();
+    reader.cancel().catch(() => {});
+    const e = streamError(err, timedOut, secret);
+    try {
+      // OpenAI SDKs raise an APIError for a data event carrying `error` (openai-node src/core/streaming.ts).
+      controller.enqueue(frames([...out, { error: e }]));
+      controller.close();
+    } catch {
+      // the client left meanwhile
+    }
+    await end(timedOut ? 504 : 502, timedOut ? 'upstream-timeout' : e.code);
+  };
+
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      const out: unknown[] = [];
       try {
-        const { done: upstreamDone, value } = await reader.read();
-        if (upstreamDone) {
-          const out = parser.end().flatMap((ev) => translator.push(ev));
-          controller.enqueue(frames([...out, ...translator.finish()], 'data: [DONE]\n\n'));
-          controller.close();
-          await end(200, null);
-          return;
+        for (;;) {
+          const { done: upstreamDone, value } = await reader.read();
+          if (upstreamDone) {
+            const failure = translate(parser.end(), out);
+            if (failure) return await fail(controller, out, failure);
+            // Closed before the provider's own end marker: the connection was cut.
+            if (!translator.ended()) return await fail(controller, out, new UpstreamStreamError({ type: 'api_error', code: 'upstream-connection-cut', message: 'the provider closed the connection before the end of the answer' }));
+            controller.enqueue(frames([...out, ...translator.finish()], 'data: [DONE]\n\n'));
+            controller.close();
+            await end(200, null);
+            return;
+          }
+          timer.touch();
+          const failure = translate(parser.push(value), out);
+          if (failure) return await fail(controller, out, failure);
+          if (out.length) {
+            controller.enqueue(frames(out));
+            return;
+          }
         }
-        timer.touch();
-        const out: unknown[] = [];
-        for (const ev of parser.push(value)) for (const c of translator.push(ev)) out.push(c);
-        if (out.length) controller.enqueue(frames(out));
-      } catch {
+      } catch (err) {
         if (done) return; // the client left first; cancel() settled already
-        cut = true;
-        const timedOut = timer.fired;
-        abort();
-        try {
-          // OpenAI SDKs raise an APIError for a data event carrying `error`.
-          controller.enqueue(frame({ error: { message: timedOut ? 'the provider stopped sending (timeout)' : 'the provider failed mid-stream', type: 'api_error', code: timedOut ? 'upstream-timeout' : 'upstream-error', param: null } }));
-          controller.close();
-        } catch {
-          // stream already closed
-        }
-        await end(timedOut ? 504 : 502, timedOut ? 'upstream-timeout' : 'upstream-stream-error');
+        await fail(controller, out, err);
       }
     },
     async cancel() {
@@ -265,4 +310,20 @@ function streamResponse(
     },
   });
   return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers } });
+}
+
+/** The error event sent in place of the rest of a failed stream: the provider's type and (scrubbed) message. */
+function streamError(err: unknown, timedOut: boolean, secret: string): { message: string; type: string; code: string; param: null } {
+  if (timedOut) return { message: 'the provider stopped sending (idle timeout)', type: 'api_error', code: 'upstream-timeout', param: null };
+  if (err instanceof UpstreamStreamError) {
+    const e = err.error;
+    return {
+      message: scrub(e.message ?? 'the provider failed mid-stream', secret),
+      type: e.type ?? 'api_error',
+      code: e.code ?? (e.type === 'malformed_event' ? 'upstream-malformed-event' : 'upstream-stream-error'),
+      param: null,
+    };
+  }
+  // A read that failed: the connection was reset or closed mid-body.
+  return { message: 'the connection to the provider was cut mid-stream', type: 'api_error', code: 'upstream-connection-cut', param: null };
 }

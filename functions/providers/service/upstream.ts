@@ -1,20 +1,26 @@
-import type { UpstreamRequest } from '../adapters/index.js';
+import type { ProviderError, UpstreamRequest } from '../adapters/index.js';
 
 /**
- * One upstream call with retries before the first byte: 429, 5xx and connection errors are retried
- * with exponential backoff and jitter (Retry-After honoured up to a cap); a timeout is not retried
- * (the client has already waited the full budget). Redirects are not followed: a redirect could lead
- * a BYOK call to an address the SSRF check never saw.
+ * One upstream call with retries before the first byte, only for what is transient: connection
+ * errors, 5xx, and 429 unless the provider says the quota is spent (`insufficient_quota`: waiting
+ * cannot help). Backoff is exponential with jitter; a provider's Retry-After is honoured when it is
+ * within `maxDelayMs`, and a longer one is handed to the client instead of being waited out. All
+ * attempts fit in one deadline (`deadlineMs` from the first attempt); a timeout is not retried (the
+ * client has already waited the full budget). Redirects are not followed: a redirect could lead a
+ * BYOK call to an address the SSRF check never saw.
  */
 export interface RetryPolicy {
+  /** Idle timeout: no byte for this long aborts the call. */
   timeoutMs: number;
   maxRetries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** No retry starts after this long since the first attempt (default: timeoutMs). */
+  deadlineMs?: number;
 }
 
 export type UpstreamOutcome =
-  | { kind: 'response'; response: Response; attempts: number; timer: IdleTimer; abort: () => void }
+  | { kind: 'response'; response: Response; attempts: number; timer: IdleTimer; abort: () => void; retried: boolean }
   | { kind: 'timeout'; attempts: number }
   | { kind: 'unreachable'; attempts: number }
   | { kind: 'aborted'; attempts: number };
@@ -48,16 +54,43 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
-function retryDelay(policy: RetryPolicy, attempt: number, response?: Response): number {
-  const header = response?.headers.get('retry-after');
-  const hinted = header && /^\d+(\.\d+)?$/.test(header) ? Number(header) * 1000 : undefined;
-  const backoff = policy.baseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
-  return Math.min(policy.maxDelayMs, hinted ?? backoff);
+/** Milliseconds to wait before the next attempt, or undefined when the provider asks for longer than the cap. */
+function retryDelay(policy: RetryPolicy, attempt: number, hintSeconds?: number): number | undefined {
+  if (hintSeconds !== undefined) {
+    const hinted = hintSeconds * 1000;
+    return hinted <= policy.maxDelayMs ? hinted : undefined;
+  }
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2));
 }
 
-const retryable = (status: number) => status === 429 || status >= 500;
+/** Reads an error answer's body once (bounded) and gives back an equivalent unread Response. */
+async function peekError(response: Response): Promise<{ response: Response; json: unknown }> {
+  const text = (await response.text().catch(() => '')).slice(0, 16_000);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { response: new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers }), json };
+}
 
-export async function callUpstream(req: UpstreamRequest, policy: RetryPolicy, clientSignal?: AbortSignal): Promise<UpstreamOutcome> {
+export type ReadProviderError = (status: number, body: unknown, headers?: Headers) => ProviderError;
+
+/** Whether an error answer is worth another attempt, and the provider's delay hint. */
+async function transient(response: Response, readError?: ReadProviderError): Promise<{ retry: boolean; hint?: number; response: Response }> {
+  if (response.status !== 429 && response.status < 500) return { retry: false, response };
+  const peeked = await peekError(response);
+  const e = readError?.(response.status, peeked.json, response.headers);
+  if (e?.code === 'insufficient_quota' || e?.authFailed) return { retry: false, response: peeked.response };
+  return { retry: true, hint: e?.retryAfterSeconds, response: peeked.response };
+}
+
+export async function callUpstream(req: UpstreamRequest, policy: RetryPolicy, clientSignal?: AbortSignal, readError?: ReadProviderError): Promise<UpstreamOutcome> {
+  const started = performance.now();
+  const deadline = policy.deadlineMs ?? policy.timeoutMs;
+  /** The next attempt would start within the deadline. */
+  const fits = (delay: number) => performance.now() - started + delay < deadline;
   for (let attempt = 0; ; attempt++) {
     const attempts = attempt + 1;
     if (clientSignal?.aborted) return { kind: 'aborted', attempts };
@@ -73,18 +106,24 @@ export async function callUpstream(req: UpstreamRequest, policy: RetryPolicy, cl
       clientSignal?.removeEventListener('abort', onClientAbort);
       if (clientSignal?.aborted) return { kind: 'aborted', attempts };
       if (timer.fired) return { kind: 'timeout', attempts };
-      if (attempt >= policy.maxRetries) return { kind: 'unreachable', attempts };
-      await sleep(retryDelay(policy, attempt), clientSignal);
+      const delay = retryDelay(policy, attempt)!;
+      if (attempt >= policy.maxRetries || !fits(delay)) return { kind: 'unreachable', attempts };
+      await sleep(delay, clientSignal);
       continue;
     }
-    if (retryable(response.status) && attempt < policy.maxRetries) {
-      timer.stop();
-      clientSignal?.removeEventListener('abort', onClientAbort);
-      await response.body?.cancel().catch(() => {});
-      await sleep(retryDelay(policy, attempt, response), clientSignal);
-      continue;
+    if (!response.ok) {
+      const verdict = await transient(response, readError).catch(() => ({ retry: false, response, hint: undefined }));
+      response = verdict.response;
+      const delay = verdict.retry && attempt < policy.maxRetries ? retryDelay(policy, attempt, verdict.hint) : undefined;
+      if (delay !== undefined && fits(delay)) {
+        timer.stop();
+        clientSignal?.removeEventListener('abort', onClientAbort);
+        await response.body?.cancel().catch(() => {});
+        await sleep(delay, clientSignal);
+        continue;
+      }
     }
-    return { kind: 'response', response, attempts, timer, abort: () => controller.abort(new Error('call ended')) };
+    return { kind: 'response', response, attempts, timer, abort: () => controller.abort(new Error('call ended')), retried: attempts > 1 };
   }
 }
 
@@ -100,12 +139,20 @@ export async function errorMessage(response: Response): Promise<string | undefin
   }
 }
 
-/** Removes anything key-shaped (and the key itself) from a provider message before a client sees it. */
+/**
+ * Known key shapes: OpenAI/Anthropic/most compatible servers' `sk-…` (also in the masked form
+ * OpenAI echoes in a 401, `sk-proj-abc***…wxyz`), Google API keys `AIza…`, and an Authorization value.
+ */
+const KEY_SHAPES = [/\bsk-[A-Za-z0-9_*.-]*[A-Za-z0-9_*]/g, /\bAIza[0-9A-Za-z_-]{4,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/g];
+
+/**
+ * Removes the key itself and known key shapes from a provider message before a client sees it, and
+ * nothing else: the provider's explanation ("prompt is too long: 208310 tokens > 200000 maximum") is
+ * what the client needs to fix its call.
+ */
 export function scrub(message: string, secret: string): string {
   let out = message;
   if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out
-    .replace(/\b(sk|rk|pk|llk|key|AIza)[-_A-Za-z0-9]{6,}/g, '[redacted]')
-    .replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]')
-    .slice(0, 300);
+  for (const shape of KEY_SHAPES) out = out.replace(shape, '[redacted]');
+  return out.slice(0, 2000);
 }

@@ -97,7 +97,10 @@ function build(status: number, code: string, detail: string, instance: string, e
   return { type: problemType(code), title: TITLES[status] ?? 'Error', status, detail, instance, ...extensions };
 }
 
-/** OpenAI SDKs read `error.{message,type,code,param}`; the problem members sit beside it. */
+/**
+ * OpenAI SDKs read `error.{message,type,code,param}`; the problem members sit beside it. A problem may
+ * carry `openai_code` (e.g. `context_length_exceeded` from the provider) to give SDKs OpenAI's own code.
+ */
 export function toOpenAiError(body: ProblemBody): Record<string, unknown> {
   const type =
     body.status === 401 ? 'authentication_error'
@@ -106,8 +109,8 @@ export function toOpenAiError(body: ProblemBody): Record<string, unknown> {
     : body.status === 429 ? 'rate_limit_error'
     : body.status >= 500 ? 'api_error'
     : 'invalid_request_error';
-  const code = body.type.replace('urn:lattice-lock:problem:', '');
-  const param = body.errors?.[0]?.path ?? null;
+  const code = typeof body.openai_code === 'string' ? body.openai_code : body.type.replace('urn:lattice-lock:problem:', '');
+  const param = body.errors?.[0]?.path ?? (typeof body.param === 'string' ? body.param : null);
   return { error: { message: body.detail, type, code, param }, ...body };
 }
 
