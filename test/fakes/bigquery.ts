@@ -2,22 +2,31 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { postgresEvaluator, type QueryParameter, type TimestampFormat } from './bigquery-sql.js';
 
 /**
  * A local fake of the BigQuery REST API (v2) for the real @google-cloud/bigquery client:
  *   new BigQuery({ projectId, apiEndpoint: fake.url })
  * - tabledata.insertAll: rows checked against terraform/bigquery/schemas/<table>.json (its own checker,
  *   independent of the code under test), per-row insertErrors, skipInvalidRows semantics ("stopped" for
- *   the innocent rows of a refused request). Every accepted insert is kept, duplicates included, as
- *   streaming inserts are only best-effort deduplicated by insertId; `unique()` is the dedup view.
- * - jobs.query / getQueryResults (and jobs.insert + jobs.get): enough SQL for aggregations of the form
- *   SELECT col, COUNT(*) AS a, SUM(x) AS b FROM `p.d.table` … @day … GROUP BY col, over rows deduplicated
- *   by event_id and filtered to the UTC day given as @day.
- * Chaos knobs: failNext(n), failEvery(k), timeoutNext(n), rejectRows(fn), latencyMs, incompleteQueries(n).
+ *   the innocent rows of a refused request). Every accepted row is stored as sent. insertId de-duplication
+ *   is what the service documents, and no more: "best effort", remembering an insertId "for at least one
+ *   minute" (https://cloud.google.com/bigquery/docs/streaming-data-into-bigquery#dataconsistency). The fake
+ *   drops a row whose insertId it accepted less than DEDUP_WINDOW_MS ago on its own clock (advanceClock
+ *   moves it); after that a redelivery is stored again, so only the reader's SQL can remove it.
+ * - jobs.query / getQueryResults (and jobs.insert + jobs.get): the query text runs against what is stored,
+ *   translated minimally to PostgreSQL and evaluated there (./bigquery-sql.ts). TIMESTAMP values come back
+ *   in the format the request's formatOptions ask for.
+ * Chaos knobs: failNext(n), failEvery(k), timeoutNext(n), rejectRows(fn), latencyMs, incompleteQueries(n);
+ * mutateQueries(fn) rewrites query texts before they run (mutation tests of the product's SQL).
  */
+export const DEDUP_WINDOW_MS = 60_000;
+
 export interface StoredRow {
   insertId?: string;
   json: Record<string, unknown>;
+  /** The fake's clock when the row was accepted. */
+  receivedAt: number;
 }
 
 interface Field {
@@ -71,8 +80,12 @@ export interface BigQueryFake {
   projectId: string;
   /** Every accepted row of a table, in arrival order, duplicates included. */
   rows(table: string): StoredRow[];
-  /** One row per event_id (what the dedup views show). */
+  /** One stored row per event_id: a test's own tally of what arrived, never used to answer a query. */
   unique(table: string): Record<string, unknown>[];
+  /** Moves the fake's clock (insertId de-duplication window) forward. */
+  advanceClock(ms: number): void;
+  /** Rewrites every query text before it runs; undefined restores the texts as sent. */
+  mutateQueries(fn: ((sql: string) => string) | undefined): void;
   calls: { insertAll: number; query: number; getQueryResults: number };
   failNext(n: number, status?: number): void;
   /** Every k-th insertAll request fails with 503 (0 turns it off). */
@@ -93,7 +106,13 @@ export interface BigQueryFake {
 export async function startBigQueryFake(options: { projectId?: string; dataset?: string } = {}): Promise<BigQueryFake> {
   const projectId = options.projectId ?? 'fake-project';
   const tables = new Map<string, StoredRow[]>();
-  const jobs = new Map<string, { sql: string; params: Record<string, string> }>();
+  /** insertId → when a row with it was last stored, per table. */
+  const insertIds = new Map<string, Map<string, number>>();
+  const jobs = new Map<string, { sql: string; params: QueryParameter[]; format: TimestampFormat }>();
+  const evaluator = postgresEvaluator();
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
+  let mutate: ((sql: string) => string) | undefined;
   const hanging = new Set<ServerResponse>();
   let failCount = 0;
   let failStatus = 503;
@@ -127,10 +146,17 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
     const insertErrors: { index: number; errors: { reason: string; message: string; location?: string }[] }[] = [];
     const anyInvalid = errors.some(Boolean);
     const store = tables.get(table) ?? [];
+    const at = now();
+    const seen = insertIds.get(table) ?? new Map<string, number>();
+    insertIds.set(table, seen);
+    const remembered = (id: string | undefined) => id !== undefined && at - (seen.get(id) ?? -Infinity) < DEDUP_WINDOW_MS;
     rows.forEach((r, index) => {
       if (errors[index]) insertErrors.push({ index, errors: [{ reason: 'invalid', location: '', message: errors[index]! }] });
       else if (anyInvalid && !body.skipInvalidRows) insertErrors.push({ index, errors: [{ reason: 'stopped', message: '' }] });
-      else store.push({ insertId: r.insertId, json: r.json });
+      else if (!remembered(r.insertId)) {
+        store.push({ insertId: r.insertId, json: r.json, receivedAt: at });
+        if (r.insertId !== undefined) seen.set(r.insertId, at);
+      }
     });
     tables.set(table, store);
     send(res, 200, insertErrors.length ? { kind: 'bigquery#tableDataInsertAllResponse', insertErrors } : { kind: 'bigquery#tableDataInsertAllResponse' });
@@ -145,57 +171,29 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
     return [...seen.values()];
   }
 
-  /** The aggregation subset of GoogleSQL described above. */
-  function runQuery(sqlText: string, params: Record<string, string>) {
-    const from = sqlText.match(/FROM\s+`([^`]+)`/i);
-    if (!from) throw new Error('the fake understands only queries reading one `project.dataset.table`');
-    const table = from[1]!.split('.').pop()!;
-    const schema = loadSchema(table) ?? [];
-    let rows = unique(table);
-    if (params.day) {
-      const day = params.day;
-      const col = schema.some((f) => f.name === 'occurred_at') ? 'occurred_at' : 'day';
-      rows = rows.filter((r) => String(r[col] ?? '').startsWith(day) || (col === 'occurred_at' && new Date(String(r[col])).toISOString().startsWith(day)));
-    }
-    const select = sqlText.match(/^\s*SELECT\s+([\s\S]+?)\s+FROM/i)![1]!;
-    const items = select.split(',').map((s) => s.trim());
-    const groupBy = (sqlText.match(/GROUP BY\s+([\w\s,]+?)\s*(ORDER|LIMIT|$)/i)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const groups = new Map<string, Record<string, unknown>[]>();
-    for (const r of rows) {
-      const key = JSON.stringify(groupBy.map((g) => r[g] ?? null));
-      groups.set(key, [...(groups.get(key) ?? []), r]);
-    }
-    const fields: { name: string; type: string }[] = [];
-    const out: unknown[][] = [];
-    for (const item of items) {
-      const m = item.match(/^(COUNT\(\*\)|SUM\((\w+)\))\s+AS\s+(\w+)$/i);
-      fields.push(m ? { name: m[3]!, type: 'INTEGER' } : { name: item, type: schema.find((f) => f.name === item)?.type ?? 'STRING' });
-    }
-    for (const list of groups.values()) {
-      out.push(
-        items.map((item) => {
-          const m = item.match(/^(COUNT\(\*\)|SUM\((\w+)\))\s+AS\s+(\w+)$/i);
-          if (!m) return list[0]![item] ?? null;
-          if (m[1]!.toUpperCase().startsWith('COUNT')) return String(list.length);
-          return String(list.reduce((sum, r) => sum + Number(r[m[2]!] ?? 0), 0));
-        }),
-      );
-    }
-    return { schema: { fields }, rows: out.map((values) => ({ f: values.map((v) => ({ v })) })), totalRows: String(out.length) };
-  }
-
-  function queryAnswer(jobId: string) {
+  async function queryAnswer(jobId: string) {
     const job = jobs.get(jobId)!;
     const jobReference = { projectId, jobId, location: 'US' };
     if (incomplete > 0) {
       incomplete--;
       return { kind: 'bigquery#queryResponse', jobReference, jobComplete: false };
     }
-    return { kind: 'bigquery#queryResponse', jobReference, jobComplete: true, ...runQuery(job.sql, job.params) };
+    const sql = mutate ? mutate(job.sql) : job.sql;
+    const answer = await evaluator.run(sql, job.params, loadSchema, (table) => (tables.get(table) ?? []).map((r) => r.json), job.format);
+    return {
+      kind: 'bigquery#queryResponse',
+      jobReference,
+      jobComplete: true,
+      schema: { fields: answer.fields },
+      rows: answer.rows.map((values) => ({ f: values.map((v) => ({ v })) })),
+      totalRows: String(answer.rows.length),
+    };
   }
 
-  const paramsOf = (list: { name: string; parameterValue?: { value?: string } }[] = []) =>
-    Object.fromEntries(list.map((p) => [p.name, String(p.parameterValue?.value ?? '')]));
+  /** DataFormatOptions (https://cloud.google.com/bigquery/docs/reference/rest/v2/DataFormatOptions). */
+  const formatOf = (o: { useInt64Timestamp?: unknown; timestampOutputFormat?: unknown } = {}): TimestampFormat =>
+    o.timestampOutputFormat === 'ISO8601_STRING' ? 'iso' : o.useInt64Timestamp === true || o.useInt64Timestamp === 'true' || o.timestampOutputFormat === 'INT64' ? 'int64' : 'float';
+
 
   const server = createServer(async (req, res) => {
     try {
@@ -223,18 +221,20 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
       if (req.method === 'POST' && /^\/projects\/[^/]+\/queries$/.test(path)) {
         calls.query++;
         const jobId = `job_${randomUUID()}`;
-        jobs.set(jobId, { sql: body.query, params: paramsOf(body.queryParameters) });
-        return send(res, 200, queryAnswer(jobId));
+        jobs.set(jobId, { sql: body.query, params: body.queryParameters ?? [], format: formatOf(body.formatOptions) });
+        return send(res, 200, await queryAnswer(jobId));
       }
       if (req.method === 'GET' && (m = path.match(/^\/projects\/[^/]+\/queries\/([^/]+)$/))) {
         calls.getQueryResults++;
         if (!jobs.has(m[1]!)) return apiError(res, 404, 'notFound', `Not found: Job ${m[1]}`);
-        return send(res, 200, { ...queryAnswer(m[1]!), kind: 'bigquery#getQueryResultsResponse' });
+        const job = jobs.get(m[1]!)!;
+        job.format = formatOf({ useInt64Timestamp: url.searchParams.get('formatOptions.useInt64Timestamp') ?? undefined, timestampOutputFormat: url.searchParams.get('formatOptions.timestampOutputFormat') ?? undefined });
+        return send(res, 200, { ...(await queryAnswer(m[1]!)), kind: 'bigquery#getQueryResultsResponse' });
       }
       if (req.method === 'POST' && /^\/projects\/[^/]+\/jobs$/.test(path)) {
         const jobId = body.jobReference?.jobId ?? `job_${randomUUID()}`;
         const q = body.configuration?.query ?? {};
-        jobs.set(jobId, { sql: q.query, params: paramsOf(q.queryParameters) });
+        jobs.set(jobId, { sql: q.query, params: q.queryParameters ?? [], format: 'float' });
         return send(res, 200, { kind: 'bigquery#job', id: `${projectId}:US.${jobId}`, jobReference: { projectId, jobId, location: 'US' }, configuration: body.configuration, status: { state: 'DONE' } });
       }
       if (req.method === 'GET' && (m = path.match(/^\/projects\/[^/]+\/jobs\/([^/]+)$/))) {
@@ -242,7 +242,8 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
       }
       apiError(res, 404, 'notFound', `the fake does not implement ${req.method} ${path}`);
     } catch (err) {
-      apiError(res, 400, 'invalidQuery', (err as Error).message);
+      const reason = (err as { reason?: string }).reason ?? 'invalidQuery';
+      apiError(res, reason === 'notFound' ? 404 : 400, reason, (err as Error).message);
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -254,6 +255,12 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
     projectId,
     rows: (table) => [...(tables.get(table) ?? [])],
     unique,
+    advanceClock(ms) {
+      clockOffset += ms;
+    },
+    mutateQueries(fn) {
+      mutate = fn;
+    },
     calls,
     failNext(n, status = 503) {
       failCount = n;
@@ -273,13 +280,16 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
       incomplete = n;
     },
     seed(table, rows) {
-      tables.set(table, [...(tables.get(table) ?? []), ...rows.map((json) => ({ insertId: String(json.event_id ?? randomUUID()), json }))]);
+      tables.set(table, [...(tables.get(table) ?? []), ...rows.map((json) => ({ insertId: String(json.event_id ?? randomUUID()), json, receivedAt: now() }))]);
     },
     reset() {
       tables.clear();
+      insertIds.clear();
       jobs.clear();
       failCount = every = timeouts = incomplete = 0;
       reject = undefined;
+      mutate = undefined;
+      clockOffset = 0;
       fake.latencyMs = 0;
       calls.insertAll = calls.query = calls.getQueryResults = 0;
     },
@@ -288,7 +298,7 @@ export async function startBigQueryFake(options: { projectId?: string; dataset?:
         for (const res of hanging) res.destroy();
         server.closeAllConnections?.();
         server.close(() => resolve());
-      }),
+      }).then(() => evaluator.close()),
   };
   return fake;
 }
