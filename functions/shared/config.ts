@@ -51,6 +51,9 @@ const envSchema = z.object({
   JOBS_JWKS_URL: z.string().url().optional(),
   GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  // Proxies at the right of X-Forwarded-For whose entries are trusted (http/client-ip.ts): 1 behind
+  // Google's front end alone, +1 per load balancer in front, 0 with no proxy (the dev server).
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
 });
 
 export type Config = z.infer<typeof envSchema> & { JWT_SECRETS: { kid: string; secret: string }[] };

@@ -56,7 +56,8 @@ describe('login lockout (10 consecutive failures, counted atomically in SQL)', (
 
   it('every attempt is audited with ip and user agent', async () => {
     const u = await h.user();
-    const headers = { 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'user-agent': 'AuditTest/1.0' };
+    // The first entry is the client's own claim; Google's front end appended the last (client-ip.ts).
+    const headers = { 'x-forwarded-for': '8.8.8.8, 203.0.113.9', 'user-agent': 'AuditTest/1.0' };
     await call(h.app, 'POST', '/login', { body: { email: u.email, password: wrong }, headers });
     await call(h.app, 'POST', '/login', { body: { email: u.email, password: u.password }, headers });
     const events = await withSystem(h.database, (tx) => tx.select().from(auditLogs).where(eq(auditLogs.userId, u.id)));
