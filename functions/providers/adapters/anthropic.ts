@@ -1,24 +1,18 @@
-import {
-  chunk, completionBody, joinUrl, nonNegInt, stopList, textOf, usageChunk, UpstreamStreamError,
-  type Adapter, type ChatRequest, type StreamContext, type StreamTranslator, type Usage,
-} from './types.js';
+import { anthropicRequest } from './anthropic-request.js';
+import { choiceChunk, completionWithChoices, type ToolCall } from './openai-shapes.js';
 import { anthropicError } from './provider-errors.js';
+import {
+  chunk, joinUrl, nonNegInt, openAiUsage, usageChunk, UpstreamStreamError,
+  type Adapter, type StreamContext, type StreamTranslator, type Usage,
+} from './types.js';
 
 const VERSION = '2023-06-01';
 
-const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length', tool_use: 'tool_calls', refusal: 'content_filter' };
-
-/** OpenAI messages → Messages API: system/developer turns become `system`, tool results become user turns. */
-function toMessages(body: ChatRequest) {
-  const system: string[] = [];
-  const messages: { role: 'user' | 'assistant'; content: string }[] = [];
-  for (const m of body.messages) {
-    const text = textOf(m.content);
-    if (m.role === 'system' || m.role === 'developer') system.push(text);
-    else messages.push({ role: m.role === 'assistant' ? 'assistant' : 'user', content: text });
-  }
-  return { system: system.length ? system.join('\n\n') : undefined, messages };
-}
+/** https://platform.claude.com/docs/en/api/handling-stop-reasons */
+const FINISH: Record<string, string> = {
+  end_turn: 'stop', stop_sequence: 'stop', pause_turn: 'stop', max_tokens: 'length', model_context_window_exceeded: 'length',
+  tool_use: 'tool_calls', refusal: 'content_filter',
+};
 
 /**
  * Anthropic's `input_tokens` excludes the cache: prompt_tokens = input + cache writes + cache reads, with
@@ -32,40 +26,40 @@ function inputUsage(u: Record<string, unknown> | undefined): Partial<Usage> {
   return { prompt_tokens: base + write + read, ...(read ? { cached_tokens: read } : {}), ...(write ? { cache_write_tokens: write } : {}) };
 }
 
+type ContentBlock = { type?: string; text?: string; thinking?: string; id?: string; name?: string; input?: unknown };
+
 export function anthropicAdapter(): Adapter {
   return {
     kind: 'anthropic',
     build({ baseUrl, apiKey, model, body, stream, maxTokens }) {
-      const { system, messages } = toMessages(body);
-      const out: Record<string, unknown> = {
-        model,
-        max_tokens: body.max_completion_tokens ?? body.max_tokens ?? maxTokens,
-        messages,
-        ...(system ? { system } : {}),
-        ...(body.temperature != null ? { temperature: body.temperature } : {}),
-        ...(body.top_p != null ? { top_p: body.top_p } : {}),
-        ...(stopList(body.stop) ? { stop_sequences: stopList(body.stop) } : {}),
-        ...(stream ? { stream: true } : {}),
-      };
       return {
         url: joinUrl(baseUrl, '/messages'),
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': VERSION },
-        body: JSON.stringify(out),
+        body: JSON.stringify(anthropicRequest(body, model, maxTokens, stream)),
       };
     },
     parse(json, ctx) {
-      const msg = json as { content?: { type?: string; text?: string }[]; stop_reason?: string; usage?: Record<string, unknown> };
-      const text = (msg.content ?? []).filter((b) => b?.type === 'text').map((b) => b.text ?? '').join('');
+      const msg = json as { content?: ContentBlock[]; stop_reason?: string; usage?: Record<string, unknown> };
+      const blocks = msg.content ?? [];
+      const text = blocks.filter((b) => b?.type === 'text').map((b) => b.text ?? '').join('');
+      const reasoning = blocks.filter((b) => b?.type === 'thinking').map((b) => b.thinking ?? '').join('');
+      const toolCalls: ToolCall[] = blocks
+        .filter((b) => b?.type === 'tool_use')
+        .map((b) => ({ id: String(b.id), type: 'function', function: { name: String(b.name), arguments: JSON.stringify(b.input ?? {}) } }));
       const input = inputUsage(msg.usage);
       const c = nonNegInt(msg.usage?.output_tokens);
       const usage = input.prompt_tokens === undefined && c === undefined ? undefined : { ...input, prompt_tokens: input.prompt_tokens ?? 0, completion_tokens: c ?? 0 };
-      return { body: completionBody(ctx, text, FINISH[msg.stop_reason ?? ''] ?? 'stop', usage), usage };
+      const finishReason = FINISH[msg.stop_reason ?? ''] ?? 'stop';
+      const body = completionWithChoices(ctx, [{ index: 0, content: text, toolCalls, reasoning, finishReason }], usage ? openAiUsage(usage) : undefined);
+      return { body, usage };
     },
     stream(ctx: StreamContext): StreamTranslator {
       let usage: Partial<Usage> = {};
       let chars = 0;
       let ended = false;
+      // Content block index → OpenAI tool_calls index (tool_use blocks only, in order).
+      const toolIndex = new Map<number, number>();
       return {
         push(ev) {
           let data: Record<string, any>;
@@ -82,11 +76,32 @@ export function anthropicAdapter(): Adapter {
               if (c !== undefined) usage.completion_tokens = c;
               return [chunk(ctx, { role: 'assistant', content: '' })];
             }
+            case 'content_block_start': {
+              const block = data.content_block as ContentBlock | undefined;
+              if (block?.type !== 'tool_use') return [];
+              const index = toolIndex.size;
+              toolIndex.set(Number(data.index), index);
+              chars += String(block.name ?? '').length;
+              // https://platform.claude.com/docs/en/build-with-claude/streaming#input-json-delta
+              return [choiceChunk(ctx, 0, { tool_calls: [{ index, id: String(block.id), type: 'function', function: { name: String(block.name), arguments: '' } }] })];
+            }
             case 'content_block_delta': {
-              const text = data.delta?.type === 'text_delta' ? String(data.delta.text ?? '') : '';
-              if (!text) return [];
-              chars += text.length;
-              return [chunk(ctx, { content: text })];
+              const delta = data.delta as { type?: string; text?: string; partial_json?: string; thinking?: string } | undefined;
+              if (delta?.type === 'text_delta' && delta.text) {
+                chars += delta.text.length;
+                return [chunk(ctx, { content: delta.text })];
+              }
+              if (delta?.type === 'input_json_delta' && delta.partial_json) {
+                const index = toolIndex.get(Number(data.index));
+                if (index === undefined) return [];
+                chars += delta.partial_json.length;
+                return [choiceChunk(ctx, 0, { tool_calls: [{ index, function: { arguments: delta.partial_json } }] })];
+              }
+              if (delta?.type === 'thinking_delta' && delta.thinking) {
+                chars += delta.thinking.length;
+                return [chunk(ctx, { reasoning_content: delta.thinking })];
+              }
+              return [];
             }
             case 'message_delta': {
               // output_tokens here is cumulative for the message.

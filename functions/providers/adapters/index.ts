@@ -15,3 +15,5 @@ const adapters: Record<ProviderKind, Adapter> = {
 
 export const adapterFor = (kind: ProviderKind): Adapter => adapters[kind];
 export { SseParser } from './sse.js';
+export { supportedParams, unsupportedParams } from './params.js';
+export { UnsupportedInput } from './openai-shapes.js';

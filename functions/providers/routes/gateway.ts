@@ -12,7 +12,7 @@ import { scope } from './auth.js';
 const Message = z.looseObject({ role: z.string().min(1).max(32), content: z.unknown().optional() });
 export const ChatCompletionRequest = z
   .looseObject({
-    model: z.string().min(3).max(300),
+    model: z.string().min(1).max(300),
     messages: z.array(Message).min(1).max(10_000),
     stream: z.boolean().nullish(),
     stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
@@ -21,6 +21,7 @@ export const ChatCompletionRequest = z
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+    drop_params: z.boolean().nullish(),
   })
   .openapi('ChatCompletionRequest');
 

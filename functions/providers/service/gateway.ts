@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { adapterFor, SseParser, UpstreamStreamError, type Adapter, type ChatRequest, type SseEvent, type StreamContext, type Usage } from '../adapters/index.js';
+import { adapterFor, SseParser, UnsupportedInput, UpstreamStreamError, type Adapter, type ChatRequest, type SseEvent, type StreamContext, type Usage } from '../adapters/index.js';
 import type { KeyEncryptor } from '../../shared/crypto/index.js';
 import type { Database } from '../../shared/db/index.js';
 import type { HttpProblem, Logger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
+import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
 import { costMicros, periodsAt, reserve, settleWithAlerts, type Settlement } from './quota.js';
 import { byokAad, resolveRouteCached, type ResolvedRoute } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
@@ -46,16 +47,18 @@ export function estimatePromptTokens(body: ChatRequest): number {
 
 const estimateCompletion = (chars: number) => Math.ceil(chars / 4);
 
-export async function chatCompletions(deps: GatewayDeps, principal: Principal, body: ChatRequest): Promise<Response> {
+export async function chatCompletions(deps: GatewayDeps, principal: Principal, requested: ChatRequest): Promise<Response> {
   const started = performance.now();
   const tenant = { orgId: principal.orgId, userId: principal.userId };
-  const stream = body.stream === true;
+  const stream = requested.stream === true;
   const requestId = randomUUID();
-  const promptEstimate = estimatePromptTokens(body);
-  const requestedMax = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const promptEstimate = estimatePromptTokens(requested);
+  const requestedMax = requested.max_completion_tokens ?? requested.max_tokens ?? undefined;
 
   // Route (cached briefly, see resolve.ts), then the reservation in one round trip of its own.
-  const route = await resolveRouteCached(deps.database, tenant, body.model);
+  const route = await resolveRouteCached(deps.database, tenant, requested.model);
+  // Parameters the provider cannot honour answer 400 before anything is reserved (see params.ts).
+  const { body, dropped } = applyParams(route.kind, route.route, requested, route.byok?.dropParams);
   if (!route.byok && !deps.platformKeys[route.catalogId ?? '']) throw providerProblems.providerNotConfigured(route.catalogId ?? route.route);
   const maxTokens = requestedMax ?? route.maxOutputTokens ?? DEFAULT_MAX_OUTPUT;
   const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
@@ -98,7 +101,13 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
     }
     const adapter = adapterFor(route.kind);
     const secret = key.toString('utf8');
-    const upstreamReq = adapter.build({ baseUrl: route.baseUrl, apiKey: secret, model: route.model, body, stream, maxTokens });
+    let upstreamReq;
+    try {
+      upstreamReq = adapter.build({ baseUrl: route.baseUrl, apiKey: secret, model: route.model, body, stream, maxTokens });
+    } catch (err) {
+      if (err instanceof UnsupportedInput) return await fail(unsupportedContent(route.route, err));
+      throw err;
+    }
     const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error);
     if (outcome.kind === 'timeout') return await fail(providerProblems.upstreamTimeout(route.route));
     if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route, outcome.attempts > 1 ? NO_SDK_RETRY : {}));
@@ -108,7 +117,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, b
       return await fail(await upstreamProblem(adapter, route, response, outcome.attempts, secret));
     }
     const ctx: StreamContext = { model: body.model, id: `chatcmpl-${requestId}`, created: Math.floor(Date.now() / 1000), includeUsage: body.stream_options?.include_usage === true };
-    const headers = { 'x-gateway-request-id': requestId };
+    const headers: Record<string, string> = { 'x-gateway-request-id': requestId, ...(dropped.length ? { [DROPPED_HEADER]: dropped.join(', ') } : {}) };
     if (!stream) {
       let json: unknown;
       try {

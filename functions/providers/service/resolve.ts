@@ -14,7 +14,7 @@ export interface ResolvedRoute {
   kind: ProviderKind;
   baseUrl: string;
   /** The BYOK row to decrypt, or undefined for the platform key of `catalogId`. */
-  byok?: { id: string; provider: string; encryptedKey: string; customBaseUrl: boolean };
+  byok?: { id: string; provider: string; encryptedKey: string; customBaseUrl: boolean; dropParams?: boolean };
   catalogId: string | null;
   inPrice: number;
   outPrice: number;
