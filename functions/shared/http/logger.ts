@@ -12,13 +12,49 @@ const REDACTED = '[redacted]';
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (value instanceof Error) return errorFields(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Fields = {};
   for (const [k, v] of Object.entries(value as Fields)) {
     out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
   }
   return out;
+}
+
+/**
+ * An Error as log fields. A database error is logged by SQLSTATE, constraint, table and column only:
+ * drizzle's DrizzleQueryError message is "Failed query: <sql>\nparams: <values>" (drizzle-orm
+ * `errors.js`), and PostgreSQL's own message and detail quote values too ('Key (lower(email))=(…)',
+ * 'invalid input syntax for type uuid: "…"'), so neither the messages nor the stack's first line,
+ * which repeats the message, are kept. Other errors keep message, stack and cause.
+ */
+export function errorFields(err: Error, depth = 0): Fields {
+  const db = databaseErrorOf(err);
+  if (db) {
+    const pick = (k: string) => (typeof db[k] === 'string' ? { [k]: db[k] } : {});
+    return {
+      name: err.name,
+      database: { ...pick('code'), ...pick('constraint'), ...pick('schema'), ...pick('table'), ...pick('column'), ...pick('dataType'), ...pick('routine') },
+      stack: err.stack?.split('\n').filter((line) => /^\s+at /.test(line)).join('\n'),
+    };
+  }
+  const cause = (err as { cause?: unknown }).cause;
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    ...(cause instanceof Error && depth < 3 ? { cause: errorFields(cause, depth + 1) } : {}),
+  };
+}
+
+/** The database error in an error's cause chain: a driver error (SQLSTATE code) or a drizzle query error. */
+function databaseErrorOf(err: Error): Record<string, unknown> | undefined {
+  let wrapper: Record<string, unknown> | undefined;
+  for (let e: any = err, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && ('severity' in e || 'routine' in e || 'constraint' in e)) return e;
+    if ('query' in e && 'params' in e) wrapper = e;
+  }
+  return wrapper ? {} : undefined;
 }
 
 export interface Logger {
