@@ -34,30 +34,33 @@ const emit = (n: number, payload: Record<string, unknown> = {}) =>
   withSystem(database, (tx) => writeOutbox(tx, Array.from({ length: n }, () => ({ stream: 'domain_events' as const, payload: { type: 'test.event', marker: randomUUID(), ...payload } }))));
 
 const row = async (eventId: string) =>
-  rowsOf(await database.db.execute(sql`select attempts, parked_at, delivered_at, last_error, extract(epoch from next_attempt_at - now())::float as wait from ops.outbox where event_id = ${eventId}`))[0]!;
+  rowsOf(await database.db.execute(sql`select attempts, parked_at, delivered_at, last_error, (extract(epoch from next_attempt_at) * 1000)::float8 as next_ms, (extract(epoch from delivered_at) * 1000)::float8 as delivered_ms from ops.outbox where event_id = ${eventId}`))[0]!;
 
 const clearDue = () => database.db.execute(sql`update ops.outbox set delivered_at = coalesce(delivered_at, now()), parked_at = null where delivered_at is null`);
 
 describe('drainOutbox', () => {
-  it('backs off 2^attempts seconds, capped at one hour', async () => {
+  it('backs off 2^attempts seconds, capped at one hour (on an injected clock)', async () => {
     await clearDue();
     expect([1, 2, 3, 10, 11, 12, 40].map(backoffSeconds)).toEqual([2, 4, 8, 1024, 2048, 3600, 3600]);
     const [id] = await emit(1);
+    // A fixed instant after the emit: due times are computed from it, never from how long the test took.
+    const t0 = Date.parse('2099-01-01T00:00:00Z');
+    const at = (seconds: number) => () => new Date(t0 + seconds * 1000);
     const sink = scriptedSink(() => 'transient');
-    const stats = await drainOutbox(database, sink, { maxAttempts: 5 });
+    const stats = await drainOutbox(database, sink, { maxAttempts: 5, now: at(0) });
     expect(stats).toMatchObject({ claimed: 1, failed: 1, parked: 0, delivered: 0 });
     const first = await row(id!);
     expect(first).toMatchObject({ attempts: 1, parked_at: null, delivered_at: null, last_error: 'scripted transient' });
-    expect(first.wait).toBeGreaterThan(1);
-    expect(first.wait).toBeLessThanOrEqual(2);
-    // Not due yet: another run does not touch it.
-    expect((await drainOutbox(database, sink)).claimed).toBe(0);
-    await database.db.execute(sql`update ops.outbox set next_attempt_at = now() where event_id = ${id}`);
-    await drainOutbox(database, sink, { maxAttempts: 5 });
+    expect(first.next_ms).toBe(t0 + 2_000);
+    // Not due a moment before: another run does not touch it; due exactly at t0 + 2 s.
+    expect((await drainOutbox(database, sink, { now: at(1.999) })).claimed).toBe(0);
+    expect((await drainOutbox(database, sink, { maxAttempts: 5, now: at(2) })).claimed).toBe(1);
     const second = await row(id!);
     expect(second.attempts).toBe(2);
-    expect(second.wait).toBeGreaterThan(3);
-    expect(second.wait).toBeLessThanOrEqual(4);
+    expect(second.next_ms).toBe(t0 + 2_000 + 4_000);
+    // Delivery is stamped with the same clock.
+    expect(await drainOutbox(database, scriptedSink(() => 'ok'), { now: at(6) })).toMatchObject({ delivered: 1 });
+    expect((await row(id!)).delivered_ms).toBe(t0 + 6_000);
   });
 
   it('parks a permanently failing event at once and a transient one after maxAttempts; replay delivers them', async () => {

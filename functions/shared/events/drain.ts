@@ -18,6 +18,11 @@ export interface DrainOptions {
   /** Stop claiming new batches after this time (ms since start). */
   budgetMs?: number;
   signal?: AbortSignal;
+  /**
+   * The drainer's clock for due times, leases, backoff and delivery marks. By default the database's
+   * now(), so drainers on machines with skewed clocks agree; tests pass a fixed instant.
+   */
+  now?: () => Date;
 }
 
 export interface DrainStats {
@@ -27,6 +32,8 @@ export interface DrainStats {
   failed: number;
   parked: number;
 }
+
+const clockSql = (now: (() => Date) | undefined) => (now ? sql`${now().toISOString()}::timestamptz` : sql`now()`);
 
 /** drizzle expands a JS array into a row of parameters; one array literal keeps it one parameter. */
 export const uuidArray = (ids: string[]) => `{${ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).join(',')}}`;
@@ -56,18 +63,19 @@ export interface ClaimedEvent extends SinkEvent {
   attempts: number;
 }
 
-export async function claimBatch(database: Database, workerId: string, batchSize: number, leaseSeconds: number): Promise<ClaimedEvent[]> {
+export async function claimBatch(database: Database, workerId: string, batchSize: number, leaseSeconds: number, now?: () => Date): Promise<ClaimedEvent[]> {
+  const at = clockSql(now);
   const result = await database.db.execute(sql`
     with due as (
       select id from ops.outbox
-      where delivered_at is null and parked_at is null and next_attempt_at <= now()
-        and (locked_until is null or locked_until < now())
+      where delivered_at is null and parked_at is null and next_attempt_at <= ${at}
+        and (locked_until is null or locked_until < ${at})
       order by next_attempt_at, id
       limit ${batchSize}
       for update skip locked
     )
     update ops.outbox o
-    set locked_until = now() + make_interval(secs => ${leaseSeconds}), locked_by = ${workerId}, attempts = o.attempts + 1
+    set locked_until = ${at} + make_interval(secs => ${leaseSeconds}), locked_by = ${workerId}, attempts = o.attempts + 1
     from due where o.id = due.id
     returning o.id, o.event_id, o.stream, o.org_id, o.occurred_at, o.payload, o.attempts`);
   return (rowsOf(result) as unknown as Claimed[]).map((r) => ({
@@ -96,7 +104,7 @@ export async function drainOutbox(database: Database, sink: EventSink, options: 
   while (!options.signal?.aborted) {
     if (options.maxBatches !== undefined && stats.batches >= options.maxBatches) break;
     if (options.budgetMs !== undefined && Date.now() - started >= options.budgetMs) break;
-    const batch = await claimBatch(database, workerId, batchSize, leaseSeconds);
+    const batch = await claimBatch(database, workerId, batchSize, leaseSeconds, options.now);
     if (!batch.length) break;
     stats.batches++;
     stats.claimed += batch.length;
@@ -110,7 +118,7 @@ export async function drainOutbox(database: Database, sink: EventSink, options: 
     }
     if (outcome.delivered.length) {
       await database.db.execute(sql`
-        update ops.outbox set delivered_at = now(), locked_until = null, last_error = null
+        update ops.outbox set delivered_at = ${clockSql(options.now)}, locked_until = null, last_error = null
         where event_id = any(${uuidArray(outcome.delivered)}::uuid[]) and delivered_at is null and parked_at is null`);
       stats.delivered += outcome.delivered.length;
     }
@@ -125,8 +133,8 @@ export async function drainOutbox(database: Database, sink: EventSink, options: 
       await database.db.execute(sql`
         update ops.outbox o
         set last_error = f.error, locked_until = null,
-            parked_at = case when f.park then now() end,
-            next_attempt_at = case when f.park then o.next_attempt_at else now() + make_interval(secs => f.retry_in) end
+            parked_at = case when f.park then ${clockSql(options.now)} end,
+            next_attempt_at = case when f.park then o.next_attempt_at else ${clockSql(options.now)} + make_interval(secs => f.retry_in) end
         from jsonb_to_recordset(${JSON.stringify(failures)}::jsonb) as f(event_id uuid, error text, park boolean, retry_in integer)
         where o.event_id = f.event_id and o.locked_by = ${workerId} and o.delivered_at is null and o.parked_at is null`);
       stats.failed += failures.length;
