@@ -1,46 +1,134 @@
-import { json, script, sleep, sse, startUpstream, textOf, type FakeUpstream } from './upstream-core.js';
+import type { ServerResponse } from 'node:http';
+import { json, script, serveQueued, startUpstream, textOf, type FakeOptions, type FakeUpstream } from './upstream-core.js';
+import { writeError, writeFrames } from './wire.js';
+import { chunkBody, geminiErrors, geminiFrame, geminiHeaders, geminiJson, geminiProfile, geminiStreamHeaders, type GeminiChunkSpec } from './fixtures/gemini.js';
 
-/** Fake Gemini API: models/{m}:generateContent and :streamGenerateContent?alt=sse, usageMetadata on chunks. */
-export async function startGeminiUpstream(options: { apiKey?: string } = {}): Promise<FakeUpstream> {
-  return startUpstream('/v1beta', async (req, res, control) => {
-    if (options.apiKey && req.headers['x-goog-api-key'] !== options.apiKey) {
-      return json(res, 400, { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } });
-    }
-    const path = req.path.split('?')[0]!;
-    if (req.method === 'GET' && path === '/v1beta/models') return json(res, 200, { models: [{ name: 'models/gemini-2.0-flash' }] });
-    const m = path.match(/^\/v1beta\/models\/([^:]+):(generateContent|streamGenerateContent)$/);
-    if (req.method !== 'POST' || !m) return json(res, 404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });
-    const body = req.body;
-    const contents: any[] = body.contents ?? [];
-    const partsText = (c: any) => (c?.parts ?? []).map((p: any) => p.text ?? '').join('');
-    const lastUser = partsText([...contents].reverse().find((c) => c.role === 'user'));
-    const texts = [...(body.systemInstruction ? [partsText(body.systemInstruction)] : []), ...contents.map(partsText)];
-    const s = script(texts.map(textOf), lastUser);
-    const forced = control.failed();
-    if (forced || s.fail) {
-      const status = forced ?? s.fail!;
-      return json(res, status, { error: { code: status, message: 'The model is overloaded.', status: status === 429 ? 'RESOURCE_EXHAUSTED' : 'UNAVAILABLE' } });
-    }
-    if (s.hang) return;
-    const usageMetadata = { promptTokenCount: s.promptTokens, candidatesTokenCount: s.reply.length, totalTokenCount: s.promptTokens + s.reply.length };
-    const responseId = `gem-fake${Date.now()}`;
-    if (m[2] === 'generateContent') {
-      return json(res, 200, {
-        candidates: [{ content: { role: 'model', parts: [{ text: s.reply.join('') }] }, finishReason: 'STOP', index: 0 }],
-        usageMetadata, modelVersion: m[1], responseId,
-      });
-    }
-    sse(res);
-    for (let i = 0; i < s.reply.length; i++) {
-      if (res.destroyed) return;
-      if (s.slowMs) await sleep(s.slowMs);
-      const last = i === s.reply.length - 1;
-      res.write(`data: ${JSON.stringify({
-        candidates: [{ content: { role: 'model', parts: [{ text: s.reply[i] }] }, ...(last ? { finishReason: 'STOP' } : {}), index: 0 }],
-        usageMetadata: last ? usageMetadata : { promptTokenCount: s.promptTokens, totalTokenCount: s.promptTokens },
-        modelVersion: m[1], responseId,
-      })}\r\n\r\n`);
-    }
-    res.end();
-  });
+/**
+ * Fake Gemini API (v1beta): models/{m}:generateContent, :streamGenerateContent (`?alt=sse`: `data: ...\r\n\r\n`
+ * frames with cumulative usageMetadata; without alt=sse: one JSON array, as the API does), :embedContent,
+ * :batchEmbedContents, models.list / models.get; errors as google.rpc.Status (fixtures/gemini.ts). The key is
+ * accepted from `x-goog-api-key` or `?key=`; a wrong key is the API's 400 API_KEY_INVALID.
+ *
+ * Directives beyond upstream-core's: `[[think:N]]` reports N thoughtsTokenCount (and sends a `thought: true`
+ * part when generationConfig.thinkingConfig.includeThoughts is set), `[[cache:N]]` N cachedContentTokenCount,
+ * `[[blocked]]` blocks the prompt (promptFeedback.blockReason SAFETY, usage, no candidates), `[[finish:X]]` ends
+ * with finishReason X. Tools: `[[call:NAME]]` with functionDeclarations in the request answers functionCall parts;
+ * a conversation ending in functionResponse parts gets `Echo: tool <response JSON>...`.
+ */
+export async function startGeminiUpstream(options: FakeOptions = {}): Promise<FakeUpstream> {
+  return startUpstream(
+    '/v1beta',
+    async (req, res, control) => {
+      const url = new URL(req.path, 'http://fake');
+      const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
+      if (options.apiKey && key !== options.apiKey) return writeError(res, geminiErrors.apiKeyInvalid());
+      const path = url.pathname;
+      if (req.method === 'GET' && path === '/v1beta/models') return listModels(res, url.searchParams.get('pageToken'));
+      const get = path.match(/^\/v1beta\/models\/([^:]+)$/);
+      if (req.method === 'GET' && get) {
+        const found = (geminiJson.models.body as { models: any[] }).models.find((m) => m.name === `models/${get[1]}`);
+        return found ? json(res, 200, found, geminiJson.models.headers) : writeError(res, geminiErrors.notFound(get[1]));
+      }
+      const forced = control.failed();
+      if (forced) return writeError(res, failure(forced));
+      const queued = await serveQueued(res, control.next(), geminiProfile, control);
+      if (queued === true) return;
+      const m = path.match(/^\/v1beta\/models\/([^:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/);
+      if (req.method !== 'POST' || !m) return writeError(res, { ...geminiErrors.notFound(), body: { error: { code: 404, message: 'Not Found', status: 'NOT_FOUND' } } });
+      const model = m[1]!;
+      if (m[2] === 'embedContent' || m[2] === 'batchEmbedContents') return embed(res, m[2], req.body);
+      const body = req.body;
+      const contents: any[] = body.contents ?? [];
+      const partsText = (c: any) => (c?.parts ?? []).map((p: any) => p.text ?? '').join('');
+      const lastUser = partsText([...contents].reverse().find((c) => c.role === 'user' && c.parts?.some((p: any) => typeof p.text === 'string')));
+      const texts = [...(body.systemInstruction ? [partsText(body.systemInstruction)] : []), ...contents.map(partsText)];
+      const s = script(texts.map(textOf), lastUser);
+      if (s.fail) return writeError(res, failure(s.fail));
+      if (s.hang) return;
+      const wire = control.wire({ ...(queued ?? {}), ...s.wire });
+      const toolResults = ((contents.at(-1)?.parts ?? []) as any[]).filter((p) => p.functionResponse).map((p) => JSON.stringify(p.functionResponse.response ?? {}));
+      const hasTools = (body.tools ?? []).some((t: any) => t.functionDeclarations?.length);
+      const calls = hasTools && !toolResults.length ? functionCalls(lastUser) : [];
+      const reply = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      const num = (re: RegExp) => Number(lastUser.match(re)?.[1] ?? 0);
+      const thoughts = num(/\[\[think:(\d+)\]\]/);
+      const cached = Math.min(num(/\[\[cache:(\d+)\]\]/), s.promptTokens);
+      const includeThoughts = !!body.generationConfig?.thinkingConfig?.includeThoughts;
+      const base = { promptTokenCount: s.promptTokens, cachedContentTokenCount: cached, thoughtsTokenCount: thoughts };
+      const finish = s.finish ?? 'STOP';
+
+      let chunks: GeminiChunkSpec[];
+      if (/\[\[blocked\]\]/.test(lastUser)) {
+        chunks = [{ promptFeedback: { blockReason: 'SAFETY', safetyRatings: [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', blocked: true }] }, usage: { promptTokenCount: s.promptTokens } }];
+      } else if (calls.length) {
+        const tokens = calls.length * 5;
+        chunks = [{ parts: calls, finishReason: 'STOP', index: null, usage: { ...base, candidatesTokenCount: tokens } }];
+      } else {
+        chunks = reply.map((text, i) => ({
+          parts: [{ text }],
+          ...(i === reply.length - 1 ? { finishReason: finish } : {}),
+          usage: { ...base, candidatesTokenCount: i + 1 },
+        }));
+        if (includeThoughts && thoughts) chunks.unshift({ parts: [{ text: '**Thinking**\n\nThe user wants an echo.', thought: true }], usage: { ...base } });
+      }
+      const responseId = `gem-fake${Date.now()}`;
+      if (m[2] === 'generateContent') return json(res, 200, merge(model, chunks, responseId), geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' }));
+      const bodies = chunks.map((c) => chunkBody(model, c, responseId));
+      if (url.searchParams.get('alt') !== 'sse') return json(res, 200, bodies, geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' }));
+      await writeFrames(res, bodies.map(geminiFrame), geminiProfile, wire, geminiStreamHeaders());
+    },
+    options.wire,
+  );
+}
+
+function failure(status: number) {
+  switch (status) {
+    case 400: return geminiErrors.invalidArgument();
+    case 403: return geminiErrors.permissionDenied();
+    case 404: return geminiErrors.notFound();
+    case 429: return geminiErrors.resourceExhausted('0s');
+    case 500: return geminiErrors.internal();
+    case 503: return geminiErrors.unavailable();
+    default: return { ...geminiErrors.internal(), status };
+  }
+}
+
+/** A non-streamed answer is the stream's chunks merged: parts concatenated, last finishReason, last usage. */
+function merge(model: string, chunks: GeminiChunkSpec[], responseId: string) {
+  const last = chunks.at(-1)!;
+  const parts = chunks.flatMap((c) => (c.parts ?? []) as any[]);
+  const thought = parts.filter((p) => p.thought);
+  const texts = parts.filter((p) => typeof p.text === 'string' && !p.thought);
+  const other = parts.filter((p) => typeof p.text !== 'string');
+  const merged = [...thought, ...(texts.length ? [{ text: texts.map((p) => p.text).join('') }] : []), ...other];
+  return chunkBody(model, { ...last, parts: merged.length ? merged : undefined }, responseId);
+}
+
+function functionCalls(lastUser: string) {
+  const names = [...lastUser.matchAll(/\[\[call:([A-Za-z0-9_-]+)\]\]/g)].map((m) => m[1]!);
+  const text = lastUser.replace(/\[\[[^\]]*\]\]/g, '').trim();
+  return names.map((name) => ({ functionCall: { name, args: { text } } }));
+}
+
+function listModels(res: ServerResponse, pageToken: string | null) {
+  const { models, nextPageToken } = geminiJson.models.body as { models: unknown[]; nextPageToken: string };
+  // Two pages, as the API paginates: the first names a nextPageToken, the second does not.
+  const body = pageToken === nextPageToken ? { models: models.slice(1) } : { models: models.slice(0, 1), nextPageToken };
+  json(res, 200, body, geminiJson.models.headers);
+}
+
+/** Deterministic vectors from the text (EMBED); taskType and outputDimensionality are honoured. */
+function embed(res: ServerResponse, method: string, body: any) {
+  const vector = (req: any) => {
+    const text = (req?.content?.parts ?? []).map((p: any) => p.text ?? '').join('');
+    const dims = Number(req?.outputDimensionality ?? 8);
+    return { values: Array.from({ length: dims }, (_, d) => Number(((((text.length + 1) * (d + 7)) % 97) / 97 - 0.5).toFixed(6))) };
+  };
+  const headers = geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' });
+  if (method === 'embedContent') {
+    if (!body?.content) return writeError(res, geminiErrors.invalidArgument('* EmbedContentRequest.content: contents is not specified\n'));
+    return json(res, 200, { embedding: vector(body) }, headers);
+  }
+  if (!Array.isArray(body?.requests) || !body.requests.length) return writeError(res, geminiErrors.invalidArgument('* BatchEmbedContentsRequest.requests: requests is not specified\n'));
+  json(res, 200, { embeddings: body.requests.map(vector) }, headers);
 }
