@@ -23,13 +23,12 @@ export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifySchedule
 
 const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
 
-export async function buildJobsServices(kernel: KernelServices, overrides: JobsOverrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<JobsServices> {
+export async function buildJobsServices(kernel: KernelServices, overrides: JobsOverrides = {}): Promise<JobsServices> {
   const production = kernel.config.NODE_ENV === 'production';
   // Same secret as the providers function: receivers verify alerts whichever function sent them.
-  const webhookSecret = env.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
-  if (!overrides.notifier && production && (!webhookSecret || webhookSecret.length < 32)) {
-    throw new Error('ALERT_WEBHOOK_SECRET: required, at least 32 characters (NODE_ENV=production)');
-  }
+  // config.ts refuses production without a strong one (assertFunctionConfig).
+  const webhookSecret = kernel.config.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
+  if (!overrides.notifier && production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
   let sink: Promise<EventSink> | undefined = overrides.sink ? Promise.resolve(overrides.sink) : undefined;
   let signer = overrides.signer;
   return {

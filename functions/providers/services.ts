@@ -7,8 +7,8 @@ import type { RetryPolicy } from './service/upstream.js';
 /**
  * Everything the providers function's routes use, built once per instance on top of the kernel's.
  * Platform keys (the platform's own upstream accounts) come from PROVIDER_KEY_<ID> variables, e.g.
- * PROVIDER_KEY_OPENAI, injected from Secret Manager in production; a catalog provider without one is
- * usable only with the caller's own key.
+ * PROVIDER_KEY_OPENAI, read by config.ts (PROVIDER_KEYS) and injected from Secret Manager in production;
+ * a catalog provider without one is usable only with the caller's own key.
  */
 export interface ProvidersServices extends KernelServices {
   keyEncryptor: KeyEncryptor;
@@ -28,31 +28,21 @@ export interface ProvidersOptions {
   platformKeys?: Record<string, string>;
   retry?: Partial<RetryPolicy>;
   settleRetryDelaysMs?: number[];
-  env?: NodeJS.ProcessEnv;
-}
-
-export function platformKeysFrom(env: NodeJS.ProcessEnv): Record<string, string> {
-  const keys: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    const m = name.match(/^PROVIDER_KEY_([A-Z0-9_]+)$/);
-    if (m && value) keys[m[1]!.toLowerCase().replace(/_/g, '-')] = value;
-  }
-  return keys;
 }
 
 const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
 
 export async function buildProvidersServices(kernel: KernelServices, options: ProvidersOptions = {}): Promise<ProvidersServices> {
-  const env = options.env ?? process.env;
   const production = kernel.config.NODE_ENV === 'production';
-  const webhookSecret = env.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
-  if (production && (!webhookSecret || webhookSecret.length < 32)) throw new Error('ALERT_WEBHOOK_SECRET: required, at least 32 characters (NODE_ENV=production)');
+  // config.ts refuses production without a strong secret (assertFunctionConfig), so this is belt and braces.
+  const webhookSecret = kernel.config.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
+  if (production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
   const pending = new Set<Promise<unknown>>();
   return {
     ...kernel,
     keyEncryptor: options.keyEncryptor ?? (await openKeyEncryptor(kernel.config)),
     notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
-    platformKeys: options.platformKeys ?? platformKeysFrom(env),
+    platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
     retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },
     ...(options.settleRetryDelaysMs ? { settleRetryDelaysMs: options.settleRetryDelaysMs } : {}),
     track(work) {

@@ -20,6 +20,23 @@ const secretList = z
       }),
   );
 
+const idList = z
+  .string()
+  .transform((raw) => raw.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'provider ids are lower-case letters, digits and dashes')));
+
+/** PROVIDER_KEY_OPENAI → openai, PROVIDER_KEY_MY_GROQ → my-groq. */
+export const providerKeyVariable = (id: string) => `PROVIDER_KEY_${id.toUpperCase().replace(/-/g, '_')}`;
+
+function providerKeysFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const m = name.match(/^PROVIDER_KEY_([A-Z0-9_]+)$/);
+    if (m && value?.trim()) keys[m[1]!.toLowerCase().replace(/_/g, '-')] = value.trim();
+  }
+  return keys;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -50,13 +67,32 @@ const envSchema = z.object({
   JOBS_SERVICE_ACCOUNT: z.string().optional(),
   JOBS_JWKS_URL: z.string().url().optional(),
   GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
+  // Where links in mail point (the auth function's public URL or the web app in front of it).
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Proxies at the right of X-Forwarded-For whose entries are trusted (http/client-ip.ts): 1 behind
   // Google's front end alone, +1 per load balancer in front, 0 with no proxy (the dev server).
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
+  // Cost-alert webhooks are signed with it (providers and jobs send them; receivers verify either).
+  ALERT_WEBHOOK_SECRET: z.string().optional(),
+  // Catalog providers the platform has its own upstream account for ("openai,anthropic"); each needs
+  // PROVIDER_KEY_<ID> (upper case, '-' as '_'), collected into PROVIDER_KEYS below.
+  PLATFORM_PROVIDERS: idList.default([]),
+  // Mail: `log` writes a line without the link (development); `smtp` sends through SMTP over TLS.
+  MAILER: z.enum(['log', 'smtp']).default('log'),
+  SMTP_HOST: z.string().optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(465),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  // Extra trusted CA (PEM) for an SMTP relay with a private CA; public relays need none.
+  SMTP_CA: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
 });
 
-export type Config = z.infer<typeof envSchema> & { JWT_SECRETS: { kid: string; secret: string }[] };
+export type Config = z.infer<typeof envSchema> & {
+  JWT_SECRETS: { kid: string; secret: string }[];
+  /** Platform upstream keys by catalog provider id, from the PROVIDER_KEY_* variables. */
+  PROVIDER_KEYS: Record<string, string>;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -77,7 +113,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (prod) assertProduction(cfg);
   return {
     ...cfg,
-    JWT_SECRETS: cfg.JWT_SECRETS?.length ? cfg.JWT_SECRETS : secretList.parse(DEV_JWT_SECRET),
+    PROVIDER_KEYS: providerKeysFrom(env),
+    // Production never falls back to the development secret: a function that needs one refuses to start
+    // (assertFunctionConfig), one that does not (jobs) verifies nothing with an empty list.
+    JWT_SECRETS: cfg.JWT_SECRETS?.length ? cfg.JWT_SECRETS : prod ? [] : secretList.parse(DEV_JWT_SECRET),
     LOCAL_KEYRING: cfg.LOCAL_KEYRING ?? (prod ? undefined : DEV_KEYRING),
   };
 }
@@ -92,12 +131,77 @@ function assertProduction(cfg: z.infer<typeof envSchema>): void {
   if (cfg.KEY_ENCRYPTOR !== 'kms') refuse('KEY_ENCRYPTOR', 'must be kms; the local keyring is refused');
   if (!cfg.KMS_KEY_NAME) refuse('KMS_KEY_NAME', 'required with KEY_ENCRYPTOR=kms');
   if (!cfg.GOOGLE_CLOUD_PROJECT) refuse('GOOGLE_CLOUD_PROJECT', 'required');
-  if (!cfg.JWT_SECRETS?.length) refuse('JWT_SECRETS', 'required');
+  // Secrets that are set must be strong whichever function reads them; which function needs which is
+  // FUNCTION_REQUIREMENTS below, checked by assertFunctionConfig when a function starts.
   for (const { kid, secret } of cfg.JWT_SECRETS ?? []) {
     if (Buffer.byteLength(secret) < MIN_SECRET) refuse('JWT_SECRETS', `secret for kid "${kid}" is shorter than ${MIN_SECRET} characters`);
   }
-  if (!cfg.JOBS_AUDIENCE) refuse('JOBS_AUDIENCE', 'required (the jobs function URL)');
-  if (!cfg.JOBS_SERVICE_ACCOUNT) refuse('JOBS_SERVICE_ACCOUNT', 'required (the scheduler service account)');
+  if (cfg.ALERT_WEBHOOK_SECRET !== undefined && Buffer.byteLength(cfg.ALERT_WEBHOOK_SECRET) < MIN_SECRET) {
+    refuse('ALERT_WEBHOOK_SECRET', `shorter than ${MIN_SECRET} characters`);
+  }
+}
+
+type Requirement = (cfg: Config, refuse: (variable: string, why: string) => never) => void;
+const required =
+  (variable: keyof Config & string, why = 'required'): Requirement =>
+  (cfg, refuse) => {
+    const value = cfg[variable];
+    if (value === undefined || (Array.isArray(value) && !value.length)) refuse(variable, why);
+  };
+
+/**
+ * What each function reads beyond the common kernel, refused at start in production when missing.
+ * terraform/modules/functions provides exactly these to each function (test/infra checks both ways):
+ * a secret listed here for a function is mounted on it and granted to its service account, no other.
+ */
+export const FUNCTION_REQUIREMENTS: Record<string, { variables: string[]; secrets: string[]; check: Requirement[] }> = {
+  auth: {
+    variables: ['MAILER', 'MAIL_FROM', 'PUBLIC_BASE_URL'],
+    secrets: ['JWT_SECRETS', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_USER', 'SMTP_PASSWORD'],
+    check: [
+      required('JWT_SECRETS'),
+      (cfg, refuse) => {
+        if (cfg.MAILER !== 'smtp') refuse('MAILER', 'must be smtp; the log mailer sends nothing');
+      },
+      required('SMTP_HOST', 'required with MAILER=smtp'),
+      required('SMTP_USER', 'required with MAILER=smtp'),
+      required('SMTP_PASSWORD', 'required with MAILER=smtp'),
+      required('MAIL_FROM', 'required with MAILER=smtp'),
+      required('PUBLIC_BASE_URL', 'required: links in mail point there'),
+    ],
+  },
+  projects: { variables: [], secrets: ['JWT_SECRETS'], check: [required('JWT_SECRETS')] },
+  providers: {
+    variables: ['PLATFORM_PROVIDERS'],
+    secrets: ['JWT_SECRETS', 'ALERT_WEBHOOK_SECRET', 'PROVIDER_KEY_*'],
+    check: [
+      required('JWT_SECRETS'),
+      required('ALERT_WEBHOOK_SECRET', 'required: cost-alert webhooks are signed with it'),
+      (cfg, refuse) => {
+        for (const id of cfg.PLATFORM_PROVIDERS) {
+          if (!cfg.PROVIDER_KEYS[id]) refuse(providerKeyVariable(id), `required: PLATFORM_PROVIDERS lists ${id}`);
+        }
+      },
+    ],
+  },
+  jobs: {
+    variables: ['JOBS_AUDIENCE', 'JOBS_SERVICE_ACCOUNT'],
+    secrets: ['ALERT_WEBHOOK_SECRET'],
+    check: [
+      required('JOBS_AUDIENCE', 'required (the jobs function URL)'),
+      required('JOBS_SERVICE_ACCOUNT', 'required (the scheduler service account)'),
+      required('ALERT_WEBHOOK_SECRET', 'required: cost-alert webhooks are signed with it'),
+    ],
+  },
+};
+
+/** The start check of one function: in production, everything FUNCTION_REQUIREMENTS lists for it. */
+export function assertFunctionConfig(fn: string, cfg: Config): void {
+  if (cfg.NODE_ENV !== 'production') return;
+  const refuse = (variable: string, why: string): never => {
+    throw new ConfigError(`${variable}: ${why} (NODE_ENV=production)`);
+  };
+  for (const check of FUNCTION_REQUIREMENTS[fn]?.check ?? []) check(cfg, refuse);
 }
 
 let cached: Config | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../functions/shared/config.js';
+import { assertFunctionConfig, ConfigError, FUNCTION_REQUIREMENTS, loadConfig } from '../../functions/shared/config.js';
 
 const strong = 'k1:' + 'x'.repeat(40);
 const production = {
@@ -30,13 +30,11 @@ describe('configuration', () => {
 
   it.each([
     ['JWT_SECRETS', { JWT_SECRETS: 'k1:short-secret' }, /JWT_SECRETS: secret for kid "k1" is shorter than 32/],
-    ['JWT_SECRETS', { JWT_SECRETS: undefined }, /JWT_SECRETS: required/],
     ['INSTANCE_CONNECTION_NAME', { INSTANCE_CONNECTION_NAME: undefined }, /INSTANCE_CONNECTION_NAME: required; the embedded PGlite/],
     ['SESSION_STORE', { SESSION_STORE: 'postgres' }, /SESSION_STORE: must be firestore/],
     ['EVENT_SINK', { EVENT_SINK: 'postgres' }, /EVENT_SINK: must be bigquery/],
     ['KEY_ENCRYPTOR', { KEY_ENCRYPTOR: 'local' }, /KEY_ENCRYPTOR: must be kms/],
     ['KMS_KEY_NAME', { KMS_KEY_NAME: undefined }, /KMS_KEY_NAME: required/],
-    ['JOBS_AUDIENCE', { JOBS_AUDIENCE: undefined }, /JOBS_AUDIENCE: required/],
   ])('production refuses a bad %s, naming it', (_name, change, message) => {
     expect(() => loadConfig({ ...production, ...change })).toThrowError(ConfigError);
     expect(() => loadConfig({ ...production, ...change })).toThrowError(message);
@@ -49,5 +47,63 @@ describe('configuration', () => {
   it('names malformed values', () => {
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrowError(/DATABASE_URL/);
     expect(() => loadConfig({ DB_POOL_MAX: '50' })).toThrowError(/DB_POOL_MAX/);
+  });
+});
+
+describe('what each function needs at start (FUNCTION_REQUIREMENTS)', () => {
+  const secret = 'w'.repeat(40);
+  const complete = {
+    ...production,
+    ALERT_WEBHOOK_SECRET: secret,
+    PLATFORM_PROVIDERS: 'openai,my-groq',
+    PROVIDER_KEY_OPENAI: 'sk-platform-openai',
+    PROVIDER_KEY_MY_GROQ: 'gsk-platform',
+    MAILER: 'smtp',
+    SMTP_HOST: 'smtp.example.com',
+    SMTP_PORT: '465',
+    SMTP_USER: 'mailer',
+    SMTP_PASSWORD: 'smtp-password',
+    MAIL_FROM: 'Lattice Lock <no-reply@example.com>',
+    PUBLIC_BASE_URL: 'https://app.example.com',
+  };
+
+  it.each(Object.keys(FUNCTION_REQUIREMENTS))('%s starts with a complete production configuration', (fn) => {
+    expect(() => assertFunctionConfig(fn, loadConfig(complete))).not.toThrow();
+  });
+
+  it('collects the platform provider keys by catalog id', () => {
+    expect(loadConfig(complete).PROVIDER_KEYS).toEqual({ openai: 'sk-platform-openai', 'my-groq': 'gsk-platform' });
+    expect(loadConfig(complete).PLATFORM_PROVIDERS).toEqual(['openai', 'my-groq']);
+  });
+
+  it.each([
+    ['providers', 'ALERT_WEBHOOK_SECRET', /ALERT_WEBHOOK_SECRET: required/],
+    ['jobs', 'ALERT_WEBHOOK_SECRET', /ALERT_WEBHOOK_SECRET: required/],
+    ['providers', 'PROVIDER_KEY_MY_GROQ', /PROVIDER_KEY_MY_GROQ: required: PLATFORM_PROVIDERS lists my-groq/],
+    ['providers', 'JWT_SECRETS', /JWT_SECRETS: required/],
+    ['auth', 'JWT_SECRETS', /JWT_SECRETS: required/],
+    ['projects', 'JWT_SECRETS', /JWT_SECRETS: required/],
+    ['auth', 'SMTP_PASSWORD', /SMTP_PASSWORD: required with MAILER=smtp/],
+    ['auth', 'SMTP_HOST', /SMTP_HOST: required with MAILER=smtp/],
+    ['auth', 'MAIL_FROM', /MAIL_FROM: required/],
+    ['auth', 'PUBLIC_BASE_URL', /PUBLIC_BASE_URL: required/],
+    ['auth', 'MAILER', /MAILER: must be smtp/],
+    ['jobs', 'JOBS_AUDIENCE', /JOBS_AUDIENCE: required/],
+    ['jobs', 'JOBS_SERVICE_ACCOUNT', /JOBS_SERVICE_ACCOUNT: required/],
+  ])('%s refuses to start without %s, naming it', (fn, variable, message) => {
+    const env: Record<string, string | undefined> = { ...complete, [variable]: undefined };
+    expect(() => assertFunctionConfig(fn, loadConfig(env))).toThrowError(message);
+  });
+
+  it('a weak webhook secret is refused in production whichever function reads it', () => {
+    expect(() => loadConfig({ ...complete, ALERT_WEBHOOK_SECRET: 'short' })).toThrowError(/ALERT_WEBHOOK_SECRET: shorter than 32/);
+  });
+
+  it('production never falls back to the development JWT secret', () => {
+    expect(loadConfig({ ...complete, JWT_SECRETS: undefined }).JWT_SECRETS).toEqual([]);
+  });
+
+  it('outside production nothing is required', () => {
+    for (const fn of Object.keys(FUNCTION_REQUIREMENTS)) expect(() => assertFunctionConfig(fn, loadConfig({}))).not.toThrow();
   });
 });

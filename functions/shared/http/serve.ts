@@ -1,7 +1,7 @@
 import * as ff from '@google-cloud/functions-framework';
 import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { config, ConfigError } from '../config.js';
+import { assertFunctionConfig, config, ConfigError } from '../config.js';
 import { drain } from './drain.js';
 import { installFrameworkErrorHandling } from './framework.js';
 import { rootLogger } from './logger.js';
@@ -17,7 +17,7 @@ export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => P
   // Configuration is checked at start, not at the first request: a production deploy with a missing
   // or weak secret must fail its revision, naming the variable, rather than serve errors.
   try {
-    config();
+    assertFunctionConfig(name, config());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     rootLogger.error('refusing to start: invalid configuration', { function: name, detail: err.message });
