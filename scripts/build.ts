@@ -1,11 +1,11 @@
 /**
  * `npm run build [-- --zip] [fn…]`: one esbuild bundle per function, ready for
  * `gcloud functions deploy --gen2 --source=dist/<fn>`:
- *   dist/<fn>/index.js      ESM entry (node20) + lazily loaded chunks (code splitting keeps dynamic imports lazy)
+ *   dist/<fn>/index.js      ESM entry (for the deploy runtime's Node) + lazily loaded chunks (code splitting keeps dynamic imports lazy)
  *   dist/<fn>/package.json  only the packages the bundle leaves external, at the installed versions
  *   dist/<fn>.meta.json     esbuild metafile (what went in; not deployed)
  *   dist/sourcemaps/<fn>/   source maps of the bundle's files (not deployed)
- *   dist/archives/<fn>.zip  with --zip: the source archive terraform deploys from (<fn>/<version>.zip in GCS)
+ *   dist/archives/<fn>.zip  with --zip: the source archive terraform deploys from (<fn>/<release>.zip in GCS)
  *
  * External: functions-framework (the runtime loads it and our entry must register on that same
  * instance), the Google Cloud clients (large, gRPC/protobuf files read from disk at run time, and
@@ -53,6 +53,17 @@ const ZOD_LOCALES_EN_ONLY: Plugin = {
   },
 };
 
+/**
+ * The Cloud Run functions runtime the bundles run on, stated once: the default of variable "runtime" in
+ * terraform/modules/platform/variables.tf. The esbuild target and the bundles' engines follow it.
+ */
+export function deployRuntime(): { runtime: string; major: number } {
+  const file = join(ROOT, 'terraform', 'modules', 'platform', 'variables.tf');
+  const m = /variable "runtime" \{[^}]*?default\s*=\s*"(nodejs(\d+))"/.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new Error(`${file}: no default for variable "runtime" (nodejsNN)`);
+  return { runtime: m[1]!, major: Number(m[2]) };
+}
+
 export function functionNames(): string[] {
   const dir = join(ROOT, 'functions');
   return readdirSync(dir)
@@ -96,6 +107,7 @@ export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleR
   const maps = join(outRoot, 'sourcemaps', fn);
   rmSync(dir, { recursive: true, force: true });
   rmSync(maps, { recursive: true, force: true });
+  const { major } = deployRuntime();
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { index: join(ROOT, 'functions', fn, 'index.ts') },
@@ -104,7 +116,7 @@ export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleR
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: `node${major}`,
     external: EXTERNAL,
     banner: { js: BANNER },
     chunkNames: 'chunks/[name]-[hash]',
@@ -129,7 +141,7 @@ export async function buildFunction(fn: string, outRoot = DIST): Promise<BundleR
     private: true,
     type: 'module',
     main: 'index.js',
-    engines: { node: '>=20' },
+    engines: { node: `>=${major}` },
     dependencies,
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

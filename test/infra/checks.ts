@@ -1,8 +1,8 @@
 import { dirname, join, normalize } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { blocksOf, expressions, type Json, type TfFile, type TfTree } from './hcl.js';
-import type { ProviderSchema } from './model.js';
-import type { BlockSchema } from './schema/derive-google-schema.js';
+import type { OneProviderSchema, ProviderSchema } from './model.js';
+import { providerOf, type BlockSchema } from './schema/derive-google-schema.js';
 
 /**
  * The static checks `terraform validate` would make, as functions returning error lists so the tests
@@ -42,20 +42,27 @@ function checkBody(body: Json, block: BlockSchema, where: string, errors: string
 /** Expressions of a module; `moved` blocks hold addresses, not references, and are checked by movedErrors. */
 const moduleText = (files: TfFile[]) => files.flatMap((f) => expressions({ ...f.json, moved: undefined }));
 
+/** The schema of the provider a block uses (google, or one of schema.others such as google-beta, time). */
+const providerSchemaOf = (schema: ProviderSchema, name: string): OneProviderSchema | undefined => (name === 'google' ? schema : schema.others?.[name]);
+
 /** Unknown types, arguments and blocks; computed attributes set. */
 export function schemaErrors(tree: TfTree, schema: ProviderSchema): string[] {
   const errors: string[] = [];
   for (const kind of ['resource', 'data'] as const) {
     for (const { file, labels, body } of blocksOf(tree.files, kind)) {
       const type = labels[0]!;
-      const block = (kind === 'resource' ? schema.resource_types : schema.data_types)[type];
+      const provider = providerOf(type, body);
+      const own = providerSchemaOf(schema, provider);
+      const block = own && (kind === 'resource' ? own.resource_types : own.data_types)[type];
       const where = `${file.path}: ${kind === 'data' ? 'data.' : ''}${type}.${labels[1]}`;
-      if (!block) errors.push(`${where}: unknown ${kind} type (or missing from schema/google-provider.json: re-derive it)`);
+      if (!block) errors.push(`${where}: unknown ${kind} type of provider ${provider} (or missing from schema/google-provider.json: re-derive it)`);
       else checkBody(body, block, where, errors, true);
     }
   }
   for (const { file, labels, body } of blocksOf(tree.files, 'provider')) {
-    if (labels[0] === 'google') checkBody(body, schema.provider_config, `${file.path}: provider google`, errors, true);
+    const own = providerSchemaOf(schema, labels[0]!);
+    if (own) checkBody(body, own.provider_config, `${file.path}: provider ${labels[0]}`, errors, true);
+    else errors.push(`${file.path}: provider ${labels[0]} has no schema in schema/google-provider.json`);
   }
   return errors;
 }
@@ -67,8 +74,8 @@ export function referenceErrors(tree: TfTree, schema: ProviderSchema): string[] 
   for (const [module, files] of tree.modules) {
     for (const kind of ['resource', 'data'] as const) {
       const declared = new Set(blocksOf(files, kind).map((b) => `${b.labels[0]}.${b.labels[1]}`));
-      const types = kind === 'data' ? schema.data_types : schema.resource_types;
-      const re = new RegExp(`${kind === 'data' ? String.raw`\bdata\.` : String.raw`(?<![\w.])`}(google_[a-z0-9_]+)${tail}`, 'g');
+      const types = Object.assign({}, ...[schema, ...Object.values(schema.others ?? {})].map((p) => (kind === 'data' ? p.data_types : p.resource_types)));
+      const re = new RegExp(`${kind === 'data' ? String.raw`\bdata\.` : String.raw`(?<![\w.])`}((?:google|time)_[a-z0-9_]+)${tail}`, 'g');
       for (const expr of moduleText(files)) {
         for (const [, type, name, rest] of expr.matchAll(re)) {
           const label = `${kind === 'data' ? 'data.' : ''}${type}.${name}`;

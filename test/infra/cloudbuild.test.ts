@@ -86,22 +86,25 @@ describe('cloudbuild.yaml', () => {
     expect([...dependsOn('migrate')]).toEqual(expect.arrayContaining(['cloud-sql-proxy', 'test']));
   });
 
-  it('deploys every function (gen2, from its own bundle) after the migrations, with the names terraform gives them', () => {
+  it('uploads every bundle under a new version, points the release at it, then lets terraform deploy', () => {
     const functions = functionNames();
     expect(functions).toEqual(['auth', 'jobs', 'projects', 'providers']);
-    const deploys = doc.steps.filter((s) => s.args?.[0] === 'functions' && s.args[1] === 'deploy');
-    expect(deploys.map((s) => s.args![2]).sort()).toEqual(functions.map((fn) => `lattice-${fn}-\${_ENV}`));
-    for (const fn of functions) {
-      const deploy = deploys.find((s) => s.args![2] === `lattice-${fn}-\${_ENV}`)!;
-      expect(deploy.entrypoint).toBe('gcloud');
-      expect(deploy.args).toEqual(
-        expect.arrayContaining(['--gen2', `--source=dist/${fn}`, `--entry-point=${fn}`, '--runtime=nodejs20', '--trigger-http', '--project=${_PROJECT}', '--region=${_REGION}']),
-      );
-      expect([...dependsOn(deploy.id)], fn).toEqual(expect.arrayContaining(['migrate', 'build', 'test']));
-    }
     const upload = command(step('upload-archives'));
     for (const fn of functions) expect(upload).toContain(fn);
     expect(upload).toContain('gs://${_PROJECT}-lattice-functions-${_ENV}/$${fn}/${_SOURCE_VERSION}.zip');
+    expect(upload).toContain('--no-clobber');
+    const release = command(step('release'));
+    expect(release).toContain('gs://${_PROJECT}-lattice-functions-${_ENV}/releases/current');
+    expect([...dependsOn('release')]).toEqual(expect.arrayContaining(['migrate', 'upload-archives', 'build', 'test']));
+    const deploy = step('deploy');
+    expect(deploy.name).toBe('${_TERRAFORM_IMAGE}');
+    expect(command(deploy)).toContain('terraform init -input=false -backend-config="bucket=${_STATE_BUCKET}"');
+    expect(command(deploy)).toContain('terraform apply -input=false -auto-approve -target=module.platform.module.functions.google_cloudfunctions2_function.this');
+    expect(command(deploy)).toContain('cd terraform/envs/${_ENV}');
+    expect(dependsOn('deploy').has('release')).toBe(true);
+    // terraform is the only deployer: no gcloud functions deploy, no runtime stated here
+    expect(text).not.toMatch(/functions\s+deploy|- deploy\n/);
+    expect(text).not.toMatch(/--runtime|nodejs\d+/);
   });
 
   it('deploys to the function names and source bucket terraform creates', async () => {

@@ -5,11 +5,15 @@ import { blocksOf, first, parseTerraformTree, ROOT, TERRAFORM, type Json, type T
 import type { BlockSchema } from './schema/derive-google-schema.js';
 
 /** The parsed configuration plus the lookups the infra tests share. */
-export interface ProviderSchema {
+export interface OneProviderSchema {
   provider: { source: string; version: string; package: string };
   provider_config: BlockSchema;
   resource_types: Record<string, BlockSchema>;
   data_types: Record<string, BlockSchema>;
+}
+/** The google provider's schema, and those of the other providers (google-beta, time) by local name. */
+export interface ProviderSchema extends OneProviderSchema {
+  others?: Record<string, OneProviderSchema>;
 }
 
 export const ENVS = ['dev', 'prod'] as const;

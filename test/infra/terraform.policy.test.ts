@@ -242,7 +242,7 @@ describe('Cloud Functions', () => {
     const body = fn();
     expect(unwrap(body.for_each)).toBe('var.functions');
     const storage = first(first(first(body.build_config).source).storage_source);
-    expect(storage.object).toBe('${each.key}/${var.source_version}.zip');
+    expect(storage.object).toBe('${each.key}/${local.release}.zip');
     const service = first(body.service_config);
     expect(unwrap(service.service_account_email)).toBe('var.service_accounts[each.key]');
     expect(unwrap(service.vpc_connector)).toBe('var.vpc_connector');
@@ -250,23 +250,22 @@ describe('Cloud Functions', () => {
     for (const key of ['available_memory', 'available_cpu', 'min_instance_count', 'max_instance_count', 'max_instance_request_concurrency', 'timeout_seconds', 'ingress_settings']) {
       expect(service, key).toHaveProperty(key);
     }
-    expect(first(service.secret_environment_variables)).toMatchObject({ key: 'JWT_SECRETS', version: 'latest' });
+    expect(first(service.dynamic.secret_environment_variables).content[0]).toMatchObject({ key: '${secret_environment_variables.value}', version: 'latest' });
     for (const env of ENVS) expect(Object.keys((await tfvars(env)).functions).sort()).toEqual([...FUNCTIONS]);
     expect(unwrap(resource(tree, 'modules/project', 'google_service_account', 'function').for_each)).toBe('var.functions');
   });
 
-  it('sets every variable production requires and only variables config.ts reads', () => {
-    const { all, requiredInProduction } = configVariables();
-    expect(requiredInProduction.size).toBeGreaterThan(5);
+  it('sets only variables config.ts reads, and the signing key version only where audit seals are signed or verified', () => {
+    const { all } = configVariables();
     const l = locals('modules/functions');
-    const env = new Set([...Object.keys(l.common_env), 'DB_USER', ...Object.keys(l.signing_env), 'JWT_SECRETS']);
-    for (const name of env) expect(all.has(name), `${name} is not read by config.ts`).toBe(true);
-    for (const name of requiredInProduction) expect(env.has(name), `${name} is required in production`).toBe(true);
+    const perFunction = Object.values<Json>(l.function_env).flatMap((env) => Object.keys(env));
+    for (const name of [...Object.keys(l.common_env), 'DB_USER', ...perFunction]) expect(all.has(name), `${name} is not read by config.ts`).toBe(true);
     expect(l.common_env.NODE_ENV).toBe('production');
     const environment = first(fn().service_config).environment_variables;
     expect(environment).toContain('DB_USER = var.db_users[each.key]');
-    expect(environment).toContain('contains(local.signing_key_users, each.key) ? local.signing_env : {}');
-    expect(l.signing_key_users).toEqual(['jobs', 'projects']);
+    expect(environment).toContain('lookup(local.function_env, each.key, {})');
+    const signers = Object.entries<Json>(l.function_env).filter(([, env]) => 'KMS_SIGNING_KEY_VERSION' in env).map(([name]) => name);
+    expect(signers.sort()).toEqual(['jobs', 'projects']);
   });
 
   it('grants allUsers invoker only on the public HTTPS functions, never on jobs', async () => {
@@ -303,7 +302,8 @@ describe('Cloud Scheduler', () => {
       expect(call).not.toHaveProperty('schedules');
     }
     // the jobs function verifies the same audience it is called with
-    expect(locals('modules/functions').common_env.JOBS_AUDIENCE).toBe('${local.urls["jobs"]}');
+    expect(locals('modules/functions').function_env.jobs.JOBS_AUDIENCE).toBe('${local.urls["jobs"]}');
+    expect(locals('modules/functions').function_env.jobs.JOBS_SERVICE_ACCOUNT).toBe('${var.service_accounts["jobs"]}');
     const check = blocksOf(moduleFiles(tree, 'modules/functions'), 'check')[0]!.body.assert[0].condition;
     expect(check).toBe('${google_cloudfunctions2_function.this["jobs"].url == local.urls["jobs"]}');
   });

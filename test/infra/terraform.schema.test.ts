@@ -32,7 +32,15 @@ describe('terraform parses and matches the pinned google provider schema', () =>
       const google = terraform?.required_providers?.[0]?.google;
       expect(google, env).toEqual({ source: 'hashicorp/google', version: schema.provider.version });
       expect(`registry.terraform.io/${google.source}`).toBe(schema.provider.source);
+      // google-beta (beta-only types) and time (time_sleep), pinned to the releases their schemas come from
+      for (const [name, other] of Object.entries(schema.others ?? {})) {
+        const pinned = terraform?.required_providers?.[0]?.[name];
+        expect(pinned, `${env} ${name}`).toEqual({ source: other.provider.source.replace('registry.terraform.io/', ''), version: other.provider.version });
+      }
     }
+    expect(Object.keys(schema.others ?? {}).sort()).toEqual(['google-beta', 'time']);
+    // google and google-beta move together: the same release of the same provider
+    expect(schema.others!['google-beta']!.provider.version).toBe(schema.provider.version);
   });
 
   it('uses only resource and data types, arguments and blocks that exist in the provider', () => {

@@ -13,6 +13,17 @@ provider "google" {
   }
 }
 
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+
+  default_labels = {
+    app         = "lattice-lock"
+    environment = var.environment
+    managed-by  = "terraform"
+  }
+}
+
 module "platform" {
   source                = "../../modules/platform"
   project_id            = var.project_id
@@ -31,7 +42,8 @@ module "platform" {
   kms_protection_level  = var.kms_protection_level
   signing_key_version   = var.signing_key_version
   functions             = var.functions
-  source_version        = var.source_version
+  mail_from             = var.mail_from
+  public_base_url       = var.public_base_url
   retention_days        = var.retention_days
   analyst_groups        = var.analyst_groups
   log_level             = var.log_level

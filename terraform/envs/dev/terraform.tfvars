@@ -11,7 +11,8 @@ sql_disk_size_gb      = 20
 sql_max_connections  = 150
 sql_read_replica     = false
 kms_protection_level = "SOFTWARE"
-source_version       = "initial"
+mail_from            = "Lattice Lock <no-reply@dev.lattice-lock.example>"
+public_base_url      = "https://dev.lattice-lock.example"
 log_level            = "debug"
 analyst_groups       = []
 

@@ -11,7 +11,8 @@ sql_disk_size_gb      = 200
 sql_max_connections  = 1000
 sql_read_replica     = true
 kms_protection_level = "HSM"
-source_version       = "initial"
+mail_from            = "Lattice Lock <no-reply@app.lattice-lock.example>"
+public_base_url      = "https://app.lattice-lock.example"
 log_level            = "info"
 analyst_groups       = ["lattice-analysts@example.com"]
 

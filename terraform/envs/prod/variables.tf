@@ -85,8 +85,13 @@ variable "functions" {
   type        = any
 }
 
-variable "source_version" {
-  description = "Source archive version to create the functions from."
+variable "mail_from" {
+  description = "Sender of the auth function's mail."
+  type        = string
+}
+
+variable "public_base_url" {
+  description = "Base URL of the web app the links in mail open."
   type        = string
 }
 

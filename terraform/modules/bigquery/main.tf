@@ -105,16 +105,20 @@ resource "google_bigquery_table" "request_aggregates" {
   clustering               = ["org_id", "provider", "model"]
   require_partition_filter = true
   deletion_protection      = true
+  # Every column is NULLABLE because every column of a query result is: a query job writing NULLABLE
+  # output into a REQUIRED column fails with "Field … has changed mode from REQUIRED to NULLABLE"
+  # (https://cloud.google.com/bigquery/docs/troubleshoot-schemas). The query below never writes a NULL
+  # except p95_latency_ms for a group without latencies (IFNULL on every other column).
   schema = jsonencode([
-    { name = "day", type = "DATE", mode = "REQUIRED" },
-    { name = "org_id", type = "STRING", mode = "REQUIRED" },
-    { name = "provider", type = "STRING", mode = "REQUIRED" },
-    { name = "model", type = "STRING", mode = "REQUIRED" },
-    { name = "requests", type = "INTEGER", mode = "REQUIRED" },
-    { name = "errors", type = "INTEGER", mode = "REQUIRED" },
-    { name = "prompt_tokens", type = "INTEGER", mode = "REQUIRED" },
-    { name = "completion_tokens", type = "INTEGER", mode = "REQUIRED" },
-    { name = "cost_micros", type = "INTEGER", mode = "REQUIRED" },
+    { name = "day", type = "DATE", mode = "NULLABLE" },
+    { name = "org_id", type = "STRING", mode = "NULLABLE" },
+    { name = "provider", type = "STRING", mode = "NULLABLE" },
+    { name = "model", type = "STRING", mode = "NULLABLE" },
+    { name = "requests", type = "INTEGER", mode = "NULLABLE" },
+    { name = "errors", type = "INTEGER", mode = "NULLABLE" },
+    { name = "prompt_tokens", type = "INTEGER", mode = "NULLABLE" },
+    { name = "completion_tokens", type = "INTEGER", mode = "NULLABLE" },
+    { name = "cost_micros", type = "INTEGER", mode = "NULLABLE" },
     { name = "p95_latency_ms", type = "INTEGER", mode = "NULLABLE" },
   ])
 
@@ -147,9 +151,9 @@ resource "google_bigquery_data_transfer_config" "daily_aggregates" {
         model,
         COUNT(*) AS requests,
         COUNTIF(status >= 400) AS errors,
-        SUM(prompt_tokens) AS prompt_tokens,
-        SUM(completion_tokens) AS completion_tokens,
-        SUM(cost_micros) AS cost_micros,
+        IFNULL(SUM(prompt_tokens), 0) AS prompt_tokens,
+        IFNULL(SUM(completion_tokens), 0) AS completion_tokens,
+        IFNULL(SUM(cost_micros), 0) AS cost_micros,
         APPROX_QUANTILES(latency_ms, 100)[OFFSET(95)] AS p95_latency_ms
       FROM `${var.project_id}.${google_bigquery_dataset.events.dataset_id}.${google_bigquery_table.dedup["request_logs"].table_id}`
       WHERE occurred_at >= TIMESTAMP(DATE_SUB(@run_date, INTERVAL 1 DAY))
@@ -165,7 +169,7 @@ resource "google_bigquery_data_transfer_config" "daily_aggregates" {
 resource "google_service_account_iam_member" "transfer_agent" {
   service_account_id = "projects/${var.project_id}/serviceAccounts/${var.pipeline_service_account}"
   role               = "roles/iam.serviceAccountTokenCreator"
-  member             = "serviceAccount:service-${var.project_number}@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com"
+  member             = "serviceAccount:${var.datatransfer_service_agent}"
 }
 
 # Authorized views for analysts: deduplicated, without the columns in analyst_hidden_columns.

@@ -41,8 +41,8 @@ variable "pipeline_service_account" {
   type        = string
 }
 
-variable "project_number" {
-  description = "Project number, to name the BigQuery Data Transfer service agent."
+variable "datatransfer_service_agent" {
+  description = "Email of the BigQuery Data Transfer service agent, which runs the scheduled query as the pipeline account."
   type        = string
 }
 

@@ -129,11 +129,9 @@ resource "google_sql_database_instance" "replica" {
       query_string_length    = 1024
     }
 
-    maintenance_window {
-      day          = 7
-      hour         = 4
-      update_track = "stable"
-    }
+    # No maintenance_window: read replicas do not take one of their own. Cloud SQL updates them with
+    # their primary, replicas first and the primary last
+    # (https://cloud.google.com/sql/docs/postgres/self-service-maintenance, "read replicas").
 
     # A replica's max_connections may not be lower than the primary's.
     dynamic "database_flags" {

@@ -123,7 +123,7 @@ resource "google_storage_bucket" "exports" {
 resource "google_storage_bucket_iam_member" "firestore_agent" {
   bucket = google_storage_bucket.exports.name
   role   = "roles/storage.objectAdmin"
-  member = "serviceAccount:service-${var.project_number}@gcp-sa-firestore.iam.gserviceaccount.com"
+  member = "serviceAccount:${var.firestore_service_agent}"
 }
 
 # The pipeline account's load job reads them.

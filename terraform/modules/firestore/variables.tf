@@ -18,8 +18,8 @@ variable "region" {
   type        = string
 }
 
-variable "project_number" {
-  description = "Project number, to name the Firestore service agent that writes exports."
+variable "firestore_service_agent" {
+  description = "Email of the Firestore service agent, which writes the export files."
   type        = string
 }
 

@@ -1,9 +1,11 @@
 /**
  * The four gen2 functions, each built from its own esbuild bundle (npm run build → dist/<fn>, zipped to
- * <fn>/<source_version>.zip in the source bucket), each running as its own service account.
+ * <fn>/<release>.zip in the source bucket), each running as its own service account.
  *
- * Terraform owns everything but the code: Cloud Build redeploys the code with `gcloud functions deploy`
- * on every merge, so the source (and the labels gcloud adds) are ignored after creation.
+ * Terraform is the only deployer, code included: the release pointer `releases/current` in the source
+ * bucket names the archives to run, and a change of it redeploys the functions. cloudbuild.yaml uploads
+ * the archives, moves the pointer and runs `terraform apply` on this module; an operator's apply reads the
+ * same pointer, so it never rolls the code back. There is no `gcloud functions deploy` anywhere.
  */
 locals {
   # Deterministic URL of a gen2 function, known before it exists: the jobs function checks the audience
@@ -13,8 +15,11 @@ locals {
 
   signing_key_version = "${var.audit_signing_key}/cryptoKeyVersions/${var.signing_key_version}"
 
+  release = trimspace(data.google_storage_bucket_object_content.release.content)
+
   # Every variable here is read by functions/shared/config.ts; production refuses to start without the
-  # embedded adapters switched off, the KMS key, the JWT secrets and the jobs audience/account.
+  # embedded adapters switched off and the KMS key (every function), and without what
+  # FUNCTION_REQUIREMENTS lists for each function (function_env below, secrets from var.function_secrets).
   common_env = {
     NODE_ENV                 = "production"
     LOG_LEVEL                = var.log_level
@@ -29,12 +34,27 @@ locals {
     BIGQUERY_DATASET         = var.bigquery_dataset
     KEY_ENCRYPTOR            = "kms"
     KMS_KEY_NAME             = var.kms_key_name
-    JOBS_AUDIENCE            = local.urls["jobs"]
-    JOBS_SERVICE_ACCOUNT     = var.service_accounts["jobs"]
   }
-  # The signer (jobs) and the verifier (projects: GET /audit/verify) need the signing key version.
-  signing_env       = { KMS_SIGNING_KEY_VERSION = local.signing_key_version }
-  signing_key_users = ["jobs", "projects"]
+  # Plain (non-secret) variables only some functions read. The signer (jobs) and the verifier (projects:
+  # GET /audit/verify) need the signing key version.
+  function_env = {
+    auth = {
+      MAILER          = "smtp"
+      MAIL_FROM       = var.mail_from
+      PUBLIC_BASE_URL = var.public_base_url
+    }
+    projects = {
+      KMS_SIGNING_KEY_VERSION = local.signing_key_version
+    }
+    providers = {
+      PLATFORM_PROVIDERS = join(",", var.platform_providers)
+    }
+    jobs = {
+      JOBS_AUDIENCE           = local.urls["jobs"]
+      JOBS_SERVICE_ACCOUNT    = var.service_accounts["jobs"]
+      KMS_SIGNING_KEY_VERSION = local.signing_key_version
+    }
+  }
 }
 
 resource "google_storage_bucket" "source" {
@@ -59,6 +79,13 @@ resource "google_storage_bucket" "source" {
   }
 }
 
+# The release the functions run: one line, the version of the archives (<fn>/<version>.zip). Written by
+# cloudbuild.yaml before it applies this module (README "Operate" for the first one).
+data "google_storage_bucket_object_content" "release" {
+  bucket = google_storage_bucket.source.name
+  name   = "releases/current"
+}
+
 resource "google_storage_bucket_iam_member" "deployer" {
   bucket = google_storage_bucket.source.name
   role   = "roles/storage.objectAdmin"
@@ -72,13 +99,14 @@ resource "google_cloudfunctions2_function" "this" {
   name     = local.names[each.key]
 
   build_config {
-    runtime     = "nodejs20"
-    entry_point = each.key
+    runtime         = var.runtime
+    entry_point     = each.key
+    service_account = "projects/${var.project_id}/serviceAccounts/${var.build_service_account}"
 
     source {
       storage_source {
         bucket = google_storage_bucket.source.name
-        object = "${each.key}/${var.source_version}.zip"
+        object = "${each.key}/${local.release}.zip"
       }
     }
   }
@@ -96,20 +124,30 @@ resource "google_cloudfunctions2_function" "this" {
     vpc_connector                    = var.vpc_connector
     # Only private ranges (Cloud SQL) go through the VPC; provider APIs and Google APIs go direct.
     vpc_connector_egress_settings = "PRIVATE_RANGES_ONLY"
-    environment_variables         = merge(local.common_env, { DB_USER = var.db_users[each.key] }, contains(local.signing_key_users, each.key) ? local.signing_env : {})
+    environment_variables         = merge(local.common_env, { DB_USER = var.db_users[each.key] }, lookup(local.function_env, each.key, {}))
 
-    secret_environment_variables {
-      key        = "JWT_SECRETS"
-      project_id = var.project_id
-      secret     = var.jwt_secrets_secret_id
-      version    = "latest"
+    # Each secret the function reads (and only those: its service account can read no other), resolved
+    # when an instance starts, so a new version reaches new instances without a deploy.
+    dynamic "secret_environment_variables" {
+      for_each = toset(lookup(var.function_secrets, each.key, []))
+      content {
+        key        = secret_environment_variables.value
+        project_id = var.project_id
+        secret     = var.secret_ids[secret_environment_variables.value]
+        version    = "latest"
+      }
     }
   }
 
   labels = { app = "lattice-lock", environment = var.environment, function = each.key }
 
   lifecycle {
-    ignore_changes = [build_config[0].source, build_config[0].docker_repository, labels]
+    # The API picks the Artifact Registry repository when none is set.
+    ignore_changes = [build_config[0].docker_repository]
+    precondition {
+      condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", local.release))
+      error_message = "releases/current in the source bucket must hold a version (1-64 letters, digits, dots, dashes, underscores): cloudbuild.yaml writes it."
+    }
     precondition {
       condition     = each.value.concurrency >= var.pool_size
       error_message = "concurrency must be at least the pool size (DESIGN: pool max <= function concurrency)."

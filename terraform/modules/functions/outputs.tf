@@ -17,3 +17,8 @@ output "source_bucket" {
   description = "Bucket of the per-function source archives."
   value       = google_storage_bucket.source.name
 }
+
+output "release" {
+  description = "Source version the functions were deployed from (releases/current)."
+  value       = local.release
+}

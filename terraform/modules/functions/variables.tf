@@ -13,13 +13,14 @@ variable "environment" {
   type        = string
 }
 
-variable "source_version" {
-  description = "Version of the source archives to deploy: objects <fn>/<source_version>.zip in the source bucket (CI uses the commit SHA)."
+variable "runtime" {
+  description = "Cloud Run functions runtime (modules/platform states it)."
   type        = string
-  validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.source_version))
-    error_message = "source_version must be 1-64 letters, digits, dots, dashes or underscores."
-  }
+}
+
+variable "build_service_account" {
+  description = "Email of the service account Cloud Build builds the functions' images as."
+  type        = string
 }
 
 variable "functions" {
@@ -116,8 +117,28 @@ variable "signing_key_version" {
   }
 }
 
-variable "jwt_secrets_secret_id" {
-  description = "Secret Manager secret holding JWT_SECRETS."
+variable "function_secrets" {
+  description = "Names of the secret environment variables each function reads, by function."
+  type        = map(list(string))
+}
+
+variable "secret_ids" {
+  description = "Secret Manager secret id of each secret environment variable."
+  type        = map(string)
+}
+
+variable "platform_providers" {
+  description = "Catalog providers with a platform key (PLATFORM_PROVIDERS of the providers function)."
+  type        = list(string)
+}
+
+variable "mail_from" {
+  description = "Sender of the auth function's mail (MAIL_FROM)."
+  type        = string
+}
+
+variable "public_base_url" {
+  description = "Base URL of the links in mail (PUBLIC_BASE_URL)."
   type        = string
 }
 

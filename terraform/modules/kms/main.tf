@@ -86,9 +86,10 @@ resource "google_kms_crypto_key_iam_binding" "audit_signing_public_key" {
   members       = [for email in var.verifier_service_accounts : "serviceAccount:${email}"]
 }
 
-# Cloud SQL's service agent encrypts the instance's disks and backups with the CMEK key.
+# Cloud SQL's service agent encrypts the instance's disks and backups with the CMEK key. The agent is
+# created by modules/project (google_project_service_identity) and handed over after IAM propagation.
 resource "google_kms_crypto_key_iam_binding" "cloudsql_cmek" {
   crypto_key_id = google_kms_crypto_key.cloudsql.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  members       = ["serviceAccount:service-${var.project_number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"]
+  members       = ["serviceAccount:${var.cloudsql_service_agent}"]
 }

@@ -13,8 +13,8 @@ variable "environment" {
   type        = string
 }
 
-variable "project_number" {
-  description = "Project number, to name the Cloud SQL service agent that uses the CMEK key."
+variable "cloudsql_service_agent" {
+  description = "Email of the Cloud SQL service agent, which encrypts the instance with the CMEK key."
   type        = string
 }
 

@@ -4,6 +4,17 @@
  */
 locals {
   function_names = toset(keys(var.functions))
+
+  # The secrets each function reads: functions/shared/config.ts FUNCTION_REQUIREMENTS, where production
+  # refuses to start without them (test/infra checks the two agree). PROVIDER_KEY_* is one secret per
+  # platform provider.
+  provider_key_secrets = [for id in var.platform_providers : "PROVIDER_KEY_${upper(replace(id, "-", "_"))}"]
+  function_secrets = {
+    auth      = ["JWT_SECRETS", "SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD"]
+    projects  = ["JWT_SECRETS"]
+    providers = concat(["JWT_SECRETS", "ALERT_WEBHOOK_SECRET"], local.provider_key_secrets)
+    jobs      = ["ALERT_WEBHOOK_SECRET"]
+  }
 }
 
 module "project" {
@@ -29,7 +40,7 @@ module "kms" {
   project_id                = var.project_id
   region                    = var.region
   environment               = var.environment
-  project_number            = module.project.project_number
+  cloudsql_service_agent    = module.project.service_agents["cloudsql"]
   protection_level          = var.kms_protection_level
   providers_service_account = module.project.function_service_accounts["providers"]
   auth_service_account      = module.project.function_service_accounts["auth"]
@@ -57,7 +68,7 @@ module "cloudsql" {
   iam_service_accounts = merge(module.project.function_service_accounts, { migrator = module.project.deployer_service_account })
 
   # Private IP needs the service networking peering, CMEK needs the key grant, before the instance.
-  depends_on = [module.network, module.kms]
+  depends_on = [module.project, module.network, module.kms]
 }
 
 module "bigquery" {
@@ -69,7 +80,7 @@ module "bigquery" {
   retention_days           = var.retention_days
   writer_service_account   = module.project.function_service_accounts["jobs"]
   pipeline_service_account = module.project.pipeline_service_account
-  project_number           = module.project.project_number
+  datatransfer_service_agent = module.project.service_agents["datatransfer"]
   analyst_groups           = var.analyst_groups
 
   depends_on = [module.project]
@@ -81,7 +92,7 @@ module "firestore" {
   environment                = var.environment
   location_id                = var.firestore_location
   region                     = var.region
-  project_number             = module.project.project_number
+  firestore_service_agent    = module.project.service_agents["firestore"]
   pipeline_service_account   = module.project.pipeline_service_account
   bigquery_dataset_id        = module.bigquery.dataset_id
   bigquery_snapshot_table_id = module.bigquery.session_snapshots_table_id
@@ -90,10 +101,12 @@ module "firestore" {
 }
 
 module "secrets" {
-  source      = "../secrets"
-  project_id  = var.project_id
-  environment = var.environment
-  accessors   = module.project.function_service_accounts
+  source           = "../secrets"
+  project_id       = var.project_id
+  environment      = var.environment
+  secrets          = toset(flatten(values(local.function_secrets)))
+  readers          = local.function_secrets
+  service_accounts = module.project.function_service_accounts
 
   depends_on = [module.project]
 }
@@ -104,8 +117,9 @@ module "functions" {
   region                   = var.region
   environment              = var.environment
   functions                = var.functions
-  source_version           = var.source_version
+  runtime                  = var.runtime
   service_accounts         = module.project.function_service_accounts
+  build_service_account    = module.project.build_service_account
   deployer_service_account = module.project.deployer_service_account
   vpc_connector            = module.network.connector_id
   instance_connection_name = module.cloudsql.connection_name
@@ -117,8 +131,15 @@ module "functions" {
   kms_key_name             = module.kms.provider_keys_key
   audit_signing_key        = module.kms.audit_signing_key
   signing_key_version      = var.signing_key_version
-  jwt_secrets_secret_id    = module.secrets.jwt_secrets_secret_id
+  function_secrets         = local.function_secrets
+  secret_ids               = module.secrets.secret_ids
+  platform_providers       = var.platform_providers
+  mail_from                = var.mail_from
+  public_base_url          = var.public_base_url
   log_level                = var.log_level
+
+  # A function's deploy fails if its service account cannot read its secrets yet; the APIs first.
+  depends_on = [module.project, module.secrets]
 }
 
 module "scheduler" {
@@ -128,6 +149,8 @@ module "scheduler" {
   environment          = var.environment
   jobs_url             = module.functions.urls["jobs"]
   jobs_service_account = module.project.function_service_accounts["jobs"]
+
+  depends_on = [module.project]
 }
 
 module "cicd" {
@@ -137,5 +160,5 @@ module "cicd" {
   environment = var.environment
   network_id  = module.network.network_id
 
-  depends_on = [module.network]
+  depends_on = [module.project, module.network]
 }

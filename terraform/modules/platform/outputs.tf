@@ -9,8 +9,18 @@ output "function_names" {
 }
 
 output "source_bucket" {
-  description = "Bucket of the per-function source archives."
+  description = "Bucket of the per-function source archives and of the release pointer."
   value       = module.functions.source_bucket
+}
+
+output "release" {
+  description = "Source version the functions run (the release pointer terraform deployed)."
+  value       = module.functions.release
+}
+
+output "build_service_account" {
+  description = "Service account function image builds run as."
+  value       = module.project.build_service_account
 }
 
 output "sql_connection_name" {
@@ -43,9 +53,9 @@ output "kms_audit_signing_key" {
   value       = module.kms.audit_signing_key
 }
 
-output "jwt_secrets_secret" {
-  description = "Secret Manager secret to add JWT_SECRETS versions to."
-  value       = module.secrets.jwt_secrets_secret_id
+output "secret_ids" {
+  description = "Secret Manager secret of each secret environment variable: add a version to each before the first deploy."
+  value       = module.secrets.secret_ids
 }
 
 output "bigquery_dataset" {

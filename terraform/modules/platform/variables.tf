@@ -163,12 +163,43 @@ variable "functions" {
   }
 }
 
-variable "source_version" {
-  description = "Source archive version to create the functions from (<fn>/<source_version>.zip in the source bucket)."
+variable "runtime" {
+  description = "Cloud Run functions runtime of every function. The one place it is stated: scripts/build.ts reads it for the esbuild target and the bundles' engines, and test/infra checks it against Google's schedule (terraform/runtimes/nodejs-schedule.json) and cloudbuild.yaml's Node image."
+  type        = string
+  default     = "nodejs24"
+  nullable    = false
+  validation {
+    condition     = can(regex("^nodejs[0-9]+$", var.runtime))
+    error_message = "runtime must be a Node.js runtime id such as nodejs24."
+  }
+}
+
+variable "platform_providers" {
+  description = "Catalog providers the platform has its own upstream key for: each gets a Secret Manager secret PROVIDER_KEY_<ID> the providers function reads."
+  type        = list(string)
+  default     = ["openai", "anthropic", "gemini"]
+  nullable    = false
+  validation {
+    condition     = alltrue([for id in var.platform_providers : can(regex("^[a-z0-9][a-z0-9-]*$", id))])
+    error_message = "platform_providers are catalog provider ids (lower-case letters, digits, dashes)."
+  }
+}
+
+variable "mail_from" {
+  description = "Sender of the auth function's mail (MAIL_FROM), e.g. \"Lattice Lock <no-reply@example.com>\"."
   type        = string
   validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.source_version))
-    error_message = "source_version must be 1-64 letters, digits, dots, dashes or underscores."
+    condition     = can(regex("@", var.mail_from))
+    error_message = "mail_from must contain an address."
+  }
+}
+
+variable "public_base_url" {
+  description = "Base URL of the web app the links in mail open (PUBLIC_BASE_URL), e.g. https://app.example.com."
+  type        = string
+  validation {
+    condition     = can(regex("^https://[^/]+", var.public_base_url))
+    error_message = "public_base_url must be an https URL."
   }
 }
 

@@ -22,3 +22,13 @@ output "apis" {
   description = "Enabled APIs (depend on this to order resources after enablement)."
   value       = [for s in google_project_service.apis : s.service]
 }
+
+output "build_service_account" {
+  description = "Email of the service account function image builds run as."
+  value       = google_service_account.build.email
+}
+
+output "service_agents" {
+  description = "Email of each Google service agent this configuration grants roles to (cloudsql, firestore, datatransfer), available once IAM has had time to propagate."
+  value       = time_sleep.agents_propagation.triggers
+}

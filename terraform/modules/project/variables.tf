@@ -24,3 +24,13 @@ variable "functions" {
     error_message = "function names are 2-12 lowercase letters (they become service account ids)."
   }
 }
+
+variable "propagation_wait" {
+  description = "How long to wait after creating the service agents before granting them roles (IAM propagation)."
+  type        = string
+  default     = "120s"
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.propagation_wait))
+    error_message = "propagation_wait is a number of seconds such as 120s."
+  }
+}

@@ -1,4 +1,4 @@
-output "jwt_secrets_secret_id" {
-  description = "Secret Manager secret id holding JWT_SECRETS."
-  value       = google_secret_manager_secret.jwt_secrets.secret_id
+output "secret_ids" {
+  description = "Secret Manager secret id of each secret, by environment variable name (add versions to these)."
+  value       = { for name, secret in google_secret_manager_secret.this : name => secret.secret_id }
 }

@@ -6,7 +6,13 @@
  * once, run this, and commit the JSON.
  *
  *   npm pack @cdktf/provider-google@16.12.1 && mkdir /tmp/pg && tar xzf cdktf-provider-google-16.12.1.tgz -C /tmp/pg
- *   npx tsx test/infra/schema/derive-google-schema.ts /tmp/pg/package
+ *   npx tsx test/infra/schema/derive-google-schema.ts /tmp/pg/package [google-beta=<dir>] [time=<dir>]
+ *
+ * The other providers the configuration uses (google-beta for beta-only types such as
+ * google_project_service_identity, time for time_sleep) come from their own cdktf packages
+ * (@cdktf/provider-google-beta@16.12.1 = google-beta 6.50.0, @cdktf/provider-time@11.0.1 = time 0.13.1),
+ * passed as name=dir; a resource is checked against the provider its `provider` argument (or its type's
+ * prefix) names.
  *
  * Only the resource and data types used under terraform/ are kept (plus a few spares listed below),
  * so adding a new type to terraform/ means running this again.
@@ -108,45 +114,77 @@ function indexTypes(lib: string): Map<string, TypeSource> {
     } catch {
       continue;
     }
-    const m = /terraformResourceType: '(google_\w+)'/.exec(js);
+    const m = /terraformResourceType: '(\w+)'/.exec(js);
     if (!m) continue;
-    const kind = dir.startsWith('data-google-') ? 'data' : 'resource';
+    const kind = dir.startsWith('data-') ? 'data' : 'resource';
     types.set(`${kind}:${m[1]}`, { type: m[1]!, kind, file: join(lib, dir, 'index.js') });
   }
   return types;
 }
 
-async function main() {
-  const pkgDir = process.argv[2];
-  if (!pkgDir) throw new Error('usage: derive-google-schema.ts <unpacked @cdktf/provider-google package dir>');
+/** The provider (local name) a resource or data block uses: its `provider` argument, else its type's prefix. */
+export function providerOf(type: string, body: { provider?: unknown }): string {
+  const explicit = typeof body.provider === 'string' ? body.provider.replace(/^\$\{(.*)\}$/, '$1').split('.')[0]! : undefined;
+  return explicit ?? type.split('_')[0]!;
+}
+
+interface ProviderOut {
+  provider: { source: string; version: string; package: string };
+  provider_config: BlockSchema;
+  resource_types: Record<string, BlockSchema>;
+  data_types: Record<string, BlockSchema>;
+}
+
+function deriveProvider(pkgDir: string, wanted: string[]): ProviderOut {
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
   const lib = join(pkgDir, 'lib');
   const types = indexTypes(lib);
-  const tree = await parseTerraformTree();
-  const wanted = new Set<string>();
-  for (const file of tree.files) {
-    for (const type of Object.keys(file.json.resource ?? {})) wanted.add(`resource:${type}`);
-    for (const type of Object.keys(file.json.data ?? {})) wanted.add(`data:${type}`);
-  }
-  const out = {
-    $comment: `Trimmed from npm @cdktf/provider-google@${pkg.version} (bindings generated from ${pkg.cdktf.provider.name} ${pkg.cdktf.provider.version}) by test/infra/schema/derive-google-schema.ts`,
+  const out: ProviderOut = {
     provider: { source: pkg.cdktf.provider.name, version: pkg.cdktf.provider.version, package: `${pkg.name}@${pkg.version}` },
     provider_config: deriveType(readFileSync(join(lib, 'provider', 'index.js'), 'utf8')),
-    resource_types: {} as Record<string, BlockSchema>,
-    data_types: {} as Record<string, BlockSchema>,
+    resource_types: {},
+    data_types: {},
   };
   for (const key of [...wanted].sort()) {
     const source = types.get(key);
     if (!source) {
-      console.error(`not in the provider: ${key}`);
+      console.error(`not in ${pkg.name}: ${key}`);
       continue;
     }
     const schema = deriveType(readFileSync(source.file, 'utf8'));
     (source.kind === 'resource' ? out.resource_types : out.data_types)[source.type] = schema;
   }
+  return out;
+}
+
+async function main() {
+  const [pkgDir, ...rest] = process.argv.slice(2);
+  if (!pkgDir) throw new Error('usage: derive-google-schema.ts <unpacked @cdktf/provider-google package dir> [name=<dir>…]');
+  const others = Object.fromEntries(rest.map((arg) => arg.split('=') as [string, string]));
+  const tree = await parseTerraformTree();
+  const wanted = new Map<string, Set<string>>();
+  for (const file of tree.files) {
+    for (const kind of ['resource', 'data'] as const) {
+      for (const [type, named] of Object.entries<Record<string, any>>(file.json[kind] ?? {})) {
+        for (const body of Object.values(named).flat()) {
+          const provider = providerOf(type, body);
+          if (!wanted.has(provider)) wanted.set(provider, new Set());
+          wanted.get(provider)!.add(`${kind}:${type}`);
+        }
+      }
+    }
+  }
+  const google = deriveProvider(pkgDir, [...(wanted.get('google') ?? [])]);
+  const out = {
+    $comment: `Trimmed from npm ${google.provider.package} (bindings generated from ${google.provider.source} ${google.provider.version})${Object.keys(others).length ? ' and the packages in others' : ''} by test/infra/schema/derive-google-schema.ts`,
+    ...google,
+    others: {} as Record<string, ProviderOut>,
+  };
+  for (const [name, dir] of Object.entries(others)) out.others[name] = deriveProvider(dir, [...(wanted.get(name) ?? [])]);
+  for (const name of wanted.keys()) if (name !== 'google' && !others[name]) console.error(`no package given for provider ${name}`);
   const target = join(HERE, 'google-provider.json');
   writeFileSync(target, `${JSON.stringify(out, null, 1)}\n`);
-  console.log(`wrote ${target}: ${Object.keys(out.resource_types).length} resource types, ${Object.keys(out.data_types).length} data types`);
+  console.log(`wrote ${target}: ${Object.keys(out.resource_types).length} resource types, ${Object.keys(out.data_types).length} data types; others: ${Object.keys(out.others).join(', ')}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
