@@ -56,6 +56,12 @@ export const providerModels = providersSchema.table(
     model: text('model').notNull(),
     inputPriceMicrosPerMtok: micros('input_price_micros_per_mtok').notNull(),
     outputPriceMicrosPerMtok: micros('output_price_micros_per_mtok').notNull(),
+    /** Prompt tokens read from the provider's cache; null = the input price. */
+    cachedInputPriceMicrosPerMtok: micros('cached_input_price_micros_per_mtok'),
+    /** Prompt tokens written to the cache (Anthropic cache_creation_input_tokens); null = the input price. */
+    cacheWritePriceMicrosPerMtok: micros('cache_write_price_micros_per_mtok'),
+    /** Reasoning tokens where a provider bills them apart; null = the output price. */
+    reasoningPriceMicrosPerMtok: micros('reasoning_price_micros_per_mtok'),
     contextWindow: integer('context_window'),
     maxOutputTokens: integer('max_output_tokens'),
     enabled: boolean('enabled').notNull().default(true),
@@ -71,6 +77,9 @@ export const providerModels = providersSchema.table(
     check('provider_models_model_check', sql`char_length(${t.model}) BETWEEN 1 AND 200`),
     check('provider_models_input_price_check', sql`${t.inputPriceMicrosPerMtok} >= 0`),
     check('provider_models_output_price_check', sql`${t.outputPriceMicrosPerMtok} >= 0`),
+    check('provider_models_cached_input_price_check', sql`${t.cachedInputPriceMicrosPerMtok} IS NULL OR ${t.cachedInputPriceMicrosPerMtok} >= 0`),
+    check('provider_models_cache_write_price_check', sql`${t.cacheWritePriceMicrosPerMtok} IS NULL OR ${t.cacheWritePriceMicrosPerMtok} >= 0`),
+    check('provider_models_reasoning_price_check', sql`${t.reasoningPriceMicrosPerMtok} IS NULL OR ${t.reasoningPriceMicrosPerMtok} >= 0`),
     check('provider_models_context_window_check', sql`${t.contextWindow} IS NULL OR ${t.contextWindow} > 0`),
     check('provider_models_max_output_tokens_check', sql`${t.maxOutputTokens} IS NULL OR ${t.maxOutputTokens} > 0`),
   ],
@@ -95,6 +104,8 @@ export const userProviders = providersSchema.table(
     keyVersion: text('key_version'),
     fingerprint: text('fingerprint').notNull(),
     baseUrl: text('base_url'),
+    /** Output cap reserved (and sent where the provider requires one) for models the catalog does not list. */
+    defaultMaxOutputTokens: integer('default_max_output_tokens'),
     status: text('status').notNull().default('active'),
     lastVerifiedAt: ts('last_verified_at'),
     ...timestamps,
@@ -124,6 +135,7 @@ export const userProviders = providersSchema.table(
     check('user_providers_encrypted_key_check', sql`char_length(${t.encryptedKey}) > 0`),
     check('user_providers_fingerprint_check', sql`char_length(${t.fingerprint}) BETWEEN 1 AND 4`),
     check('user_providers_base_url_check', sql`${t.baseUrl} IS NULL OR ${t.baseUrl} ~ '^https?://'`),
+    check('user_providers_default_max_output_tokens_check', sql`${t.defaultMaxOutputTokens} IS NULL OR ${t.defaultMaxOutputTokens} BETWEEN 1 AND 10000000`),
   ],
 );
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { listCatalog, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
+import { listCatalog, modelPrices, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
 import { json, Loose } from './schemas.js';
 
 const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
@@ -26,6 +26,10 @@ const putModel = createRoute({
     body: jsonBody(z.object({
       input_price_micros_per_mtok: z.number().int().nonnegative(),
       output_price_micros_per_mtok: z.number().int().nonnegative(),
+      // Per token class; null or absent bills that class at the input (cache) or output (reasoning) price.
+      cached_input_price_micros_per_mtok: z.number().int().nonnegative().nullable().optional(),
+      cache_write_price_micros_per_mtok: z.number().int().nonnegative().nullable().optional(),
+      reasoning_price_micros_per_mtok: z.number().int().nonnegative().nullable().optional(),
       context_window: z.number().int().positive().nullable().optional(),
       max_output_tokens: z.number().int().positive().nullable().optional(),
       enabled: z.boolean().optional(),
@@ -45,6 +49,6 @@ export function registerCatalog(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(putModel, async (c) => {
     const { id, model } = c.req.valid('param');
     const row = await upsertModel(c.var.database, c.var.principal, id, model, c.req.valid('json'));
-    return c.json({ provider_id: row.providerId, model: row.model, input_price_micros_per_mtok: row.inputPriceMicrosPerMtok, output_price_micros_per_mtok: row.outputPriceMicrosPerMtok, context_window: row.contextWindow, max_output_tokens: row.maxOutputTokens, enabled: row.enabled, version: row.version }, 200);
+    return c.json({ provider_id: row.providerId, model: row.model, ...modelPrices(row), context_window: row.contextWindow, max_output_tokens: row.maxOutputTokens, enabled: row.enabled, version: row.version }, 200);
   });
 }

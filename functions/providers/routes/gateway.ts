@@ -21,6 +21,8 @@ export const ChatCompletionRequest = z
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+    // OpenAI's own bound; the reservation counts n × the output cap.
+    n: z.number().int().min(1).max(128).nullish(),
     drop_params: z.boolean().nullish(),
   })
   .openapi('ChatCompletionRequest');

@@ -19,6 +19,9 @@ const create = createRoute({
       name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (the <route> in model names)'),
       api_key: ApiKeySecret,
       base_url: z.string().url().max(2000).nullish(),
+      // Output cap reserved for (and, where the provider requires one, sent with) calls to models the
+      // catalog does not list, when the client gives no max_tokens.
+      default_max_output_tokens: z.number().int().min(1).max(10_000_000).nullish(),
     })),
   },
   responses: { 201: json(Key, 'Created (never the key: only its fingerprint)'), ...problemResponses, 409: json(Loose('NameTaken')) },

@@ -14,8 +14,7 @@ export async function listCatalog(database: Database, p: Principal) {
     return rows.map((r) => ({
       id: r.id, kind: r.kind, display_name: r.displayName, base_url: r.baseUrl, enabled: r.enabled, version: r.version,
       models: models.filter((m) => m.providerId === r.id).map((m) => ({
-        model: m.model, input_price_micros_per_mtok: m.inputPriceMicrosPerMtok, output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
-        context_window: m.contextWindow, max_output_tokens: m.maxOutputTokens, enabled: m.enabled,
+        model: m.model, ...modelPrices(m), context_window: m.contextWindow, max_output_tokens: m.maxOutputTokens, enabled: m.enabled,
       })),
     }));
   });
@@ -72,10 +71,32 @@ export async function updateProvider(database: Database, p: Principal, id: strin
   throw exists ? problems.preconditionFailed() : problems.notFound('provider');
 }
 
-export async function upsertModel(database: Database, p: Principal, providerId: string, model: string, input: { input_price_micros_per_mtok: number; output_price_micros_per_mtok: number; context_window?: number | null; max_output_tokens?: number | null; enabled?: boolean }) {
+/** A model's prices per token class as the API shows them (null: billed at the input/output price). */
+export function modelPrices(m: typeof providerModels.$inferSelect) {
+  return {
+    input_price_micros_per_mtok: m.inputPriceMicrosPerMtok, output_price_micros_per_mtok: m.outputPriceMicrosPerMtok,
+    cached_input_price_micros_per_mtok: m.cachedInputPriceMicrosPerMtok, cache_write_price_micros_per_mtok: m.cacheWritePriceMicrosPerMtok,
+    reasoning_price_micros_per_mtok: m.reasoningPriceMicrosPerMtok,
+  };
+}
+
+export interface ModelInput {
+  input_price_micros_per_mtok: number;
+  output_price_micros_per_mtok: number;
+  cached_input_price_micros_per_mtok?: number | null;
+  cache_write_price_micros_per_mtok?: number | null;
+  reasoning_price_micros_per_mtok?: number | null;
+  context_window?: number | null;
+  max_output_tokens?: number | null;
+  enabled?: boolean;
+}
+
+export async function upsertModel(database: Database, p: Principal, providerId: string, model: string, input: ModelInput) {
   assertPlatformAdmin(p);
   const values = {
     inputPriceMicrosPerMtok: input.input_price_micros_per_mtok, outputPriceMicrosPerMtok: input.output_price_micros_per_mtok,
+    cachedInputPriceMicrosPerMtok: input.cached_input_price_micros_per_mtok ?? null, cacheWritePriceMicrosPerMtok: input.cache_write_price_micros_per_mtok ?? null,
+    reasoningPriceMicrosPerMtok: input.reasoning_price_micros_per_mtok ?? null,
     contextWindow: input.context_window ?? null, maxOutputTokens: input.max_output_tokens ?? null, enabled: input.enabled ?? true, updatedBy: p.userId,
   };
   const saved = await withSystem(database, async (tx) => {

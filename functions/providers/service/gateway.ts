@@ -6,7 +6,7 @@ import type { HttpProblem, Logger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
-import { costMicros, periodsAt, reserve, settleWithAlerts, type Settlement } from './quota.js';
+import { periodsAt, reserve, settleWithAlerts, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { byokAad, resolveRouteCached, type ResolvedRoute } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
@@ -33,7 +33,12 @@ export interface GatewayDeps {
   settleRetryDelaysMs?: number[];
 }
 
-const DEFAULT_MAX_OUTPUT = 4096;
+/**
+ * Output cap of a call whose client gave none, for a model the catalog does not list and whose key has
+ * no `default_max_output_tokens`: it sizes the reservation, and is sent upstream only where the
+ * provider requires a cap (Anthropic's max_tokens). Documented in README "Use the gateway".
+ */
+export const FALLBACK_MAX_OUTPUT = 4096;
 
 /** A deliberate over-estimate of prompt tokens (≈3 bytes per token plus per-message framing). */
 export function estimatePromptTokens(body: ChatRequest): number {
@@ -60,10 +65,13 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   // Parameters the provider cannot honour answer 400 before anything is reserved (see params.ts).
   const { body, dropped } = applyParams(route.kind, route.route, requested, route.byok?.dropParams);
   if (!route.byok && !deps.platformKeys[route.catalogId ?? '']) throw providerProblems.providerNotConfigured(route.catalogId ?? route.route);
-  const maxTokens = requestedMax ?? route.maxOutputTokens ?? DEFAULT_MAX_OUTPUT;
+  const maxTokens = requestedMax ?? route.maxOutputTokens ?? FALLBACK_MAX_OUTPUT;
+  // Every one of the n choices may use the whole output cap.
+  const choices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
+  const worstOutput = choices * maxTokens;
   const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
   await reserve(deps.database, tenant, periodsAt(new Date()), {
-    requestId, tokens: promptEstimate + maxTokens, costMicros: costMicros(promptEstimate, maxTokens, route.inPrice, route.outPrice), ttlSeconds,
+    requestId, tokens: promptEstimate + worstOutput, costMicros: worstCaseCostMicros(promptEstimate, worstOutput, route.prices), ttlSeconds,
   });
 
   const base: Omit<Settlement, 'promptTokens' | 'completionTokens' | 'costMicros' | 'status' | 'latencyMs'> = {
@@ -72,7 +80,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   const finish = async (usage: Usage, status: number, errorCode: string | null) => {
     const s: Settlement = {
       ...base, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens,
-      costMicros: costMicros(usage.prompt_tokens, usage.completion_tokens, route.inPrice, route.outPrice),
+      costMicros: usageCostMicros(usage, route.prices),
       status, errorCode, latencyMs: performance.now() - started,
     };
     try {

@@ -27,6 +27,40 @@ export function costMicros(promptTokens: number, completionTokens: number, inPri
   return Math.ceil((promptTokens * inPrice + completionTokens * outPrice) / 1_000_000);
 }
 
+/** Micro-dollars per million tokens of each class (catalog columns; a null class costs its base price). */
+export interface TokenPrices {
+  input: number;
+  cachedInput: number;
+  cacheWrite: number;
+  output: number;
+  reasoning: number;
+}
+
+export const flatPrices = (input: number, output: number): TokenPrices => ({ input, cachedInput: input, cacheWrite: input, output, reasoning: output });
+
+/**
+ * The cost of a call's usage priced per token class. `prompt_tokens` holds the cache reads and writes,
+ * `completion_tokens` the reasoning (OpenAI's convention, see adapters/types.ts Usage); a breakdown
+ * larger than its total (a provider bug) is clamped so no token is billed twice or below zero.
+ */
+export function usageCostMicros(
+  u: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number; cache_write_tokens?: number; reasoning_tokens?: number },
+  p: TokenPrices,
+): number {
+  const cached = Math.min(u.cached_tokens ?? 0, u.prompt_tokens);
+  const written = Math.min(u.cache_write_tokens ?? 0, u.prompt_tokens - cached);
+  const reasoning = Math.min(u.reasoning_tokens ?? 0, u.completion_tokens);
+  const total =
+    (u.prompt_tokens - cached - written) * p.input + cached * p.cachedInput + written * p.cacheWrite +
+    (u.completion_tokens - reasoning) * p.output + reasoning * p.reasoning;
+  return Math.ceil(total / 1_000_000);
+}
+
+/** The most a call may cost: every prompt token at its dearest input class, every output token at its dearest output class. */
+export function worstCaseCostMicros(promptTokens: number, outputTokens: number, p: TokenPrices): number {
+  return Math.ceil((promptTokens * Math.max(p.input, p.cachedInput, p.cacheWrite) + outputTokens * Math.max(p.output, p.reasoning)) / 1_000_000);
+}
+
 export interface Reservation {
   requestId: string;
   tokens: number;

@@ -1,6 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
 import type { ProviderKind } from '../adapters/index.js';
 import { providerProblems } from './errors.js';
+import type { TokenPrices } from './quota.js';
 import { tenantSql, type Q, type SqlTenant } from './sql.js';
 
 /**
@@ -18,6 +19,9 @@ export interface ResolvedRoute {
   catalogId: string | null;
   inPrice: number;
   outPrice: number;
+  /** Prices per token class (cached input, cache writes, reasoning default to the input/output price). */
+  prices: TokenPrices;
+  /** The model's own output maximum from the catalog, else the key's default for models the catalog does not list. */
   maxOutputTokens: number | null;
 }
 
@@ -29,7 +33,7 @@ export function splitModel(name: string): { route: string; model: string } | und
 
 const RESOLVE = `
 WITH k AS (
-  SELECT id, provider, catalog_provider_id, encrypted_key, base_url, name
+  SELECT id, provider, catalog_provider_id, encrypted_key, base_url, name, default_max_output_tokens
   FROM providers.user_providers
   WHERE user_id = $1 AND deleted_at IS NULL AND status <> 'revoked' AND (name = $2 OR catalog_provider_id = $2)
   ORDER BY (name = $2) DESC, created_at DESC
@@ -38,7 +42,9 @@ WITH k AS (
 SELECT k.id AS key_id, k.provider AS key_kind, k.encrypted_key, k.base_url AS key_base_url,
        p.id AS catalog_id, p.kind AS catalog_kind, p.base_url AS catalog_base_url, p.enabled AS catalog_enabled,
        m.input_price_micros_per_mtok AS in_price, m.output_price_micros_per_mtok AS out_price,
-       m.max_output_tokens, m.enabled AS model_enabled
+       m.cached_input_price_micros_per_mtok AS cached_price, m.cache_write_price_micros_per_mtok AS write_price,
+       m.reasoning_price_micros_per_mtok AS reasoning_price,
+       m.max_output_tokens, k.default_max_output_tokens, m.enabled AS model_enabled
 FROM (SELECT 1) AS one
 LEFT JOIN k ON true
 LEFT JOIN providers.providers p ON p.id = CASE WHEN k.id IS NOT NULL THEN k.catalog_provider_id ELSE $2 END
@@ -55,7 +61,11 @@ interface Row {
   catalog_enabled: boolean | null;
   in_price: string | null;
   out_price: string | null;
+  cached_price: string | null;
+  write_price: string | null;
+  reasoning_price: string | null;
   max_output_tokens: number | null;
+  default_max_output_tokens: number | null;
   model_enabled: boolean | null;
 }
 
@@ -81,7 +91,20 @@ export async function resolveRoute(q: Q, userId: string, requested: string): Pro
     catalogId: row.catalog_id,
     inPrice: priced ? Number(row.in_price) : 0,
     outPrice: priced ? Number(row.out_price) : 0,
-    maxOutputTokens: row.max_output_tokens,
+    prices: priced ? pricesOf(row) : { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 },
+    maxOutputTokens: row.max_output_tokens ?? row.default_max_output_tokens,
+  };
+}
+
+function pricesOf(row: Row): TokenPrices {
+  const input = Number(row.in_price);
+  const output = Number(row.out_price);
+  return {
+    input,
+    cachedInput: row.cached_price === null ? input : Number(row.cached_price),
+    cacheWrite: row.write_price === null ? input : Number(row.write_price),
+    output,
+    reasoning: row.reasoning_price === null ? output : Number(row.reasoning_price),
   };
 }
 
