@@ -176,12 +176,10 @@ const closed = (res: ServerResponse) =>
   });
 
 /**
- * Without an explicit chunking, a response goes out in one write (paced per frame when a delay is asked for).
- * TEMPORARY: this is how the fakes wrote before issue 13, and the gateway on main still stalls on reads that
- * carry no client event (issue 13, "Streams hang forever"). Once its streaming is fixed the default becomes
- * 'frames' here, so every test gets a realistically chunked stream.
+ * Without an explicit chunking, one write per frame: what a provider's server does with no proxy in between.
+ * Tests that want harsher splits ask for them (`bytes1`, seeded random, ...).
  */
-export const defaultChunking = (options: WireOptions): Chunking => (options.delayMs ? 'frames' : 'whole');
+export const defaultChunking = (_options: WireOptions): Chunking => 'frames';
 
 export function sseHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...extra };
