@@ -14,7 +14,8 @@ export type ProvidersEnv = FunctionEnv<ProvidersServices>;
 
 /** The providers function: its table of contents. Each resource registers itself from routes/. */
 export function buildProvidersApp(services: () => Promise<ProvidersServices>): OpenAPIHono<ProvidersEnv> {
-  const app = createApp<ProvidersServices>({ name: 'providers', services });
+  // Every providers route is behind gatewayAuth (AUTHENTICATED_PATHS): the document says so once.
+  const app = createApp<ProvidersServices>({ name: 'providers', services, security: [{ bearer: [] }] });
   for (const path of AUTHENTICATED_PATHS) app.use(path, gatewayAuth);
   // Gateway keys call models; managing keys, API keys and the catalog needs a signed-in user.
   for (const path of ['/keys', '/keys/*', '/api-keys', '/api-keys/*', '/providers', '/providers/*']) app.use(path, tokenOnly);

@@ -10,6 +10,7 @@ import { buildFunctions, type FunctionUnderTest } from './support/functions.js';
 import { DOMAIN_HINTS, idResolver, pathFor, seedObjects, type Seeded } from './support/objects.js';
 import { exampleOf, routesOf, textFields, type Route } from './support/openapi.js';
 import { secretsIn } from './support/secrets.js';
+import { coverageVerdict, idorVerdict, logLeaks, roleVerdict, verbatimVerdict, type RolePolicy } from './support/verdicts.js';
 
 /**
  * The security matrix, built from the OpenAPI documents so routes added later are covered too:
@@ -30,16 +31,61 @@ let previousSink: (line: string) => void;
 let previousLevel: string | undefined;
 
 const ROLES: Role[] = ['viewer', 'member', 'admin'];
-const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Admin-only routes named by DESIGN.md §4 (checked where the function serves them). */
-const ADMIN_ONLY: Record<string, string[]> = {
-  auth: ['POST /invitations', 'GET /invitations', 'DELETE /invitations/{id}', 'GET /audit'],
-  projects: ['GET /audit', 'GET /audit/verify'],
-  providers: ['PUT /quotas/users/{user_id}'],
+const POLICY: RolePolicy = {
+  /** Admin-only routes named by DESIGN.md §4 (checked where the function serves them). */
+  adminOnly: {
+    auth: ['POST /invitations', 'GET /invitations', 'DELETE /invitations/{id}', 'GET /audit'],
+    projects: ['GET /audit', 'GET /audit/verify'],
+    providers: ['PUT /quotas/users/{user_id}'],
+  },
+  /** POSTs in the projects function that compute and store nothing are open to viewers. */
+  viewerReadOnly: { fn: 'projects', readLikePost: /\/(check|verify)$/ },
 };
-/** POSTs in the projects function that compute and store nothing, open to viewers. */
-const READ_LIKE_POST = /\/(check|verify)$/;
+
+/**
+ * Routes whose ids the create-only seeder cannot make (it POSTs each collection's create once and never
+ * moves an object through its lifecycle). Each is exempt from the sweeps that need an id, with why; the
+ * sweeps fail on any other unseeded route and on an exemption that is no longer needed.
+ */
+const UNSEEDABLE: Record<string, string> = {
+  'projects GET /evaluations/{id}': 'evaluations exist only on a started experiment',
+  'projects POST /evaluations/{id}/override': 'evaluations exist only on a started experiment',
+  'projects GET /promotions/{id}': 'a promotion needs an evaluation',
+  'projects POST /promotions/{id}/apply': 'a promotion needs an evaluation',
+  'projects POST /promotions/{id}/{decision}': 'a promotion needs an evaluation',
+  'projects GET /comparisons/{id}': 'a comparison needs two different versions; the seeder makes one',
+  'projects GET /analysis-sessions/{id}': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects GET /analysis-sessions/{id}/artifacts': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects GET /analysis-sessions/{id}/reviews': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects POST /analysis-sessions/{id}/tasks': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects POST /analysis-sessions/{id}/tasks/{tid}/transition': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects POST /analysis-sessions/{id}/artifacts': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects PUT /analysis-sessions/{id}/artifacts/{aid}/content': 'analysis sessions run on v2 versions (after a promotion)',
+  'projects POST /analysis-sessions/{id}/reviews': 'analysis sessions run on v2 versions (after a promotion)',
+  'auth DELETE /sessions/{id}': 'sessions are made by signing in, not by a create route',
+  'providers PATCH /providers/{id}': 'catalog entries are platform data (platform administrators), not an organization\'s objects',
+  'providers PUT /providers/{id}/models/{model}': 'catalog entries are platform data (platform administrators), not an organization\'s objects',
+};
+/** Creates with free text that the sweep's state cannot satisfy: refused by a rule before the text matters. */
+const SQLI_NOT_STORED: Record<string, string> = {
+  'auth POST /register': 'the invitation code is single-use and was spent by seeding',
+  'auth POST /organizations': 'platform administrators only; the sweep has none',
+  'projects POST /policies': 'the injection strings are not valid rego: the policy is refused as invalid (422) before anything is stored',
+  'projects POST /projects/{id}/experiments': 'the seeded version was moved to v3 by the seeding; experiments need v1',
+  'projects POST /experiments/{id}/evaluations': 'the seeded experiment is a draft; evaluations need a started one',
+  'projects POST /promotions': 'the seeded version was moved to v3 by the seeding; promotions need v1',
+  'projects POST /projects/{id}/versions/{vid}/quarantine': 'the seeded version is already quarantined',
+  'projects POST /quarantine/{id}/reevaluations': 'one pending re-evaluation per record; seeding made it',
+};
+/** Routes where every role gets 422/404 with the sweep's generated request: the role matrix says nothing there. */
+const BODY_OR_STATE_FIRST = [
+  'auth POST /mfa/totp/enable',
+  'projects POST /experiments/{id}/{action}',
+  'projects POST /reevaluations/{id}/{decision}',
+  'providers PATCH /alerts/{id}',
+];
+const routeId = (fn: FunctionUnderTest, route: Route) => `${fn.name} ${route.method} ${route.template}`;
 
 const SQLI = [
   "Robert'); DROP TABLE projects.projects;--",
@@ -98,25 +144,17 @@ const bodyFor = (fn: FunctionUnderTest, route: Route, seeded: Seeded, actor: Tes
 describe('IDOR: org A against org B', () => {
   it('every object route answers 404 with B’s ids, and B’s objects are untouched', async () => {
     const found: string[] = [];
-    const undecided: { fn: FunctionUnderTest; route: Route; path: string; body: unknown; status: number }[] = [];
-    let covered = 0;
-    const uncovered: string[] = [];
+    const attacked: { fn: FunctionUnderTest; route: Route; path: string; body: unknown; status: number }[] = [];
     const routes = allRoutes().filter(({ route }) => route.pathParams.length > 0);
     // Safe methods first, so a destructive attempt that wrongly succeeds is still caught by the GETs.
     routes.sort((x, y) => Number(x.route.method !== 'GET') - Number(y.route.method !== 'GET'));
     for (const { fn, route } of routes) {
       const path = pathFor(route, seededB.ids, orgB.admin!);
-      if (!path) {
-        uncovered.push(`${fn.name} ${route.method} ${route.template}`);
-        continue;
-      }
-      covered++;
+      if (!path) continue;
       const body = bodyFor(fn, route, seededA, orgA.admin!);
       const x = await as(fn, 'idor', route.method, path, orgA.admin!.token, body);
       found.push(...violations(x));
-      if (x.status === 404) continue;
-      if (x.status === 422 || x.status === 403) undecided.push({ fn, route, path, body, status: x.status });
-      else found.push(`${fn.name} ${route.method} ${route.template}: org A got ${x.status} on org B's object (expected 404): ${x.text.slice(0, 200)}`);
+      attacked.push({ fn, route, path, body, status: x.status });
     }
     // B still sees all of its objects.
     for (const c of seededB.created) {
@@ -127,13 +165,15 @@ describe('IDOR: org A against org B', () => {
       if (x.status !== 200) found.push(`${fn.name} GET ${getRoute.template}: org B's own object answers ${x.status} after org A's attempts`);
     }
     // A 422/403 for A is fine only if B's own admin gets the same (then the body or role decided, not the id).
-    for (const u of undecided) {
-      const x = await as(u.fn, 'idor control', u.route.method, u.path, orgB.admin!.token, u.body);
-      if (x.status !== u.status) found.push(`${u.fn.name} ${u.route.method} ${u.route.template}: org A got ${u.status} where org B gets ${x.status} (existence leaks)`);
+    for (const a of attacked) {
+      const control = a.status === 403 || a.status === 422 ? (await as(a.fn, 'idor control', a.route.method, a.path, orgB.admin!.token, a.body)).status : undefined;
+      found.push(...idorVerdict(a.fn.name, a.route, a.status, control));
     }
-    console.info(`IDOR: ${covered} object routes attacked, ${seededB.created.length} objects of org B (${Object.keys(seededB.ids).join(", ")}), ${undecided.length} decided by body/role first; ids the suite could not create for: ${uncovered.join('; ') || 'none'}`);
-    expect(covered, 'object routes with resolvable ids').toBeGreaterThan(0);
-    expect(found, `IDOR over ${covered} object routes`).toEqual([]);
+    const required = routes.map(({ fn, route }) => routeId(fn, route));
+    found.push(...coverageVerdict('IDOR', required, attacked.map((a) => routeId(a.fn, a.route)), UNSEEDABLE));
+    console.info(`IDOR: ${attacked.length} of ${required.length} object routes attacked (${Object.keys(UNSEEDABLE).length} exempt), ${seededB.created.length} objects of org B`);
+    expect(attacked.length).toBe(required.length - Object.keys(UNSEEDABLE).length);
+    expect(found, `IDOR over ${attacked.length} object routes`).toEqual([]);
   });
 
   it('a create that refers to org B’s objects in its body is refused', async () => {
@@ -157,38 +197,33 @@ describe('IDOR: org A against org B', () => {
 describe('role matrix', () => {
   it('viewer/member/admin get 403 where due, and a higher role is never refused where a lower one passed', async () => {
     const found: string[] = [];
-    let decided = 0;
+    const reached: string[] = [];
+    const decidedBefore: string[] = [];
     const routes = allRoutes().filter(({ route }) => !route.template.startsWith('/v1/'));
     routes.sort((x, y) => Number(x.route.method === 'DELETE') - Number(y.route.method === 'DELETE'));
     for (const { fn, route } of routes) {
       const path = pathFor(route, seededA.ids, orgA.admin!);
       if (!path) continue;
-      const statuses: Partial<Record<Role, number>> = {};
+      reached.push(routeId(fn, route));
+      const statuses = {} as Record<Role, number>;
       for (const role of ROLES) {
         const x = await as(fn, `role ${role}`, route.method, path, orgA[role]!.token, bodyFor(fn, route, seededA, orgA[role]!));
         found.push(...violations(x));
         statuses[role] = x.status;
       }
-      const id = `${route.method} ${route.template}`;
-      if (ROLES.every((r) => statuses[r] === 422 || statuses[r] === 404)) continue; // body or state decided before roles
-      decided++;
-      for (let i = 0; i < ROLES.length; i++) {
-        for (let j = i + 1; j < ROLES.length; j++) {
-          const lower = statuses[ROLES[i]!]!;
-          const higher = statuses[ROLES[j]!]!;
-          if (lower < 400 && higher === 403) found.push(`${fn.name} ${id}: ${ROLES[j]} refused (403) where ${ROLES[i]} got ${lower}`);
-        }
+      if (ROLES.every((r) => statuses[r] === 422 || statuses[r] === 404)) {
+        decidedBefore.push(routeId(fn, route)); // body or state decided before roles
+        continue;
       }
-      if (ADMIN_ONLY[fn.name]?.includes(id)) {
-        if (statuses.viewer !== 403 || statuses.member !== 403) found.push(`${fn.name} ${id}: admin-only, but viewer ${statuses.viewer}, member ${statuses.member}`);
-        if (statuses.admin === 403) found.push(`${fn.name} ${id}: admin refused`);
-      }
-      if (fn.name === 'projects' && MUTATING.has(route.method) && !READ_LIKE_POST.test(route.template) && statuses.viewer !== 403) {
-        found.push(`${fn.name} ${id}: a viewer changed something (${statuses.viewer})`);
-      }
+      found.push(...roleVerdict(fn.name, route, statuses, POLICY));
     }
-    console.info(`roles: ${decided} of ${routes.length} routes decided by role`);
-    expect(decided, 'routes where the role decided').toBeGreaterThan(0);
+    const required = routes.map(({ fn, route }) => routeId(fn, route));
+    const exempt = Object.fromEntries(Object.entries(UNSEEDABLE).filter(([r]) => required.includes(r)));
+    found.push(...coverageVerdict('role matrix', required, reached, exempt));
+    // Where every role got 422/404 the matrix says nothing; those routes must stay the exception.
+    console.info(`roles: ${reached.length - decidedBefore.length} of ${reached.length} reached routes decided by role; body or state first: ${decidedBefore.join('; ')}`);
+    expect(reached.length).toBe(required.length - Object.keys(exempt).length);
+    expect(decidedBefore.sort()).toEqual([...BODY_OR_STATE_FIRST].sort());
     expect(found).toEqual([]);
   });
 });
@@ -197,10 +232,13 @@ describe('SQL injection strings', () => {
   it('are stored verbatim in every free-text field and break nothing', async () => {
     const found: string[] = [];
     let stored = 0;
+    const required: string[] = [];
+    const storedAt: string[] = [];
     for (const { fn, route } of allRoutes()) {
       if (route.method !== 'POST' || !route.op.responses?.['201'] || !route.bodySchema) continue;
       const fields = textFields(fn.doc, route.bodySchema);
       if (!fields.length) continue;
+      required.push(routeId(fn, route));
       const path = pathFor(route, seededA.ids, orgA.admin!);
       if (!path) continue;
       const props = route.bodySchema.properties ?? {};
@@ -213,20 +251,25 @@ describe('SQL injection strings', () => {
       const body = exampleOf(fn.doc, route.bodySchema, { idFor: idResolver(seededA.ids, orgA.admin!), override: (f) => chosen[f] ?? overrides()(f) });
       const x = await as(fn, 'sqli', 'POST', path, orgA.admin!.token, body);
       found.push(...violations(x));
-      if (x.status !== 201) continue;
+      if (x.status !== 201) {
+        if (!(routeId(fn, route) in SQLI_NOT_STORED)) found.push(`${routeId(fn, route)}: refused the injection strings with ${x.status}: ${x.text.slice(0, 200)}`);
+        continue;
+      }
       stored++;
+      storedAt.push(routeId(fn, route));
       const getRoute = routesOf(fn.name, fn.doc).find((r) => r.method === 'GET' && r.template === `${route.template}/{${r.pathParams.at(-1)}}`);
       const read = getRoute ? (await as(fn, 'sqli read', 'GET', `${path}/${x.json.id}`, orgA.admin!.token)).json : x.json;
-      for (const [f, v] of Object.entries(chosen)) {
-        if (f in (read ?? {}) && read[f] !== v) found.push(`${fn.name} POST ${route.template}: ${f} stored as ${JSON.stringify(read[f])}, sent ${JSON.stringify(v)}`);
-      }
+      found.push(...verbatimVerdict(fn.name, route, chosen, read));
     }
     // Every table the strings named is still there and B's data is intact.
     const { rows } = await database.pool!.query(`select to_regclass('projects.projects') is not null as p, to_regclass('ops.outbox') is not null as o, (select count(*) from auth.users)::int as users`);
     expect(rows[0]).toMatchObject({ p: true, o: true });
     expect(rows[0].users).toBeGreaterThanOrEqual(6);
-    console.info(`SQL injection: ${stored} creates stored the strings verbatim`);
-    expect(stored, 'creates that stored injection strings').toBeGreaterThan(0);
+    const exempt = { ...Object.fromEntries(Object.entries(UNSEEDABLE).filter(([r]) => required.includes(r))), ...SQLI_NOT_STORED };
+    found.push(...coverageVerdict('SQL injection', required, storedAt, exempt));
+    console.info(`SQL injection: ${stored} of ${required.length} creates with free text stored the strings verbatim`);
+    expect(found).toEqual([]);
+    expect(stored, 'creates that stored injection strings').toBe(required.length - Object.keys(exempt).length);
     expect(found).toEqual([]);
   });
 });
@@ -236,21 +279,20 @@ describe('secrets in logs', () => {
     // An account's whole life through the auth function, so its secrets are in play too.
     const auth = fns.find((f) => f.name === 'auth')!;
     const paths = new Set(Object.keys(auth.doc.paths ?? {}));
-    if (paths.has('/invitations') && paths.has('/register') && paths.has('/login')) {
-      const inv = await as(auth, 'invite', 'POST', '/invitations', orgA.admin!.token, { role: 'member' });
-      const email = `secret-${Date.now()}@example.test`;
-      const password = 'Unlogged-Passphrase-7731-zeta';
-      await as(auth, 'register', 'POST', '/register', '', { invitation_code: inv.json?.invitation_code, email, password, name: 'Secret Keeper' });
-      const login = await as(auth, 'login', 'POST', '/login', '', { email, password });
-      await as(auth, 'login wrong', 'POST', '/login', '', { email, password: `${password}-wrong` });
-      const token = login.json?.access_token;
-      if (token) {
-        await as(auth, 'totp', 'POST', '/mfa/totp/setup', token);
-        await as(auth, 'refresh', 'POST', '/token/refresh', '', { refresh_token: login.json.refresh_token });
-        await as(auth, 'change', 'POST', '/password/change', token, { current_password: password, new_password: `${password}-new` });
-      }
-      await as(auth, 'forgot', 'POST', '/password/forgot', '', { email });
-    }
+    for (const p of ['/invitations', '/register', '/login', '/mfa/totp/setup', '/token/refresh', '/password/change', '/password/forgot']) expect(paths, p).toContain(p);
+    const inv = await as(auth, 'invite', 'POST', '/invitations', orgA.admin!.token, { role: 'member' });
+    expect(inv.status).toBe(201);
+    const email = `secret-${Date.now()}@example.test`;
+    const password = 'Unlogged-Passphrase-7731-zeta';
+    expect((await as(auth, 'register', 'POST', '/register', '', { invitation_code: inv.json?.invitation_code, email, password, name: 'Secret Keeper' })).status).toBe(201);
+    const login = await as(auth, 'login', 'POST', '/login', '', { email, password });
+    expect(login.status).toBe(200);
+    expect((await as(auth, 'login wrong', 'POST', '/login', '', { email, password: `${password}-wrong` })).status).toBe(401);
+    const token = login.json.access_token as string;
+    expect((await as(auth, 'totp', 'POST', '/mfa/totp/setup', token)).status).toBeLessThan(300);
+    expect((await as(auth, 'refresh', 'POST', '/token/refresh', '', { refresh_token: login.json.refresh_token })).status).toBe(200);
+    expect((await as(auth, 'change', 'POST', '/password/change', token, { current_password: password, new_password: `${password}-new` })).status).toBeLessThan(300);
+    expect((await as(auth, 'forgot', 'POST', '/password/forgot', '', { email })).status).toBe(202);
     // Stored password hashes too: drizzle's error messages carry a failed statement's parameters.
     const { rows: hashes } = await database.pool!.query<{ password_hash: string }>('select password_hash from auth.users');
     const secrets = [
@@ -261,7 +303,6 @@ describe('secrets in logs', () => {
     expect(secrets.some((s) => s.includes('@'))).toBe(true);
     expect(logLines.length).toBeGreaterThan(0);
     console.info(`secrets: ${secrets.length} secrets looked for in ${logLines.length} log lines`);
-    const leaks = secrets.flatMap((s) => logLines.filter((l) => l.includes(s)).map((l) => `${s.slice(0, 6)}… in ${l.slice(0, 300)}`));
-    expect(leaks).toEqual([]);
+    expect(logLeaks(secrets, logLines)).toEqual([]);
   });
 });

@@ -13,6 +13,8 @@ export interface AppOptions<S extends KernelServices> {
   /** The function's name: auth | projects | providers | jobs. */
   name: string;
   version?: string;
+  /** Security every operation of the document needs unless it declares its own (OpenAPI 3.1 §4.8.1 `security`). */
+  security?: Record<string, string[]>[];
   /** Builds the instance's services once, on the first request that needs them. */
   services: () => Promise<S>;
 }
@@ -95,6 +97,7 @@ export function createApp<S extends KernelServices>(options: AppOptions<S>): Ope
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: `Lattice Lock Cloud — ${options.name}`, version: options.version ?? '0.1.0' },
+    ...(options.security ? { security: options.security } : {}),
   });
   return app;
 }
