@@ -9,6 +9,18 @@ import { bodies, deepNesting, pathValues, queryValues } from './support/fuzz.js'
 import { exampleOf, fillPath, isV1, routesOf, type Route } from './support/openapi.js';
 import { secretsIn } from './support/secrets.js';
 import { badAuthorizations } from './support/tokens.js';
+import { anonymousVerdict, badTokenVerdict, declaredProtected, oversizeVerdict } from './support/verdicts.js';
+
+/**
+ * The routes the documents declare public (no `security`): login and the token flows that carry their own
+ * proof. A route that drops its security declaration shows up here and fails the sweep.
+ */
+const PUBLIC_ROUTES: Record<string, string[]> = {
+  auth: ['POST /register', 'POST /login', 'POST /login/mfa', 'POST /token/refresh', 'POST /logout', 'POST /password/forgot', 'POST /password/reset'],
+  projects: [],
+  providers: [],
+  jobs: [],
+};
 
 /**
  * Fuzzing every route of every function, found from its /openapi.json: generated and mutated
@@ -69,11 +81,13 @@ async function fuzzRoute(fn: FunctionUnderTest, route: Route, found: string[]): 
   // Baseline, then without credentials: 401 there marks the route as protected.
   check(await send(fn.app, fn.name, 'valid-ish', route.method, path, { headers: json(token, { 'if-match': '"1"' }), body }));
   const anonymous = check(await send(fn.app, fn.name, 'anonymous', route.method, path, { headers: json(), body }));
-  const protectedRoute = anonymous.status === 401;
+  // Protected is what the document declares; the answers must then agree with it.
+  const protectedRoute = declaredProtected(fn.doc, route);
+  found.push(...anonymousVerdict(fn.name, route, protectedRoute, anonymous.status));
   if (protectedRoute) {
     for (const [label, authorization] of Object.entries(bad)) {
       const x = check(await send(fn.app, fn.name, `auth: ${label}`, route.method, path, { headers: json(undefined, authorization ? { authorization } : {}), body }));
-      if (x.status !== 401) found.push(`${fn.name} ${route.method} ${route.template}: bad credentials "${label}" answered ${x.status}, not 401`);
+      found.push(...badTokenVerdict(fn.name, route, label, x.status));
     }
   }
 
@@ -136,24 +150,32 @@ describe('fuzzing every route from the OpenAPI documents', () => {
       const found: string[] = [];
       let cases = 0;
       let protectedRoutes = 0;
+      const fuzzed: string[] = [];
       for (const route of routes) {
+        fuzzed.push(`${route.method} ${route.template}`);
         const r = await fuzzRoute(fn, route, found);
         cases += r.cases + (route.bodySchema ? RUNS_PER_ROUTE : 0);
         if (r.protectedRoute) protectedRoutes++;
       }
       // Oversized bodies are refused before anything else reads them (8 MiB on /v1/*).
       const bodyRoute = routes.find((r) => r.method === 'POST' && !isV1(r.template));
+      expect(bodyRoute, `${name} has a POST route for the 413 check`).toBeDefined();
       if (bodyRoute) {
         const x = await send(fn.app, fn.name, 'oversized', 'POST', fillPath(bodyRoute.template, {}), { headers: json(admin.token), body: JSON.stringify({ name: 'x'.repeat(1_100_000) }) });
         found.push(...violations(x));
-        if (x.status !== 413) found.push(`${name} POST ${bodyRoute.template}: 1.1 MB body answered ${x.status}, not 413`);
+        found.push(...oversizeVerdict(name, bodyRoute, '1.1 MB', x.status));
       }
       const v1Route = routes.find((r) => r.method === 'POST' && isV1(r.template));
+      expect(Boolean(v1Route), `${name} serves POST /v1/…`).toBe(name === 'providers');
       if (v1Route) {
         const x = await send(fn.app, fn.name, 'oversized v1', 'POST', v1Route.template, { headers: json(admin.token), body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'x'.repeat(8_500_000) }] }) });
         found.push(...violations(x));
-        if (x.status !== 413) found.push(`${name} POST ${v1Route.template}: 8.5 MB body answered ${x.status}, not 413`);
+        found.push(...oversizeVerdict(name, v1Route, '8.5 MB', x.status));
       }
+      // The sweep covers every documented route, and exactly the stated ones are public.
+      expect(fuzzed).toEqual(routes.map((r) => `${r.method} ${r.template}`));
+      expect(routes.filter((r) => !declaredProtected(fn.doc, r)).map((r) => `${r.method} ${r.template}`).sort()).toEqual([...PUBLIC_ROUTES[name]!].sort());
+      expect(protectedRoutes).toBe(routes.length - PUBLIC_ROUTES[name]!.length);
       console.info(`${name}: ${routes.length} routes, ${cases} cases, ${protectedRoutes} protected, statuses ${JSON.stringify(statusCounts[name] ?? {})}`);
       // Functions still without routes are covered as far as they exist (kernel, 404s).
       expect((fn.doc as { openapi?: string }).openapi).toBe('3.1.0');
