@@ -16,8 +16,14 @@ const { database } = await createTestDatabase();
 const jwks = await startJwks();
 afterAll(() => jwks.close());
 const alerts: AlertNotification[] = [];
+/** Which providers were probed, and a distinct latency per provider, so the job's bookkeeping can be checked. */
+const probed: string[] = [];
+const latencyOf = (id: string) => 10 + [...id].reduce((n, c) => n + c.charCodeAt(0), 0);
 const app = jobsApp(database, jwks.url, {
-  probe: async () => ({ status: 'healthy', latencyMs: 7 }),
+  probe: async (target) => {
+    probed.push(target.id);
+    return { status: 'healthy', latencyMs: latencyOf(target.id) };
+  },
   notifier: { notify: async (n) => void alerts.push(n) },
   signer: localSigner(testConfig().LOCAL_KEYRING!),
 });
@@ -100,12 +106,22 @@ describe('each job is idempotent: a second run leaves the same state', () => {
     expect(res.json.type).toMatch(/invalid-day/);
   });
 
-  it('provider-health: records latency and status per provider', async () => {
+  it('provider-health: probes every enabled provider once per run and records each one\'s own result', async () => {
+    const enabled = (await q(`select id from providers.providers where enabled order by id`)).map((r) => r.id as string);
+    expect(enabled.length).toBeGreaterThan(1);
+    await q(`update providers.providers set enabled = false where id = $1`, [enabled.at(-1)]);
+    const probeThese = enabled.slice(0, -1);
+    probed.length = 0;
     const first = await run('/provider-health');
-    expect(first.providers).toBeGreaterThan(0);
-    expect(first.results.every((r: { probe: string; latency_ms: number }) => r.probe === 'healthy' && r.latency_ms === 7)).toBe(true);
-    const second = await run('/provider-health');
-    expect(second.results.map((r: { probe: string }) => r.probe)).toEqual(first.results.map((r: { probe: string }) => r.probe));
+    expect(probed.sort()).toEqual(probeThese);
+    expect(first.providers).toBe(probeThese.length);
+    // Stored per provider: the latency its own probe reported, not one value for all.
+    const health = await q(`select provider_id, latency_ms from providers.provider_health where provider_id = any($1) order by provider_id`, [probeThese]);
+    expect(health).toEqual(probeThese.map((id) => ({ provider_id: id, latency_ms: latencyOf(id) })));
+    await run('/provider-health');
+    const checks = await q(`select provider_id, count(*)::int as n from providers.provider_health_checks group by provider_id order by provider_id`);
+    expect(checks).toEqual(probeThese.map((id) => ({ provider_id: id, n: 2 })));
+    await q(`update providers.providers set enabled = true where id = $1`, [enabled.at(-1)]);
   });
 
   it('maintain-partitions: audit 3 months ahead, never a default partition', async () => {
@@ -128,17 +144,12 @@ describe('each job is idempotent: a second run leaves the same state', () => {
     await q(`insert into auth.invitations (org_id, code_hash, role, expires_at, used_at, used_by) values ($1, $2, 'member', now() - interval '1 day', now() - interval '2 days', $3)`, [t.orgId, hash(), t.userId]);
     await q(`insert into auth.sessions (org_id, user_id, family_id, token_hash, expires_at) values ($1, $2, gen_random_uuid(), $3, now() - interval '1 minute'), ($1, $2, gen_random_uuid(), $4, now() + interval '1 day')`, [t.orgId, t.userId, hash(), hash()]);
     const [project] = await q(`insert into projects.projects (org_id, name, slug) values ($1, 'p', $2) returning id`, [t.orgId, `p-${randomBytes(4).toString('hex')}`]);
-    const [version] = await q(`insert into projects.versions (org_id, project_id, version_number, config, config_hash) values ($1, $2, 1, '{}', $3) returning id`, [t.orgId, project.id, hash()]).catch(() => [undefined]);
-    let artifactsSeeded = false;
-    if (version) {
-      const [session] = await q(`insert into production.analysis_sessions (org_id, project_id, version_id) values ($1, $2, $3) returning id`, [t.orgId, project.id, version.id]).catch(() => [undefined]);
-      if (session) {
-        await q(`insert into production.artifacts (org_id, session_id, name, uri, sha256, size_bytes, expires_at) values ($1, $2, 'old', 'gs://b/old', $3, 1, now() - interval '1 day'), ($1, $2, 'new', 'gs://b/new', $3, 1, now() + interval '1 day')`, [t.orgId, session.id, hash()]);
-        artifactsSeeded = true;
-      }
-    }
+    const [version] = await q(`insert into projects.versions (org_id, project_id, version_number, config, config_hash) values ($1, $2, 1, '{}', $3) returning id`, [t.orgId, project.id, hash()]);
+    const [session] = await q(`insert into production.analysis_sessions (org_id, project_id, version_id) values ($1, $2, $3) returning id`, [t.orgId, project.id, version.id]);
+    await q(`insert into production.artifacts (org_id, session_id, name, uri, sha256, size_bytes, expires_at) values ($1, $2, 'old', 'gs://b/old', $3, 1, now() - interval '1 day'), ($1, $2, 'new', 'gs://b/new', $3, 1, now() + interval '1 day')`, [t.orgId, session.id, hash()]);
     const first = await run('/cleanup');
-    expect(first).toMatchObject({ password_resets: 1, invitations: 1, sessions: 1, ...(artifactsSeeded ? { artifacts: 1 } : {}) });
+    expect(first).toMatchObject({ password_resets: 1, invitations: 1, sessions: 1, artifacts: 1 });
+    expect((await q(`select name from production.artifacts where session_id = $1`, [session.id])).map((r) => r.name)).toEqual(['new']);
     const second = await run('/cleanup');
     expect(Object.values(second).every((n) => n === 0)).toBe(true);
     const left = await q(`select (select count(*)::int from auth.password_resets where org_id = $1) as resets, (select count(*)::int from auth.invitations where org_id = $1) as invitations, (select count(*)::int from auth.sessions where org_id = $1) as sessions`, [t.orgId]);
