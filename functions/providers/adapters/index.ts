@@ -17,3 +17,4 @@ export const adapterFor = (kind: ProviderKind): Adapter => adapters[kind];
 export { SseParser } from './sse.js';
 export { supportedParams, unsupportedParams } from './params.js';
 export { UnsupportedInput } from './openai-shapes.js';
+export { embeddingAdapterFor, unsupportedEmbeddingParams, type EmbeddingRequest } from './embeddings.js';

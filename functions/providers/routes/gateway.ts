@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { problemResponses } from '../../shared/http/index.js';
-import type { ChatRequest } from '../adapters/index.js';
+import type { Context } from 'hono';
+import { HttpProblem, problemResponses } from '../../shared/http/index.js';
+import type { ChatRequest, EmbeddingRequest } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { evaluateCostAlertsFor } from '../service/alerts.js';
-import { openAiModels } from '../service/catalog.js';
-import { chatCompletions } from '../service/gateway.js';
+import { callerModels, publicEntry, qualifyModel, type ModelListDeps } from '../service/model-lists.js';
+import { createEmbeddings } from '../service/embeddings.js';
+import { chatCompletions, type GatewayDeps } from '../service/gateway.js';
 import { json, Loose } from './schemas.js';
 import { scope } from './auth.js';
 
@@ -41,6 +43,31 @@ const completions = createRoute({
   },
 });
 
+export const EmbeddingCreateRequest = z
+  .looseObject({
+    model: z.string().min(1).max(300),
+    input: z.union([z.string(), z.array(z.string()).min(1).max(2048), z.array(z.number().int()).min(1), z.array(z.array(z.number().int()).min(1)).min(1).max(2048)]),
+    encoding_format: z.enum(['float', 'base64']).nullish(),
+    dimensions: z.number().int().positive().max(100_000).nullish(),
+    user: z.string().max(256).nullish(),
+    drop_params: z.boolean().nullish(),
+  })
+  .openapi('EmbeddingCreateRequest');
+
+const embeddings = createRoute({
+  method: 'post',
+  path: '/v1/embeddings',
+  middleware: [scope('chat')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: EmbeddingCreateRequest } } } },
+  responses: {
+    200: json(Loose('CreateEmbeddingResponse')),
+    ...problemResponses,
+    429: json(Loose('QuotaExceeded'), 'A quota limit (named in the body) or the provider rate limit'),
+    502: json(Loose('UpstreamError'), 'The provider failed'),
+    504: json(Loose('UpstreamTimeout'), 'The provider did not answer in time'),
+  },
+});
+
 const models = createRoute({
   method: 'get',
   path: '/v1/models',
@@ -48,19 +75,34 @@ const models = createRoute({
   responses: { 200: json(Loose('ModelList')), ...problemResponses },
 });
 
+function gatewayDeps(c: Context<ProvidersEnv>): GatewayDeps {
+  const s = c.var.services;
+  return {
+    database: s.database, keyEncryptor: s.keyEncryptor, production: s.config.NODE_ENV === 'production', platformKeys: s.platformKeys,
+    retry: s.retry, log: c.var.log, track: s.track, settleRetryDelaysMs: s.settleRetryDelaysMs,
+    afterSettle: (tenant) => evaluateCostAlertsFor(s.database, s.notifier, tenant),
+  };
+}
+
+const listDeps = (c: Context<ProvidersEnv>): ModelListDeps => ({
+  database: c.var.database, keyEncryptor: c.var.services.keyEncryptor, production: c.var.config.NODE_ENV === 'production', platformKeys: c.var.services.platformKeys,
+});
+
 export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {
-  app.openapi(models, async (c) => c.json(await openAiModels(c.var.database, c.var.principal), 200));
-  app.openapi(completions, async (c) => {
-    const s = c.var.services;
-    const body = c.req.valid('json') as unknown as ChatRequest;
-    return chatCompletions(
-      {
-        database: s.database, keyEncryptor: s.keyEncryptor, production: s.config.NODE_ENV === 'production', platformKeys: s.platformKeys,
-        retry: s.retry, log: c.var.log, track: s.track, settleRetryDelaysMs: s.settleRetryDelaysMs,
-        afterSettle: (tenant) => evaluateCostAlertsFor(s.database, s.notifier, tenant),
-      },
-      c.var.principal,
-      body,
-    ) as never;
+  app.openapi(models, async (c) => c.json({ object: 'list', data: (await callerModels(listDeps(c), c.var.principal)).map(publicEntry) }, 200));
+  // Model ids contain '/', so the id is the rest of the path (hono's regexp parameter); documented
+  // beside GET /v1/models rather than as an OpenAPI path parameter, which cannot hold a '/'.
+  app.get('/v1/models/:id{.+}', scope('models'), async (c) => {
+    const id = decodeURIComponent(c.req.param('id'));
+    const all = await callerModels(listDeps(c), c.var.principal);
+    let found = all.find((m) => m.id === id);
+    if (!found) {
+      const q = await qualifyModel(listDeps(c), c.var.principal, id);
+      if (typeof q === 'string') found = all.find((m) => m.id === q);
+    }
+    if (!found) throw new HttpProblem(404, 'model-not-found', `no route of yours offers model "${id}"`);
+    return c.json(publicEntry(found), 200);
   });
+  app.openapi(completions, async (c) => chatCompletions(gatewayDeps(c), c.var.principal, c.req.valid('json') as unknown as ChatRequest) as never);
+  app.openapi(embeddings, async (c) => createEmbeddings(gatewayDeps(c), c.var.principal, c.req.valid('json') as unknown as EmbeddingRequest) as never);
 }

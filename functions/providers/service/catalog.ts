@@ -20,17 +20,6 @@ export async function listCatalog(database: Database, p: Principal) {
   });
 }
 
-/** OpenAI's GET /v1/models list: `<provider>/<model>` ids of enabled catalog models. */
-export async function openAiModels(database: Database, p: Principal) {
-  const rows = await withTenant(database, p, (tx) =>
-    tx.select({ provider: providers.id, model: providerModels.model, created: providerModels.createdAt })
-      .from(providerModels).innerJoin(providers, eq(providers.id, providerModels.providerId))
-      .where(and(eq(providers.enabled, true), eq(providerModels.enabled, true)))
-      .orderBy(asc(providers.id), asc(providerModels.model)),
-  );
-  return { object: 'list', data: rows.map((r) => ({ id: `${r.provider}/${r.model}`, object: 'model', created: Math.floor(r.created.getTime() / 1000), owned_by: r.provider })) };
-}
-
 export async function providerHealthReport(database: Database, p: Principal, recent = 10) {
   return withTenant(database, p, async (tx) => {
     const current = await tx.select().from(providerHealth).orderBy(asc(providerHealth.providerId));

@@ -7,7 +7,8 @@ import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
 import { periodsAt, reserve, settleWithAlerts, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
-import { byokAad, resolveRouteCached, type ResolvedRoute } from './resolve.js';
+import { byokAad, type ResolvedRoute } from './resolve.js';
+import { resolveModel } from './route-model.js';
 import { assertPublicUrl } from './ssrf.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
@@ -61,7 +62,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   const requestedMax = requested.max_completion_tokens ?? requested.max_tokens ?? undefined;
 
   // Route (cached briefly, see resolve.ts), then the reservation in one round trip of its own.
-  const route = await resolveRouteCached(deps.database, tenant, requested.model);
+  const route = await resolveModel(deps, principal, requested.model);
   // Parameters the provider cannot honour answer 400 before anything is reserved (see params.ts).
   const { body, dropped } = applyParams(route.kind, route.route, requested, route.byok?.dropParams);
   if (!route.byok && !deps.platformKeys[route.catalogId ?? '']) throw providerProblems.providerNotConfigured(route.catalogId ?? route.route);
@@ -145,14 +146,14 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   }
 }
 
-function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userId: string }): void {
+export function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userId: string }): void {
   if (deps.afterSettle) deps.track(deps.afterSettle(tenant).catch((err) => deps.log.warn('cost alert evaluation failed', { error: err })));
 }
 
 /** Background settle retries (short backoff); the last failure is logged with what the call used. */
 export const SETTLE_RETRY_DELAYS_MS = [50, 250, 1_000, 3_000, 8_000];
 
-async function settleLater(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
+export async function settleLater(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
   let last: unknown;
   for (const delay of deps.settleRetryDelaysMs ?? SETTLE_RETRY_DELAYS_MS) {
     await new Promise((r) => setTimeout(r, delay));
@@ -172,7 +173,7 @@ async function settleLater(deps: GatewayDeps, tenant: { orgId: string; userId: s
   });
 }
 
-async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {
+export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {
   if (!route.byok) return Buffer.from(deps.platformKeys[route.catalogId!]!, 'utf8');
   // DNS can change after the key was saved: the SSRF rule is checked again before every call.
   if (route.byok.customBaseUrl) await assertPublicUrl(route.baseUrl, { production: deps.production });
@@ -185,10 +186,10 @@ async function obtainKey(deps: GatewayDeps, principal: Principal, route: Resolve
  * obey"; the Python SDK reads the same header). Once the gateway has retried, or retrying cannot help,
  * the SDK's retries would only multiply the upstream calls.
  */
-const NO_SDK_RETRY = { 'x-should-retry': 'false' };
+export const NO_SDK_RETRY = { 'x-should-retry': 'false' };
 
 /** The provider's refusal with its status class kept (DESIGN.md §4 "Upstream errors keep their class"). */
-async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: Response, attempts: number, secret: string): Promise<HttpProblem> {
+export async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: Response, attempts: number, secret: string): Promise<HttpProblem> {
   const status = response.status;
   let json: unknown;
   try {

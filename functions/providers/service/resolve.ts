@@ -136,9 +136,16 @@ export async function resolveRouteCached(database: Database, tenant: SqlTenant, 
   return route;
 }
 
+const changeListeners: (() => void)[] = [];
+/** Caches derived from routes (model lists, bare names) are dropped with them. */
+export function onRoutesChanged(listener: () => void): void {
+  changeListeners.push(listener);
+}
+
 /** After a change to a user's keys (or, without a user, to the catalog): resolve again on the next call. */
 export function forgetRoutes(userId?: string): void {
   generation++;
+  for (const listener of changeListeners) listener();
   if (userId === undefined) return routes.clear();
   for (const key of routes.keys()) if (key.split('|')[1] === userId) routes.delete(key);
 }
