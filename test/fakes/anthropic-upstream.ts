@@ -17,7 +17,9 @@ export async function startAnthropicUpstream(options: FakeOptions = {}): Promise
   return startUpstream(
     '/v1',
     async (req, res, control) => {
-      if (options.apiKey && req.headers['x-api-key'] !== options.apiKey) return writeError(res, anthropicErrors.authentication());
+      // The documented header is x-api-key; @anthropic-ai/sdk 1.x sends the same key as `Authorization: Bearer` (client apiKeyAuth).
+      const key = req.headers['x-api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (options.apiKey && key !== options.apiKey) return writeError(res, anthropicErrors.authentication());
       if (!req.headers['anthropic-version']) return writeError(res, anthropicErrors.invalidRequest('anthropic-version: header is required'));
       const path = req.path.split('?')[0]!;
       if (req.method === 'GET' && path.startsWith('/v1/models')) return json(res, 200, anthropicJson.models.body, anthropicJson.models.headers);
