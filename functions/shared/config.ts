@@ -86,6 +86,14 @@ const envSchema = z.object({
   // Extra trusted CA (PEM) for an SMTP relay with a private CA; public relays need none.
   SMTP_CA: z.string().optional(),
   MAIL_FROM: z.string().optional(),
+  // Analysis artifacts: Cloud Storage (production) or files under the dev server's data directory.
+  ARTIFACT_STORE: z.enum(['gcs', 'filesystem']).default('filesystem'),
+  ARTIFACT_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, 'a Cloud Storage bucket name').optional(),
+  ARTIFACT_DIR: z.string().default('.data/artifacts'),
+  /** Where the projects function is reached, for the embedded store's upload and download links. */
+  ARTIFACT_BASE_URL: z.string().url().default('http://127.0.0.1:8080/projects'),
+  ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1024 ** 3),
+  ARTIFACT_ORG_QUOTA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50 * 1024 ** 3),
 });
 
 export type Config = z.infer<typeof envSchema> & {
@@ -149,6 +157,14 @@ const required =
     if (value === undefined || (Array.isArray(value) && !value.length)) refuse(variable, why);
   };
 
+/** Analysis artifacts (projects stores them, jobs deletes expired ones): Cloud Storage, never the filesystem. */
+const artifactStore: Requirement[] = [
+  (cfg, refuse) => {
+    if (cfg.ARTIFACT_STORE !== 'gcs') refuse('ARTIFACT_STORE', 'must be gcs; the embedded filesystem store is refused');
+  },
+  required('ARTIFACT_BUCKET', 'required with ARTIFACT_STORE=gcs'),
+];
+
 /**
  * What each function reads beyond the common kernel, refused at start in production when missing.
  * terraform/modules/functions provides exactly these to each function (test/infra checks both ways):
@@ -170,7 +186,7 @@ export const FUNCTION_REQUIREMENTS: Record<string, { variables: string[]; secret
       required('PUBLIC_BASE_URL', 'required: links in mail point there'),
     ],
   },
-  projects: { variables: [], secrets: ['JWT_SECRETS'], check: [required('JWT_SECRETS')] },
+  projects: { variables: ['ARTIFACT_STORE', 'ARTIFACT_BUCKET'], secrets: ['JWT_SECRETS'], check: [required('JWT_SECRETS'), ...artifactStore] },
   providers: {
     variables: ['PLATFORM_PROVIDERS'],
     secrets: ['JWT_SECRETS', 'ALERT_WEBHOOK_SECRET', 'PROVIDER_KEY_*'],
@@ -185,12 +201,13 @@ export const FUNCTION_REQUIREMENTS: Record<string, { variables: string[]; secret
     ],
   },
   jobs: {
-    variables: ['JOBS_AUDIENCE', 'JOBS_SERVICE_ACCOUNT'],
+    variables: ['JOBS_AUDIENCE', 'JOBS_SERVICE_ACCOUNT', 'ARTIFACT_STORE', 'ARTIFACT_BUCKET'],
     secrets: ['ALERT_WEBHOOK_SECRET'],
     check: [
       required('JOBS_AUDIENCE', 'required (the jobs function URL)'),
       required('JOBS_SERVICE_ACCOUNT', 'required (the scheduler service account)'),
       required('ALERT_WEBHOOK_SECRET', 'required: cost-alert webhooks are signed with it'),
+      ...artifactStore,
     ],
   },
 };

@@ -65,6 +65,8 @@ describe('what each function needs at start (FUNCTION_REQUIREMENTS)', () => {
     SMTP_PASSWORD: 'smtp-password',
     MAIL_FROM: 'Lattice Lock <no-reply@example.com>',
     PUBLIC_BASE_URL: 'https://app.example.com',
+    ARTIFACT_STORE: 'gcs',
+    ARTIFACT_BUCKET: 'proj-lattice-artifacts-prod',
   };
 
   it.each(Object.keys(FUNCTION_REQUIREMENTS))('%s starts with a complete production configuration', (fn) => {
@@ -90,9 +92,15 @@ describe('what each function needs at start (FUNCTION_REQUIREMENTS)', () => {
     ['auth', 'MAILER', /MAILER: must be smtp/],
     ['jobs', 'JOBS_AUDIENCE', /JOBS_AUDIENCE: required/],
     ['jobs', 'JOBS_SERVICE_ACCOUNT', /JOBS_SERVICE_ACCOUNT: required/],
+    ['projects', 'ARTIFACT_BUCKET', /ARTIFACT_BUCKET: required with ARTIFACT_STORE=gcs/],
+    ['jobs', 'ARTIFACT_BUCKET', /ARTIFACT_BUCKET: required with ARTIFACT_STORE=gcs/],
   ])('%s refuses to start without %s, naming it', (fn, variable, message) => {
     const env: Record<string, string | undefined> = { ...complete, [variable]: undefined };
     expect(() => assertFunctionConfig(fn, loadConfig(env))).toThrowError(message);
+  });
+
+  it.each(['projects', 'jobs'])('%s refuses the embedded filesystem artifact store', (fn) => {
+    expect(() => assertFunctionConfig(fn, loadConfig({ ...complete, ARTIFACT_STORE: 'filesystem' }))).toThrowError(/ARTIFACT_STORE: must be gcs/);
   });
 
   it('a weak webhook secret is refused in production whichever function reads it', () => {
