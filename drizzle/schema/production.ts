@@ -12,6 +12,10 @@ export type AnalysisStatus = (typeof analysisStatuses)[number];
 export const analysisTaskTypes = ['static', 'dynamic', 'graph', 'ai'] as const;
 export type AnalysisTaskType = (typeof analysisTaskTypes)[number];
 
+/** pending: registered, bytes not yet verified; available: the stored object matched its size and SHA-256. */
+export const artifactStatuses = ['pending', 'available'] as const;
+export type ArtifactStatus = (typeof artifactStatuses)[number];
+
 
 /** A v2 (production zone) analysis of one version; runs several tasks. */
 export const analysisSessions = productionSchema.table(
@@ -73,7 +77,10 @@ export const analysisTasks = productionSchema.table(
   ],
 );
 
-/** Files an analysis produced, stored in object storage (uri), verified by SHA-256. */
+/**
+ * Files an analysis produced, stored in object storage (uri: gs://bucket/orgs/<org>/artifacts/<id>, a
+ * name made from ids only), verified by size and SHA-256 before they become available.
+ */
 export const artifacts = productionSchema.table(
   'artifacts',
   {
@@ -85,6 +92,7 @@ export const artifacts = productionSchema.table(
     sha256: text('sha256').notNull(),
     sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
     contentType: text('content_type'),
+    status: text('status').$type<ArtifactStatus>().notNull().default('pending'),
     verifiedAt: ts('verified_at'),
     expiresAt: ts('expires_at'),
     ...timestamps,
@@ -98,6 +106,8 @@ export const artifacts = productionSchema.table(
     index('artifacts_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null`),
     check('artifacts_sha256_check', sql`${t.sha256} ~ '^[0-9a-f]{64}$'`),
     check('artifacts_size_bytes_check', sql`${t.sizeBytes} >= 0`),
+    check('artifacts_status_check', sql`${t.status} in (${inList(artifactStatuses)})`),
+    check('artifacts_available_check', sql`${t.status} <> 'available' or ${t.verifiedAt} is not null`),
   ],
 );
 

@@ -2,6 +2,7 @@ import { openSigner, type Signer } from '../shared/audit/signer/index.js';
 import { openEventSink } from '../shared/events/index.js';
 import type { EventSink } from '../shared/events/port.js';
 import { rootLogger, type KernelServices } from '../shared/http/index.js';
+import type { ObjectStore } from '../shared/storage/index.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../providers/service/notifier.js';
 import { httpProbe, type ProviderProbe } from './service/health.js';
 import { schedulerVerifier } from './service/oidc.js';
@@ -12,6 +13,8 @@ export interface JobsServices extends KernelServices {
   sink(): Promise<EventSink>;
   /** Signs audit seal heads. */
   signer(): Signer;
+  /** Where artifact bytes live (the cleanup job deletes expired ones); the Storage client loads on first use. */
+  objects(): Promise<ObjectStore>;
   probe: ProviderProbe;
   /** Where fired cost alerts go (the providers function's adapters). */
   notifier: Notifier;
@@ -19,7 +22,7 @@ export interface JobsServices extends KernelServices {
   verifyScheduler(token: string | undefined): Promise<{ email: string }>;
 }
 
-export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifyScheduler' | 'notifier'>> & { sink?: EventSink; signer?: Signer };
+export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifyScheduler' | 'notifier'>> & { sink?: EventSink; signer?: Signer; objects?: ObjectStore };
 
 const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
 
@@ -31,10 +34,16 @@ export async function buildJobsServices(kernel: KernelServices, overrides: JobsO
   if (!overrides.notifier && production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
   let sink: Promise<EventSink> | undefined = overrides.sink ? Promise.resolve(overrides.sink) : undefined;
   let signer = overrides.signer;
+  let objects: Promise<ObjectStore> | undefined = overrides.objects ? Promise.resolve(overrides.objects) : undefined;
   return {
     ...kernel,
     sink: () => (sink ??= openEventSink(kernel.config, kernel.database)),
     signer: () => (signer ??= openSigner(kernel.config)),
+    objects: () =>
+      (objects ??= import('../shared/storage/index.js').then((m) => m.openObjectStore(kernel.config)).catch((err) => {
+        objects = undefined;
+        throw err;
+      })),
     probe: overrides.probe ?? httpProbe(),
     notifier:
       overrides.notifier ??

@@ -20,6 +20,10 @@ export const codes = {
   fourEyes: 'self-approval',
   wrongZone: 'wrong-zone',
   checksumMismatch: 'checksum-mismatch',
+  artifactTooLarge: 'artifact-too-large',
+  storageQuota: 'storage-quota-exceeded',
+  uploadMissing: 'upload-missing',
+  notAvailable: 'artifact-not-available',
 } as const;
 
 export const conflict = (code: keyof typeof codes, detail: string, extra: Record<string, unknown> = {}) =>

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { ok } from '../support/lifecycle.js';
-import { expectProblem, projectsApp } from '../support/projects.js';
+import { expectProblem, projectsApp, uploadInProcess } from '../support/projects.js';
 import { createTeam } from '../support/tenants.js';
 
 const { database } = await createTestDatabase();
@@ -53,11 +53,11 @@ describe('the whole lifecycle through the HTTP API', () => {
 
     const content = Buffer.from('{"findings":[]}\n');
     const sha256 = createHash('sha256').update(content).digest('hex');
-    const artifact = await ok(api('POST', `/analysis-sessions/${session.id}/artifacts`, member.token, { name: 'report.json', uri: 'gs://lattice-artifacts/report.json', sha256, size_bytes: content.length, content_type: 'application/json' }), 201);
-    expect(artifact).toMatchObject({ verified_at: null, expires_at: expect.any(String) });
-    const upload = await app.request(`/analysis-sessions/${session.id}/artifacts/${artifact.id}/content`, { method: 'PUT', headers: { authorization: `Bearer ${member.token}`, 'content-type': 'application/octet-stream' }, body: content });
-    expect(upload.status).toBe(200);
-    expect(((await upload.json()) as any).verified_at).toEqual(expect.any(String));
+    const artifact = await ok(api('POST', `/analysis-sessions/${session.id}/artifacts`, member.token, { name: 'report.json', sha256, size_bytes: content.length, content_type: 'application/json' }), 201);
+    expect(artifact).toMatchObject({ status: 'pending', verified_at: null, expires_at: expect.any(String) });
+    expect(await uploadInProcess(app, artifact.upload, content)).toBe(200);
+    const completed = await ok(api('POST', `/analysis-sessions/${session.id}/artifacts/${artifact.id}/complete`, member.token));
+    expect(completed).toMatchObject({ status: 'available', verified_at: expect.any(String) });
     await ok(api('POST', `/analysis-sessions/${session.id}/reviews`, member.token, { score: 87, findings: [{ rule: 'naming', severity: 'low' }] }), 201);
     const detail = await ok(api('GET', `/analysis-sessions/${session.id}`, member.token));
     expect(detail.tasks.map((t: any) => t.status)).toEqual(['completed', 'completed']);

@@ -48,7 +48,7 @@ beforeAll(async () => {
   ids.promotion = (await ok(api('POST', '/promotions', b.token, { version_id: open.version.id, evaluation_id: open.evaluation.id, reason: 'b' }), 201)).id;
   ids.session = (await ok(api('POST', `/projects/${ids.lcProject}/analysis-sessions`, b.token, { version_id: ids.v2 }), 201)).id;
   ids.task = (await ok(api('POST', `/analysis-sessions/${ids.session}/tasks`, b.token, { type: 'static' }), 201)).id;
-  ids.artifact = (await ok(api('POST', `/analysis-sessions/${ids.session}/artifacts`, b.token, { name: 'a', uri: 'gs://b/a', sha256: 'a'.repeat(64), size_bytes: 1 }), 201)).id;
+  ids.artifact = (await ok(api('POST', `/analysis-sessions/${ids.session}/artifacts`, b.token, { name: 'a', sha256: 'a'.repeat(64), size_bytes: 1 }), 201)).id;
   await ok(api('POST', `/analysis-sessions/${ids.session}/reviews`, b.token, { score: 50, findings: [] }), 201);
   const doomed = await ok(api('POST', `/projects/${ids.lcProject}/versions`, b.token, { config: { doomed: true } }), 201);
   ids.doomedVersion = doomed.id;
@@ -93,9 +93,11 @@ function lifecycleRouteCases(x: Record<string, string>): RouteCase[] {
     { method: 'GET', path: s },
     { method: 'POST', path: `${s}/tasks`, body: { type: 'ai' } },
     { method: 'POST', path: `${s}/tasks/${x.task}/transition`, body: { status: 'running' } },
-    { method: 'POST', path: `${s}/artifacts`, body: { name: 'a', uri: 'gs://a/a', sha256: 'c'.repeat(64), size_bytes: 1 } },
+    { method: 'POST', path: `${s}/artifacts`, body: { name: 'a', sha256: 'c'.repeat(64), size_bytes: 1 } },
     { method: 'GET', path: `${s}/artifacts` },
-    { method: 'PUT', path: `${s}/artifacts/${x.artifact}/content`, body: 'x', headers: { 'content-type': 'application/octet-stream' } },
+    { method: 'POST', path: `${s}/artifacts/${x.artifact}/upload-url` },
+    { method: 'POST', path: `${s}/artifacts/${x.artifact}/complete` },
+    { method: 'GET', path: `${s}/artifacts/${x.artifact}/content` },
     { method: 'POST', path: `${s}/reviews`, body: { score: 1, findings: [] } },
     { method: 'GET', path: `${s}/reviews` },
     { method: 'POST', path: `${p}/versions/${x.v2}/quarantine`, body: { reason: 'x' } },

@@ -7,7 +7,7 @@ import { withSystem } from '../../functions/shared/db/index.js';
 import { HttpProblem } from '../../functions/shared/http/index.js';
 import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
-import { expectProblem, projectsApp } from '../support/projects.js';
+import { expectProblem, projectsApp, uploadInProcess } from '../support/projects.js';
 import { createTeam } from '../support/tenants.js';
 
 const { database } = await createTestDatabase();
@@ -131,11 +131,12 @@ describe('illegal transitions answer 409 and change nothing', () => {
     expectProblem(await api('POST', `/projects/${project.id}/experiments`, member.token, { version_id: version.id, name: 'late' }), 409, 'wrong-zone');
     const session = await ok(api('POST', `/projects/${project.id}/analysis-sessions`, member.token, { version_id: version.id }), 201);
     const sha256 = createHash('sha256').update('expected').digest('hex');
-    const artifact = await ok(api('POST', `/analysis-sessions/${session.id}/artifacts`, member.token, { name: 'a', uri: 'gs://b/a', sha256, size_bytes: 8 }), 201);
-    const upload = await app.request(`/analysis-sessions/${session.id}/artifacts/${artifact.id}/content`, { method: 'PUT', headers: { authorization: `Bearer ${member.token}`, 'content-type': 'application/octet-stream' }, body: 'tampered' });
-    expect(upload.status).toBe(409);
-    expect(upload.headers.get('content-type')).toBe('application/problem+json');
-    expect((await ok(api('GET', `/analysis-sessions/${session.id}/artifacts`, member.token))).items[0].verified_at).toBeNull();
+    const artifact = await ok(api('POST', `/analysis-sessions/${session.id}/artifacts`, member.token, { name: 'a', sha256, size_bytes: 8 }), 201);
+    expectProblem(await api('GET', `/analysis-sessions/${session.id}/artifacts/${artifact.id}/content`, member.token), 409, 'artifact-not-available');
+    expectProblem(await api('POST', `/analysis-sessions/${session.id}/artifacts/${artifact.id}/complete`, member.token), 409, 'upload-missing');
+    expect(await uploadInProcess(app, artifact.upload, 'tampered')).toBe(200);
+    expectProblem(await api('POST', `/analysis-sessions/${session.id}/artifacts/${artifact.id}/complete`, member.token), 422, 'checksum-mismatch');
+    expect((await ok(api('GET', `/analysis-sessions/${session.id}/artifacts`, member.token))).items[0]).toMatchObject({ status: 'pending', verified_at: null });
   });
 
   it('a rollback that would erase a quarantined version is refused whole', async () => {

@@ -64,9 +64,9 @@ export const jobs: JobDefinition[] = [
   },
   {
     path: '/cleanup',
-    summary: 'Delete expired password resets, invitations, artifacts, embedded sessions and old operational rows.',
+    summary: "Delete expired password resets, invitations, artifacts (their stored objects first, then their rows), embedded sessions and old operational rows.",
     exclusive: true,
-    run: (s) => cleanup(s.database),
+    run: async (s) => cleanup(s.database, await s.objects()),
   },
   {
     path: '/seal-audit',

@@ -3,7 +3,7 @@ import { analysisStatuses, analysisTaskTypes } from '../../../drizzle/schema/pro
 import { jsonBody, paginationQuery } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/analysis.js';
-import { ArtifactSchema, artifactOut, ReviewSchema, reviewOut, SessionSchema, sessionOut, TaskSchema, taskOut } from './lifecycle-shapes.js';
+import { ReviewSchema, reviewOut, SessionSchema, sessionOut, TaskSchema, taskOut } from './lifecycle-shapes.js';
 import { errors, idParams, inTenant, jsonObject, listOf, ok, text, uuid } from './support.js';
 
 const CreateSessionBody = z.object({ version_id: uuid }).strict().openapi('CreateAnalysisSession');
@@ -12,24 +12,12 @@ const MoveTaskBody = z
   .object({ status: z.enum(['running', 'completed', 'failed', 'cancelled']), result: jsonObject.optional(), error: text(8000).optional() })
   .strict()
   .openapi('MoveAnalysisTask');
-const ArtifactBody = z
-  .object({
-    name: text(500),
-    uri: z.url().max(2048),
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex'),
-    size_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    content_type: text(200).optional(),
-    expires_at: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict()
-  .openapi('RegisterArtifact');
 const ReviewBody = z
   .object({ score: z.number().int().min(0).max(100), findings: z.array(z.unknown()).max(10_000), reviewer: text(300).optional() })
   .strict()
   .openapi('CreateCodeReviewResult');
 const SessionDetail = SessionSchema.extend({ tasks: z.array(TaskSchema) }).openapi('AnalysisSessionDetail');
 const sessionTask = z.object({ id: uuid, tid: uuid });
-const sessionArtifact = z.object({ id: uuid, aid: uuid });
 
 const tags = ['analysis'];
 const security = [{ bearer: [] }];
@@ -45,16 +33,6 @@ const moveTask = createRoute({
   security,
   request: { params: sessionTask, body: jsonBody(MoveTaskBody) },
   responses: { 200: ok(SessionDetail.omit({ tasks: true }).extend({ task: TaskSchema }), 'pending → running → completed | failed | cancelled; anything else is 409'), ...errors },
-});
-const addArtifact = createRoute({ method: 'post', path: '/analysis-sessions/{id}/artifacts', tags, security, request: { params: idParams, body: jsonBody(ArtifactBody) }, responses: { 201: ok(ArtifactSchema, 'Registered (unverified until its content is uploaded)'), ...errors } });
-const listArtifacts = createRoute({ method: 'get', path: '/analysis-sessions/{id}/artifacts', tags, security, request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(ArtifactSchema) })), ...errors } });
-const upload = createRoute({
-  method: 'put',
-  path: '/analysis-sessions/{id}/artifacts/{aid}/content',
-  tags,
-  security,
-  request: { params: sessionArtifact, body: { required: true, content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } } },
-  responses: { 200: ok(ArtifactSchema, 'The content matches the registered SHA-256 and size: verified'), ...errors },
 });
 const addReview = createRoute({ method: 'post', path: '/analysis-sessions/{id}/reviews', tags, security, request: { params: idParams, body: jsonBody(ReviewBody) }, responses: { 201: ok(ReviewSchema, 'Created'), ...errors } });
 const listReviews = createRoute({ method: 'get', path: '/analysis-sessions/{id}/reviews', tags, security, request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(ReviewSchema) })), ...errors } });
@@ -81,21 +59,6 @@ export function registerAnalysis(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, tid } = c.req.valid('param');
     const r = await inTenant(c, 'member', (tx, p) => svc.moveTask(tx, p, id, tid, c.req.valid('json')));
     return c.json({ ...sessionOut(r.session), task: taskOut(r.task) }, 200);
-  });
-  app.openapi(addArtifact, async (c) => {
-    const row = await inTenant(c, 'member', (tx, p) => svc.registerArtifact(tx, p, c.req.valid('param').id, c.req.valid('json')));
-    return c.json(artifactOut(row), 201);
-  });
-  app.openapi(listArtifacts, async (c) => {
-    const rows = await inTenant(c, 'viewer', (tx, p) => svc.listArtifacts(tx, p.orgId, c.req.valid('param').id));
-    return c.json({ items: rows.map(artifactOut) }, 200);
-  });
-  app.openapi(upload, async (c) => {
-    const { id, aid } = c.req.valid('param');
-    // Raw bytes, never parsed: the hash must be of exactly what was sent (the 1 MiB body limit applies).
-    const content = new Uint8Array(await c.req.arrayBuffer());
-    const row = await inTenant(c, 'member', (tx, p) => svc.verifyArtifactContent(tx, p, id, aid, content));
-    return c.json(artifactOut(row), 200);
   });
   app.openapi(addReview, async (c) => {
     const row = await inTenant(c, 'member', (tx, p) => svc.addReview(tx, p, c.req.valid('param').id, c.req.valid('json')));

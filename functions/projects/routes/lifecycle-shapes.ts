@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { evaluationVerdicts, experimentStatuses, promotionStatuses, type blacklist, type comparisonReports, type evaluations, type experiments, type promotions } from '../../../drizzle/schema/experiments_v1.js';
-import { analysisStatuses, analysisTaskTypes, type analysisSessions, type analysisTasks, type artifacts, type codeReviewResults } from '../../../drizzle/schema/production.js';
+import { analysisStatuses, analysisTaskTypes, artifactStatuses, type analysisSessions, type analysisTasks, type artifacts, type codeReviewResults } from '../../../drizzle/schema/production.js';
 import { quarantineSources, reevaluationStatuses, type quarantineRecords, type reevaluationRequests } from '../../../drizzle/schema/quarantine.js';
 import { iso, isoNN, jsonObject } from './support.js';
 
@@ -90,13 +90,13 @@ export const taskOut = (r: typeof analysisTasks.$inferSelect): z.infer<typeof Ta
 export const ArtifactSchema = z
   .object({
     id: z.string(), session_id: z.string(), name: z.string(), uri: z.string(), sha256: z.string(), size_bytes: z.number().int(), content_type: z.string().nullable(),
-    verified_at: z.string().nullable(), expires_at: z.string().nullable(), created_at: z.string(),
+    status: z.enum(artifactStatuses), verified_at: z.string().nullable(), expires_at: z.string().nullable(), created_at: z.string(),
   })
   .openapi('Artifact');
 
 export const artifactOut = (r: typeof artifacts.$inferSelect): z.infer<typeof ArtifactSchema> => ({
   id: r.id, session_id: r.sessionId, name: r.name, uri: r.uri, sha256: r.sha256, size_bytes: r.sizeBytes, content_type: r.contentType,
-  verified_at: iso(r.verifiedAt), expires_at: iso(r.expiresAt), created_at: isoNN(r.createdAt),
+  status: r.status, verified_at: iso(r.verifiedAt), expires_at: iso(r.expiresAt), created_at: isoNN(r.createdAt),
 });
 
 export const ReviewSchema = z

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { analysisSessions, analysisTasks, artifacts, codeReviewResults, type AnalysisStatus, type AnalysisTaskType } from '../../../drizzle/schema/production.js';
+import { analysisSessions, analysisTasks, codeReviewResults, type AnalysisStatus, type AnalysisTaskType } from '../../../drizzle/schema/production.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
@@ -13,8 +12,6 @@ import { requireVersion } from './versions.js';
 
 export type SessionRow = typeof analysisSessions.$inferSelect;
 const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
-/** Artifacts without an explicit expiry are kept this long; the jobs function deletes expired ones. */
-export const DEFAULT_ARTIFACT_TTL_DAYS = 30;
 
 export async function createSession(tx: Tx, p: Principal, projectId: string, versionId: string) {
   await requireProject(tx, p.orgId, projectId);
@@ -106,42 +103,6 @@ export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: 
     });
   }
   return { task, session: updated };
-}
-
-export async function registerArtifact(
-  tx: Tx,
-  p: Principal,
-  sessionId: string,
-  input: { name: string; uri: string; sha256: string; size_bytes: number; content_type?: string | undefined; expires_at?: string | undefined },
-) {
-  await requireSession(tx, p.orgId, sessionId);
-  const expiresAt = input.expires_at ? new Date(input.expires_at) : new Date(Date.now() + DEFAULT_ARTIFACT_TTL_DAYS * 86_400_000);
-  const [row] = await tx
-    .insert(artifacts)
-    .values({ orgId: p.orgId, sessionId, name: input.name, uri: input.uri, sha256: input.sha256.toLowerCase(), sizeBytes: input.size_bytes, contentType: input.content_type ?? null, expiresAt, createdBy: p.userId, updatedBy: p.userId })
-    .returning();
-  return row!;
-}
-
-export async function listArtifacts(tx: Tx, orgId: string, sessionId: string) {
-  await requireSession(tx, orgId, sessionId);
-  return tx.select().from(artifacts).where(and(eq(artifacts.orgId, orgId), eq(artifacts.sessionId, sessionId))).orderBy(artifacts.createdAt, artifacts.id);
-}
-
-/**
- * Content uploaded through the API is hashed and measured here; it must match what was registered,
- * and only then is the artifact marked verified. A mismatch changes nothing (409).
- */
-export async function verifyArtifactContent(tx: Tx, p: Principal, sessionId: string, artifactId: string, content: Uint8Array) {
-  await requireSession(tx, p.orgId, sessionId);
-  const [current] = await tx.select().from(artifacts).where(and(eq(artifacts.orgId, p.orgId), eq(artifacts.sessionId, sessionId), eq(artifacts.id, artifactId)));
-  if (!current) throw problems.notFound('artifact');
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  if (sha256 !== current.sha256 || content.byteLength !== current.sizeBytes) {
-    throw conflict('checksumMismatch', 'the uploaded content does not match the registered SHA-256 and size', { expected: { sha256: current.sha256, size_bytes: current.sizeBytes }, actual: { sha256, size_bytes: content.byteLength } });
-  }
-  const [row] = await tx.update(artifacts).set({ verifiedAt: new Date(), updatedBy: p.userId }).where(eq(artifacts.id, artifactId)).returning();
-  return row!;
 }
 
 export async function addReview(tx: Tx, p: Principal, sessionId: string, input: { score: number; findings: unknown[]; reviewer?: string | undefined }) {

@@ -3,7 +3,7 @@ import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
 import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { FunctionEnv, KernelServices } from './context.js';
-import { bodyLimitFor } from './limits.js';
+import { bodyLimitFor, isObjectLinkPath } from './limits.js';
 import { rootLogger, traceFields } from './logger.js';
 import { HttpProblem, sendProblem, toProblem, zodIssues } from './problem.js';
 import { registerHealth } from './health.js';
@@ -64,12 +64,14 @@ export function createApp<S extends KernelServices>(options: AppOptions<S>): Ope
   });
 
   app.use('*', (c, next) =>
-    bodyLimit({
-      maxSize: bodyLimitFor(c.req.path),
-      onError: () => {
-        throw new HttpProblem(413, 'body-too-large', `the request body is larger than ${bodyLimitFor(c.req.path)} bytes`);
-      },
-    })(c, next),
+    isObjectLinkPath(c.req.path)
+      ? next()
+      : bodyLimit({
+          maxSize: bodyLimitFor(c.req.path),
+          onError: () => {
+            throw new HttpProblem(413, 'body-too-large', `the request body is larger than ${bodyLimitFor(c.req.path)} bytes`);
+          },
+        })(c, next),
   );
 
   registerHealth(app, options.name, services);

@@ -5,3 +5,9 @@ export const V1_BODY_LIMIT = 8 * 1024 * 1024;
 export function bodyLimitFor(path: string): number {
   return /(^|\/)v1\//.test(path) ? V1_BODY_LIMIT : BODY_LIMIT;
 }
+
+/**
+ * The embedded artifact store's upload links (npm run dev only): the link's signature fixes the exact
+ * size, and the store counts the bytes as they stream, so the JSON body limit does not apply there.
+ */
+export const isObjectLinkPath = (path: string) => /(^|\/)artifact-objects\//.test(path);
