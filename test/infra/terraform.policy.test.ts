@@ -201,7 +201,7 @@ describe('BigQuery', () => {
 describe('Cloud KMS', () => {
   it('has a symmetric provider key rotating every 90 days, an EC P-256 signing key, all with prevent_destroy', () => {
     const keys = resources(tree, 'google_kms_crypto_key');
-    expect(keys.map((k) => k.labels[1]).sort()).toEqual(['audit_signing', 'cloudsql', 'provider_keys']);
+    expect(keys.map((k) => k.labels[1]).sort()).toEqual(['artifacts', 'audit_signing', 'cloudsql', 'provider_keys']);
     for (const { labels, body } of keys) {
       expect(first(body.lifecycle)?.prevent_destroy, labels[1]).toBe(true);
       if (body.purpose === 'ENCRYPT_DECRYPT') expect(unwrap(body.rotation_period), labels[1]).toBe('var.rotation_period');
@@ -232,6 +232,90 @@ describe('Cloud KMS', () => {
       expect(kms.auth_service_account).toBe('${module.project.function_service_accounts["auth"]}');
       expect(kms.jobs_service_account).toBe('${module.project.function_service_accounts["jobs"]}');
     }
+  });
+});
+
+describe('Artifacts bucket', () => {
+  const bucket = () => resource(tree, 'modules/artifacts', 'google_storage_bucket', 'artifacts');
+
+  it('is private: uniform bucket-level access, public access prevention enforced, no ACLs, no public member', () => {
+    const b = bucket();
+    expect(b.uniform_bucket_level_access).toBe(true);
+    expect(b.public_access_prevention).toBe('enforced');
+    expect(b.force_destroy).toBe(false);
+    for (const type of ['google_storage_bucket_acl', 'google_storage_object_acl', 'google_storage_default_object_acl', 'google_storage_bucket_access_control', 'google_storage_bucket_iam_policy', 'google_storage_bucket_iam_binding']) {
+      expect(resources(tree, type), type).toEqual([]);
+    }
+    const grants = resources(tree, 'google_storage_bucket_iam_member').filter((g) => unwrap(g.body.bucket) === 'google_storage_bucket.artifacts.name');
+    expect(grants.map((g) => g.body.member).filter((m: string) => /allUsers|allAuthenticatedUsers/.test(m))).toEqual([]);
+  });
+
+  it('is encrypted with the platform key ring\'s artifacts key, which only Cloud Storage\'s service agent may use', () => {
+    expect(unwrap(first(bucket().encryption).default_kms_key_name)).toBe('var.kms_key_name');
+    for (const env of ENVS) expect(moduleCalls(tree, env).get('artifacts').kms_key_name).toBe('${module.kms.artifacts_key}');
+    const grant = resource(tree, 'modules/kms', 'google_kms_crypto_key_iam_binding', 'artifacts_cmek');
+    expect(unwrap(grant.crypto_key_id)).toBe('google_kms_crypto_key.artifacts.id');
+    expect(grant.role).toBe('roles/cloudkms.cryptoKeyEncrypterDecrypter');
+    expect(grant.members).toEqual(['serviceAccount:${var.storage_service_agent}']);
+    for (const env of ENVS) expect(moduleCalls(tree, env).get('kms').storage_service_agent).toBe('${module.project.storage_service_agent}');
+    // Read from Cloud Storage's own API, which creates the agent if it does not exist yet.
+    expect(blocksOf(moduleFiles(tree, 'modules/project'), 'data').some((d) => d.labels[0] === 'google_storage_project_service_account')).toBe(true);
+  });
+
+  it('keeps no old copies (versioning and soft delete off) and deletes objects one day after the longest artifact life', async () => {
+    const b = bucket();
+    expect(first(b.versioning).enabled).toBe(false);
+    expect(first(b.soft_delete_policy).retention_duration_seconds).toBe(0);
+    const rules = b.lifecycle_rule as Json[];
+    expect(rules).toHaveLength(1);
+    expect(first(rules[0].action).type).toBe('Delete');
+    expect(first(rules[0].condition).age).toBe('${var.max_age_days + 1}');
+    const { ARTIFACT_MAX_TTL_DAYS } = await import('../../functions/projects/service/artifacts.js');
+    expect(variableDefault(tree, 'modules/artifacts', 'max_age_days')).toBe(ARTIFACT_MAX_TTL_DAYS);
+    for (const env of ENVS) expect(moduleCalls(tree, env).get('artifacts')).not.toHaveProperty('max_age_days');
+  });
+
+  it('lets only the projects function write; jobs may only delete; the projects function signs URLs as itself alone', () => {
+    const grants = resources(tree, 'google_storage_bucket_iam_member').filter((g) => unwrap(g.body.bucket) === 'google_storage_bucket.artifacts.name');
+    const byMember = Object.fromEntries(grants.map((g) => [g.body.member, g.body.role]));
+    expect(byMember).toEqual({
+      'serviceAccount:${var.projects_service_account}': 'roles/storage.objectUser',
+      'serviceAccount:${var.jobs_service_account}': '${google_project_iam_custom_role.artifact_reaper.name}',
+    });
+    expect(resource(tree, 'modules/artifacts', 'google_project_iam_custom_role', 'artifact_reaper').permissions).toEqual(['storage.objects.delete']);
+    // A project-wide role that writes objects would reach this bucket too: none may, unless its IAM
+    // Condition leaves the artifacts bucket out (the build account's object admin).
+    const writes = /roles\/(storage\.(admin|objectAdmin|objectCreator|objectUser|legacy\w*)|editor|owner)/;
+    const bucketName = bucket().name;
+    expect(locals('modules/project').artifacts_bucket).toBe(bucketName);
+    for (const m of resources(tree, 'google_project_iam_member')) {
+      const list = /local\.(\w+)/.exec(String(unwrap(m.body.for_each) ?? ''))?.[1];
+      const roles = JSON.stringify(m.body.role) + JSON.stringify(list ? locals('modules/project')[list] ?? '' : '');
+      if (!writes.test(roles)) continue;
+      const condition = dynamicContent(m.body, 'condition') ?? first(m.body.condition);
+      expect(condition?.expression, `${m.labels[1]} can write the artifacts bucket`).toBe('resource.name != "projects/_/buckets/${condition.value}" && !resource.name.startsWith("projects/_/buckets/${condition.value}/")');
+      expect(first(m.body.dynamic.condition).for_each).toBe('${each.value == "roles/storage.objectAdmin" ? [local.artifacts_bucket] : []}');
+    }
+    const signer = resource(tree, 'modules/artifacts', 'google_service_account_iam_member', 'projects_signs_as_itself');
+    expect(signer.role).toBe('roles/iam.serviceAccountTokenCreator');
+    expect(signer.member).toBe('serviceAccount:${var.projects_service_account}');
+    expect(signer.service_account_id).toBe('projects/${var.project_id}/serviceAccounts/${var.projects_service_account}');
+    for (const env of ENVS) {
+      const call = moduleCalls(tree, env).get('artifacts');
+      expect(call.projects_service_account).toBe('${module.project.function_service_accounts["projects"]}');
+      expect(call.jobs_service_account).toBe('${module.project.function_service_accounts["jobs"]}');
+    }
+  });
+
+  it('is what the functions use: ARTIFACT_STORE=gcs and ARTIFACT_BUCKET from the module for projects and jobs, IAM Credentials enabled for signBlob', () => {
+    const env = locals('modules/functions').function_env;
+    for (const fn of ['projects', 'jobs']) {
+      expect(env[fn].ARTIFACT_STORE, fn).toBe('gcs');
+      expect(env[fn].ARTIFACT_BUCKET, fn).toBe('${var.artifact_bucket}');
+    }
+    for (const e of ENVS) expect(moduleCalls(tree, e).get('functions').artifact_bucket).toBe('${module.artifacts.bucket_name}');
+    const apis = locals('modules/project').apis as string[];
+    expect(apis).toEqual(expect.arrayContaining(['iamcredentials.googleapis.com', 'storage.googleapis.com']));
   });
 });
 

@@ -45,6 +45,8 @@ locals {
     }
     projects = {
       KMS_SIGNING_KEY_VERSION = local.signing_key_version
+      ARTIFACT_STORE          = "gcs"
+      ARTIFACT_BUCKET         = var.artifact_bucket
     }
     providers = {
       PLATFORM_PROVIDERS = join(",", var.platform_providers)
@@ -53,6 +55,8 @@ locals {
       JOBS_AUDIENCE           = local.urls["jobs"]
       JOBS_SERVICE_ACCOUNT    = var.service_accounts["jobs"]
       KMS_SIGNING_KEY_VERSION = local.signing_key_version
+      ARTIFACT_STORE          = "gcs"
+      ARTIFACT_BUCKET         = var.artifact_bucket
     }
   }
 }

@@ -156,3 +156,8 @@ variable "log_level" {
     error_message = "log_level must be debug, info, warn or error."
   }
 }
+
+variable "artifact_bucket" {
+  description = "Analysis artifacts bucket (ARTIFACT_BUCKET)."
+  type        = string
+}

@@ -1,8 +1,9 @@
 /**
- * One key ring, three keys:
+ * One key ring, four keys:
  *  - provider-keys (symmetric): wraps the per-secret DEKs of the KeyEncryptor (users' BYOK provider keys
  *    and, per DESIGN, TOTP secrets, which go through the same KeyEncryptor);
  *  - cloudsql (symmetric): CMEK of the Cloud SQL instance and its replica;
+ *  - artifacts (symmetric): CMEK of the analysis artifacts bucket;
  *  - audit-signing (EC P-256): signs audit seal chain heads. Asymmetric keys cannot rotate automatically;
  *    README "Operate" describes rotating it by adding a version.
  * Key material cannot be recovered once destroyed, so every key has prevent_destroy.
@@ -32,6 +33,22 @@ resource "google_kms_crypto_key" "provider_keys" {
 
 resource "google_kms_crypto_key" "cloudsql" {
   name            = "cloudsql"
+  key_ring        = google_kms_key_ring.this.id
+  purpose         = "ENCRYPT_DECRYPT"
+  rotation_period = var.rotation_period
+
+  version_template {
+    algorithm        = "GOOGLE_SYMMETRIC_ENCRYPTION"
+    protection_level = var.protection_level
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "google_kms_crypto_key" "artifacts" {
+  name            = "artifacts"
   key_ring        = google_kms_key_ring.this.id
   purpose         = "ENCRYPT_DECRYPT"
   rotation_period = var.rotation_period
@@ -92,4 +109,12 @@ resource "google_kms_crypto_key_iam_binding" "cloudsql_cmek" {
   crypto_key_id = google_kms_crypto_key.cloudsql.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   members       = ["serviceAccount:${var.cloudsql_service_agent}"]
+}
+
+# Cloud Storage's service agent encrypts and decrypts the artifacts bucket's objects with the CMEK key
+# (https://cloud.google.com/storage/docs/encryption/using-customer-managed-keys#service-agent-access).
+resource "google_kms_crypto_key_iam_binding" "artifacts_cmek" {
+  crypto_key_id = google_kms_crypto_key.artifacts.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  members       = ["serviceAccount:${var.storage_service_agent}"]
 }

@@ -13,3 +13,8 @@ output "audit_signing_key" {
   value       = google_kms_crypto_key.audit_signing.id
 }
 
+
+output "artifacts_key" {
+  description = "Resource name of the artifacts bucket's CMEK key."
+  value       = google_kms_crypto_key.artifacts.id
+}

@@ -58,3 +58,8 @@ variable "protection_level" {
     error_message = "protection_level must be SOFTWARE or HSM."
   }
 }
+
+variable "storage_service_agent" {
+  description = "Email of the Cloud Storage service agent, which encrypts the artifacts bucket with the CMEK key."
+  type        = string
+}

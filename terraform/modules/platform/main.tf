@@ -41,6 +41,7 @@ module "kms" {
   region                    = var.region
   environment               = var.environment
   cloudsql_service_agent    = module.project.service_agents["cloudsql"]
+  storage_service_agent     = module.project.storage_service_agent
   protection_level          = var.kms_protection_level
   providers_service_account = module.project.function_service_accounts["providers"]
   auth_service_account      = module.project.function_service_accounts["auth"]
@@ -100,6 +101,20 @@ module "firestore" {
   depends_on = [module.project]
 }
 
+module "artifacts" {
+  source                   = "../artifacts"
+  project_id               = var.project_id
+  region                   = var.region
+  environment              = var.environment
+  kms_key_name             = module.kms.artifacts_key
+  projects_service_account = module.project.function_service_accounts["projects"]
+  jobs_service_account     = module.project.function_service_accounts["jobs"]
+  cors_origins             = var.artifact_cors_origins
+
+  # CMEK needs the service agent's key grant before the bucket.
+  depends_on = [module.project, module.kms]
+}
+
 module "secrets" {
   source           = "../secrets"
   project_id       = var.project_id
@@ -136,6 +151,7 @@ module "functions" {
   platform_providers       = var.platform_providers
   mail_from                = var.mail_from
   public_base_url          = var.public_base_url
+  artifact_bucket          = module.artifacts.bucket_name
   log_level                = var.log_level
 
   # A function's deploy fails if its service account cannot read its secrets yet; the APIs first.

@@ -233,3 +233,14 @@ variable "log_level" {
     error_message = "log_level must be debug, info, warn or error."
   }
 }
+
+variable "artifact_cors_origins" {
+  description = "Web origins whose browsers may PUT and GET analysis artifacts' signed URLs (empty: CLI and server clients only)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for o in var.artifact_cors_origins : can(regex("^https://[^/*]+$", o))])
+    error_message = "artifact_cors_origins are https origins without paths or wildcards."
+  }
+}

@@ -22,6 +22,7 @@ locals {
     "firestore.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
+    "iamcredentials.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "servicenetworking.googleapis.com",
@@ -71,6 +72,9 @@ locals {
   # account, which new projects no longer grant these roles (Cloud Build service account change, July
   # 2024). Roles as documented in https://cloud.google.com/run/docs/configuring/services/build-service-account
   # (logs, the image in Artifact Registry, the source archive in Cloud Storage).
+  # Named as modules/artifacts names it (test/infra checks they agree).
+  artifacts_bucket = "${var.project_id}-lattice-artifacts-${var.environment}"
+
   build_roles = [
     "roles/artifactregistry.writer",
     "roles/logging.logWriter",
@@ -161,6 +165,18 @@ resource "google_project_iam_member" "build" {
   role     = each.value
   member   = "serviceAccount:${google_service_account.build.email}"
 
+  # Object admin on the whole project would reach the analysis artifacts bucket too, which only the
+  # projects function may write: the grant leaves that bucket out (an IAM Condition on the resource
+  # name, https://cloud.google.com/iam/docs/conditions-resource-attributes#resource-name).
+  dynamic "condition" {
+    for_each = each.value == "roles/storage.objectAdmin" ? [local.artifacts_bucket] : []
+    content {
+      title       = "not-the-artifacts-bucket"
+      description = "Every bucket but the analysis artifacts bucket (modules/artifacts)"
+      expression  = "resource.name != \"projects/_/buckets/${condition.value}\" && !resource.name.startsWith(\"projects/_/buckets/${condition.value}/\")"
+    }
+  }
+
   depends_on = [google_project_service.apis]
 }
 
@@ -189,6 +205,15 @@ resource "google_project_service_identity" "agent" {
 resource "time_sleep" "agents_propagation" {
   create_duration = var.propagation_wait
   triggers        = { for key, agent in google_project_service_identity.agent : key => agent.email }
+}
+
+# Cloud Storage's service agent is not a service identity: its own API creates it on first read
+# (projects.serviceAccount.get, https://cloud.google.com/storage/docs/getting-service-agent), which is
+# what this data source calls. It encrypts the CMEK artifacts bucket (modules/kms grants it the key).
+data "google_storage_project_service_account" "gcs" {
+  project = var.project_id
+
+  depends_on = [google_project_service.apis]
 }
 
 data "google_project" "this" {

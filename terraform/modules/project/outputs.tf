@@ -32,3 +32,8 @@ output "service_agents" {
   description = "Email of each Google service agent this configuration grants roles to (cloudsql, firestore, datatransfer), available once IAM has had time to propagate."
   value       = time_sleep.agents_propagation.triggers
 }
+
+output "storage_service_agent" {
+  description = "Email of the project's Cloud Storage service agent (CMEK of the artifacts bucket)."
+  value       = data.google_storage_project_service_account.gcs.email_address
+}
