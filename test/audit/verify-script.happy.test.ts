@@ -29,7 +29,11 @@ it('npm run audit:verify: exit 0 on an untouched log, 1 naming the row after tam
   await sealEverything(database, () => sealAudit(database, localSigner(testConfig().LOCAL_KEYRING!)));
   const clean = await auditVerify();
   expect(clean.code, clean.out).toBe(0);
-  expect(JSON.parse(clean.out)).toMatchObject({ ok: true, seals: 1 });
+  // Under load the sealer may close the range in more than one seal (it stops at the cluster's oldest open
+  // transaction), so the verifier must report exactly the seals that exist, not a fixed number.
+  const [{ n: sealCount }] = (await database.pool!.query(`select count(*)::int as n from audits.audit_seal`)).rows;
+  expect(sealCount).toBeGreaterThanOrEqual(1);
+  expect(JSON.parse(clean.out)).toMatchObject({ ok: true, seals: sealCount });
 
   const victim = (await auditRows(database, tenant.orgId))[1]!;
   await asOwnerWithoutTriggers(database, [sql`update audits.audit_log set org_id = null where id = ${victim.id}`]);

@@ -16,7 +16,7 @@ beforeAll(async () => {
   anthropic = await startAnthropicUpstream();
   await pointCatalog(database, 'openai', openai.baseUrl);
   await pointCatalog(database, 'anthropic', anthropic.baseUrl);
-  gw = await startGateway(database, { platformKeys: { openai: 'sk-p', anthropic: 'sk-a' }, envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '400' } });
+  gw = await startGateway(database, { platformKeys: { openai: 'sk-p', anthropic: 'sk-a' }, envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '2500' } });
 });
 afterAll(async () => {
   await gw.close();
