@@ -19,10 +19,13 @@ import { openDatabase } from '../shared/db/index.js';
 import { rootLogger } from '../shared/http/logger.js';
 import { notFoundProblem } from '../shared/http/app.js';
 import { withDecodedBody } from '../shared/http/framework.js';
+import { isObjectLinkPath } from '../shared/http/limits.js';
 import { bootstrapFirstOrganization } from '../shared/bootstrap.js';
 
-// No proxy in front of the dev server: the socket's address is the client (client-ip.ts).
-const config = loadConfig({ NODE_ENV: 'development', TRUSTED_PROXY_HOPS: '0', ...process.env });
+// No proxy in front of the dev server: the socket's address is the client (client-ip.ts). The embedded
+// artifact store's upload and download links point back at this server's /projects.
+const devBase = `http://${process.env.HOST ?? '127.0.0.1'}:${process.env.PORT ?? 8080}/projects`;
+const config = loadConfig({ NODE_ENV: 'development', TRUSTED_PROXY_HOPS: '0', ARTIFACT_BASE_URL: devBase, ...process.env });
 const database = await openDatabase(config);
 const client = await database.connect();
 const { applied } = await migrateUp(client);
@@ -46,9 +49,11 @@ root.get('/', (c) => c.json({ functions: ['/auth', '/projects', '/providers', '/
 
 const port = Number(process.env.PORT ?? 8080);
 const hostname = process.env.HOST ?? '127.0.0.1';
-// The same decoded-body gate as functions-framework (framework.ts), so dev enforces the same limits.
+// The same decoded-body gate as functions-framework (framework.ts), so dev enforces the same limits,
+// except on the embedded artifact store's upload links: their signature fixes the exact size and the
+// store counts the bytes while they stream to disk (in production those bytes go to Cloud Storage).
 const listener = getRequestListener(root.fetch);
-const server = createServer((req, res) => withDecodedBody(req, res, () => void listener(req, res)));
+const server = createServer((req, res) => (isObjectLinkPath(req.url ?? '/') ? void listener(req, res) : withDecodedBody(req, res, () => void listener(req, res))));
 server.listen(port, hostname, () => rootLogger.info('dev server listening', { url: `http://${hostname}:${port}` }));
 const stop = () => server.close(() => void database.close().finally(() => process.exit(0)));
 process.once('SIGINT', stop);
