@@ -21,6 +21,7 @@ export const authErrors = {
   invalidInvitation: () => new HttpProblem(400, 'invalid-invitation', 'the invitation code is invalid, expired or already used'),
   emailTaken: () => new HttpProblem(409, 'email-taken', 'an account with this email already exists'),
   invalidResetToken: () => new HttpProblem(400, 'invalid-reset-token', 'the reset token is invalid, expired or already used'),
+  invalidVerificationToken: () => new HttpProblem(400, 'invalid-verification-token', 'the verification token is invalid, expired or already used'),
   wrongPassword: () => new HttpProblem(403, 'wrong-password', 'the current password is incorrect'),
   weakPassword: (errors: { path: string; message: string }[]) =>
     new HttpProblem(422, 'weak-password', 'the password does not meet the policy', { errors }),

@@ -3,6 +3,7 @@ import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/logger.js';
 import { PasswordHasher, type PasswordHasherOptions } from '../shared/security/passwords.js';
 import type { SessionStore } from '../shared/sessions/port.js';
+import { ConfigError, type Config } from '../shared/config.js';
 import { logMailer, type Mailer } from './service/mailer.js';
 import { DEFAULT_LIMITS, type RateLimitPolicy } from './service/rate-limit.js';
 
@@ -13,7 +14,12 @@ export interface AuthServices extends KernelServices {
   mailer: Mailer;
   passwords: PasswordHasher;
   limits: RateLimitPolicy;
+  /** Every POST /password/forgot answers after at least this long (password.ts). */
+  forgotAnswerFloorMs: number;
 }
+
+/** Long enough for an SMTP relay to take a message, so both answers of /password/forgot take the floor. */
+export const FORGOT_ANSWER_FLOOR_MS = 2_000;
 
 /** Test and embedding hooks: any of these replaces what configuration would build. */
 export interface AuthOverrides {
@@ -22,6 +28,7 @@ export interface AuthOverrides {
   mailer?: Mailer;
   passwords?: PasswordHasher | PasswordHasherOptions;
   limits?: Partial<RateLimitPolicy>;
+  forgotAnswerFloorMs?: number;
   /** Firestore collection for sessions (tests use their own project; production `sessions`). */
   firestoreCollection?: string;
 }
@@ -38,6 +45,17 @@ async function openSessionStore(kernel: KernelServices, overrides: AuthOverrides
   return postgresSessionStore(kernel.database);
 }
 
+/** The configured Mailer: SMTP (production requires it: config.ts) or the development log line. */
+export async function openMailer(cfg: Config): Promise<Mailer> {
+  if (cfg.MAILER === 'smtp') {
+    const missing = (['SMTP_HOST', 'SMTP_USER', 'SMTP_PASSWORD', 'MAIL_FROM', 'PUBLIC_BASE_URL'] as const).filter((v) => !cfg[v]);
+    if (missing.length) throw new ConfigError(`${missing.join(', ')}: required with MAILER=smtp`);
+    const { smtpMailer } = await import('./service/smtp-mailer.js');
+    return smtpMailer({ host: cfg.SMTP_HOST!, port: cfg.SMTP_PORT, user: cfg.SMTP_USER!, password: cfg.SMTP_PASSWORD!, from: cfg.MAIL_FROM!, baseUrl: cfg.PUBLIC_BASE_URL!, ca: cfg.SMTP_CA });
+  }
+  return logMailer(rootLogger.child({ function: 'auth', component: 'mailer' }));
+}
+
 export async function buildAuthServices(kernel: KernelServices, overrides: AuthOverrides = {}): Promise<AuthServices> {
   const sessionStore = await openSessionStore(kernel, overrides);
   const keyEncryptor = overrides.keyEncryptor ?? (await openKeyEncryptor(kernel.config));
@@ -47,8 +65,9 @@ export async function buildAuthServices(kernel: KernelServices, overrides: AuthO
     sessionStore,
     keyEncryptor,
     passwords,
-    mailer: overrides.mailer ?? logMailer(rootLogger.child({ function: 'auth', component: 'mailer' })),
+    mailer: overrides.mailer ?? (await openMailer(kernel.config)),
     limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+    forgotAnswerFloorMs: overrides.forgotAnswerFloorMs ?? FORGOT_ANSWER_FLOOR_MS,
     readiness: {
       ...kernel.readiness,
       ...(sessionStore.kind === 'firestore' ? { firestore: () => sessionStore.ping() } : {}),

@@ -3,7 +3,7 @@ import { afterAll, inject } from 'vitest';
 import { invitations } from '../../drizzle/schema/auth.js';
 import { organizations } from '../../drizzle/schema/projects.js';
 import { buildAuthApp } from '../../functions/auth/app.js';
-import type { PasswordResetMail } from '../../functions/auth/service/mailer.js';
+import type { EmailVerificationMail, InvitationMail, Mailer, PasswordResetMail } from '../../functions/auth/service/mailer.js';
 import { DEFAULT_LIMITS, type RateLimitPolicy } from '../../functions/auth/service/rate-limit.js';
 import { buildAuthServices, type AuthServices } from '../../functions/auth/services.js';
 import { newInvitationCode } from '../../functions/shared/bootstrap.js';
@@ -24,6 +24,10 @@ export interface HarnessOptions {
   store?: 'postgres' | 'firestore';
   limits?: Partial<RateLimitPolicy>;
   queueTimeoutMs?: number;
+  /** Configuration beyond the test defaults (e.g. MAILER=smtp with its SMTP_* variables). */
+  env?: Record<string, string>;
+  /** Use the Mailer configuration selects instead of the capturing one. */
+  configuredMailer?: boolean;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface HarnessOptions {
 export async function authHarness(options: HarnessOptions = {}) {
   const { database } = await createTestDatabase();
   const mails: PasswordResetMail[] = [];
+  const invitationMails: InvitationMail[] = [];
+  const verificationMails: EmailVerificationMail[] = [];
   const clock = { offsetMs: 0 };
   const now = () => new Date(Date.now() + clock.offsetMs);
   let sessionStore: SessionStore;
@@ -46,9 +52,16 @@ export async function authHarness(options: HarnessOptions = {}) {
   } else {
     sessionStore = postgresSessionStore(database, { clock: now });
   }
-  const services: AuthServices = await buildAuthServices(testKernel(database), {
+  const capture: Mailer = {
+    kind: 'capture',
+    sendPasswordReset: async (m) => void mails.push(m),
+    sendInvitation: async (m) => void invitationMails.push(m),
+    sendEmailVerification: async (m) => void verificationMails.push(m),
+  };
+  const services: AuthServices = await buildAuthServices(testKernel(database, options.env), {
     sessionStore,
-    mailer: { kind: 'capture', sendPasswordReset: async (m) => void mails.push(m) },
+    ...(options.configuredMailer ? {} : { mailer: capture }),
+    forgotAnswerFloorMs: 0,
     limits: { ...RELAXED, ...options.limits },
     passwords: { queueTimeoutMs: options.queueTimeoutMs ?? 120_000 },
   });
@@ -95,7 +108,7 @@ export async function authHarness(options: HarnessOptions = {}) {
     return { id: reg.json.id as string, orgId, email, password, tokens: login.json, token: login.json.access_token as string };
   }
 
-  return { app, database, services, mails, clock, invitation, user };
+  return { app, database, services, mails, invitationMails, verificationMails, clock, invitation, user };
 }
 
 export const expectProblemShape = (res: { status: number; headers: Headers; json: any }, status: number, code?: string) => {

@@ -27,7 +27,7 @@ const createRouteDef = createRoute({
   security: [{ bearer: [] }],
   middleware: adminsOnly,
   request: { body: jsonBody(z.object({ email: emailField.optional(), role: z.enum(['admin', 'member', 'viewer']) }).openapi('CreateInvitation')) },
-  responses: { 201: ok(InvitationSchema.extend({ invitation_code: z.string() }), 'Created; the code is shown only here'), ...errors },
+  responses: { 201: ok(InvitationSchema.extend({ invitation_code: z.string(), mailed: z.boolean() }), 'Created; the code is shown only here (and mailed to `email` when one is given)'), ...errors },
 });
 
 const listRoute = createRoute({
@@ -78,7 +78,7 @@ const orgRoute = createRoute({
 });
 
 export function registerInvitations(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(createRouteDef, async (c) => c.json(await createInvitation(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 201));
+  app.openapi(createRouteDef, async (c) => c.json(await createInvitation(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c), c.var.log), 201));
   app.openapi(listRoute, async (c) => c.json(await listInvitations(c.var.services, c.var.principal, c.req.valid('query')), 200));
   app.openapi(revokeRoute, async (c) => {
     await revokeInvitation(c.var.services, c.var.principal, c.req.valid('param').id, clientInfo(c));

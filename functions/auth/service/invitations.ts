@@ -9,8 +9,10 @@ import { sha256Hex } from '../../shared/security/hashing.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { authErrors, isUniqueViolation } from '../errors.js';
 import type { AuthServices } from '../services.js';
+import type { Logger } from '../../shared/http/logger.js';
 import { writeAuthEvent } from './audit.js';
 import type { ClientInfo } from './client.js';
+import { sendLogged } from './mailer.js';
 
 export const INVITATION_VALID_DAYS = 7;
 
@@ -33,17 +35,29 @@ export const invitationView = (r: InvitationRow) => ({
 const expiry = () => new Date(Date.now() + INVITATION_VALID_DAYS * 86_400_000);
 
 /** An invitation into the caller's organization; the code is returned here only, stored as SHA-256. */
-export async function createInvitation(s: AuthServices, p: Principal, input: { email?: string; role: Exclude<UserRole, 'owner'> }, client: ClientInfo) {
+export async function createInvitation(
+  s: AuthServices,
+  p: Principal,
+  input: { email?: string; role: Exclude<UserRole, 'owner'> },
+  client: ClientInfo,
+  log: Pick<Logger, 'error'>,
+) {
   const code = newInvitationCode();
-  const row = await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, async (tx) => {
+  const { row, organization } = await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, async (tx) => {
     const [created] = await tx
       .insert(invitations)
       .values({ orgId: p.orgId, codeHash: sha256Hex(code), email: input.email?.trim() ?? null, role: input.role, expiresAt: expiry(), createdBy: p.userId, updatedBy: p.userId })
       .returning();
     await writeAuthEvent(tx, { event: 'invitation_created', orgId: p.orgId, userId: p.userId, client, details: { invitation_id: created!.id, role: input.role } });
-    return created!;
+    const [org] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, p.orgId)).limit(1);
+    return { row: created!, organization: org?.name ?? 'your organization' };
   });
-  return { ...invitationView(row), invitation_code: code };
+  // An invitation for an address is mailed to it (awaited: a function gets no CPU after its response).
+  // The admin gets the code either way, and `mailed` says whether the mail went out.
+  const mailed = row.email
+    ? await sendLogged(s.mailer.sendInvitation({ to: row.email, code, expiresAt: row.expiresAt, organization, role: row.role }), log, 'invitation', row.email)
+    : false;
+  return { ...invitationView(row), invitation_code: code, mailed };
 }
 
 export async function listInvitations(s: AuthServices, p: Principal, q: { limit: number; cursor?: string }) {

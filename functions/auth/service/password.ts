@@ -6,6 +6,7 @@ import type { Principal } from '../../shared/security/tokens.js';
 import { authErrors } from '../errors.js';
 import type { AuthServices } from '../services.js';
 import { emailHashOf, writeAuthEvent } from './audit.js';
+import { sendLogged } from './mailer.js';
 import type { ClientInfo } from './client.js';
 import { assertPasswordPolicy } from './policy.js';
 import { enforce } from './rate-limit.js';
@@ -20,11 +21,15 @@ export const FORGOT_ANSWER = {
 } as const;
 
 /**
- * Issues a single-use reset token (stored as SHA-256, valid 30 minutes) and hands it to the
- * Mailer. The mail is sent without being awaited, so the answer time does not depend on whether
- * the address exists; a failed send is logged.
+ * Issues a single-use reset token (stored as SHA-256, valid 30 minutes) and mails it. The send is
+ * awaited — a Cloud Run function gets no CPU after its response, so mail sent in the background may
+ * never leave (https://cloud.google.com/functions/docs/bestpractices/tips, "do not start background
+ * activities") — and every answer, account or not, waits the same floor (forgotAnswerFloorMs, started
+ * on arrival), so the answer time does not say whether the address exists unless the relay is slower
+ * than the floor. A failed send is logged (without the token).
  */
 export async function forgotPassword(s: AuthServices, email: string, client: ClientInfo, log: { error: (m: string, f?: Record<string, unknown>) => void }) {
+  const floor = new Promise<void>((resolve) => setTimeout(resolve, s.forgotAnswerFloorMs));
   const emailHash = emailHashOf(email);
   await enforce(
     s.database,
@@ -36,14 +41,14 @@ export async function forgotPassword(s: AuthServices, email: string, client: Cli
     { action: 'password reset', emailHash },
   );
   const user = await findUserByEmail(s.database, email);
-  if (!user || user.status !== 'active') return;
+  if (!user || user.status !== 'active') return floor;
   const token = randomToken(32);
   const expiresAt = new Date(Date.now() + RESET_TTL_MINUTES * 60_000);
   await withSystem(s.database, async (tx) => {
     await tx.insert(passwordResets).values({ orgId: user.orgId, userId: user.id, tokenHash: sha256Hex(token), expiresAt });
     await writeAuthEvent(tx, { event: 'password_reset_requested', orgId: user.orgId, userId: user.id, emailHash, client });
   });
-  s.mailer.sendPasswordReset({ to: user.email, token, expiresAt }).catch((err: unknown) => log.error('password reset mail failed', { error: err }));
+  await Promise.all([sendLogged(s.mailer.sendPasswordReset({ to: user.email, token, expiresAt }), log, 'password reset', user.email), floor]);
 }
 
 const pendingReset = (tokenHash: string) =>

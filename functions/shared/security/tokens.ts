@@ -13,6 +13,8 @@ export const AUDIENCE = 'lattice-lock';
 export const ACCESS_TTL_SECONDS = 15 * 60;
 
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+/** What a token is for: verifyToken refuses a token of another kind, so one can never stand in for another. */
+export type TokenType = 'access' | 'mfa' | 'email-verification';
 export const ROLES: readonly Role[] = ['viewer', 'member', 'admin', 'owner'];
 
 export interface Principal {
@@ -41,7 +43,7 @@ function keyBytes(secret: string): Uint8Array {
 
 export async function signToken(
   keys: SigningKey[],
-  typ: 'access' | 'mfa',
+  typ: TokenType,
   claims: Record<string, unknown>,
   subject: string,
   ttlSeconds: number,
@@ -69,7 +71,7 @@ export class TokenError extends Error {
 }
 
 /** Verifies signature (kid must be known; only HS256), issuer, audience, expiry and `typ`. */
-export async function verifyToken(keys: SigningKey[], token: string, typ: 'access' | 'mfa'): Promise<JWTPayload> {
+export async function verifyToken(keys: SigningKey[], token: string, typ: TokenType): Promise<JWTPayload> {
   const { errors, jwtVerify } = await jose();
   try {
     const { payload } = await jwtVerify(

@@ -49,7 +49,8 @@ export async function buildFunctions(database: Database, options: BuildOptions =
       name: 'auth',
       build: async () => {
         const services = await buildAuthServices(kernel(), {
-          mailer: { kind: 'capture', sendPasswordReset: async (m) => void mails.push(m) },
+          mailer: { kind: 'capture', sendPasswordReset: async (m) => void mails.push(m), sendInvitation: async () => {}, sendEmailVerification: async () => {} },
+          forgotAnswerFloorMs: 0,
           limits: RELAXED,
           passwords: { params: FAST_ARGON2, queueTimeoutMs: 60_000 },
         });
