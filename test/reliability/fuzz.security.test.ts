@@ -16,7 +16,7 @@ import { anonymousVerdict, badTokenVerdict, declaredProtected, oversizeVerdict }
  * proof. A route that drops its security declaration shows up here and fails the sweep.
  */
 const PUBLIC_ROUTES: Record<string, string[]> = {
-  auth: ['POST /register', 'POST /login', 'POST /login/mfa', 'POST /token/refresh', 'POST /logout', 'POST /password/forgot', 'POST /password/reset'],
+  auth: ['POST /register', 'POST /login', 'POST /login/mfa', 'POST /token/refresh', 'POST /logout', 'POST /password/forgot', 'POST /password/reset', 'POST /email/verify'],
   projects: [],
   providers: [],
   jobs: [],
