@@ -23,6 +23,6 @@ export async function createBenchTenant(database: Database, cfg: Config, role: R
       .returning({ id: users.id });
     return { orgId: org!.id, userId: user!.id };
   });
-  const token = await issueAccessToken(cfg.JWT_SECRETS, { userId, orgId, role, platformAdmin: false });
+  const token = await issueAccessToken(cfg.JWT_SECRETS, { userId, orgId, role, platformAdmin: false, tokenVersion: 1 });
   return { orgId, userId, token };
 }

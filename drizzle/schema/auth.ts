@@ -87,6 +87,12 @@ export const users = authSchema.table(
     passwordChangedAt: ts('password_changed_at'),
     lastLoginAt: ts('last_login_at'),
     status: text('status').$type<UserStatus>().notNull().default('active'),
+    /**
+     * Access tokens carry the version they were issued under and are refused once it moves: a trigger
+     * bumps it when role, status, password or organization change, the auth function on logout and
+     * session revocation (functions/shared/security/revocation.ts).
+     */
+    tokenVersion: integer('token_version').notNull().default(1),
     ...timestamps,
     ...actors,
     ...softDelete,
@@ -106,6 +112,7 @@ export const users = authSchema.table(
     check('users_totp_last_step_check', sql`${t.totpLastStep} >= 0`),
     check('users_totp_enabled_check', sql`not ${t.totpEnabled} or ${t.totpSecretEncrypted} is not null`),
     check('users_version_check', sql`${t.version} > 0`),
+    check('users_token_version_check', sql`${t.tokenVersion} > 0`),
   ],
 );
 

@@ -19,7 +19,6 @@ export const authErrors = {
   mfaNotEnabled: () => new HttpProblem(409, 'mfa-not-enabled', 'two-factor authentication is not enabled'),
   invalidRefreshToken: () => new HttpProblem(401, 'invalid-refresh-token', 'the refresh token is invalid, expired or revoked; sign in again'),
   invalidInvitation: () => new HttpProblem(400, 'invalid-invitation', 'the invitation code is invalid, expired or already used'),
-  emailTaken: () => new HttpProblem(409, 'email-taken', 'an account with this email already exists'),
   invalidResetToken: () => new HttpProblem(400, 'invalid-reset-token', 'the reset token is invalid, expired or already used'),
   invalidVerificationToken: () => new HttpProblem(400, 'invalid-verification-token', 'the verification token is invalid, expired or already used'),
   wrongPassword: () => new HttpProblem(403, 'wrong-password', 'the current password is incorrect'),

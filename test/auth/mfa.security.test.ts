@@ -18,7 +18,7 @@ async function enrolled() {
   expect(setup.status).toBe(200);
   expect(setup.json.otpauth_uri).toMatch(/^otpauth:\/\/totp\/.+secret=/);
   const secret = setup.json.secret as string;
-  const enable = await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { code: await codeAt(secret, -1) } });
+  const enable = await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { password: u.password, code: await codeAt(secret, -1) } });
   expect(enable.status).toBe(200);
   return { ...u, secret, recovery: enable.json.recovery_codes as string[] };
 }
@@ -27,10 +27,20 @@ const login = (email: string, password: string) => call(h.app, 'POST', '/login',
 const mfa = (mfa_token: string, code: string) => call(h.app, 'POST', '/login/mfa', { body: { mfa_token, code } });
 
 describe('TOTP', () => {
+  it('enable needs the password as well: a stolen access token cannot bind the thief\'s authenticator', async () => {
+    const u = await h.user();
+    const setup = await call(h.app, 'POST', '/mfa/totp/setup', { token: u.token });
+    const code = await codeAt(setup.json.secret, 0);
+    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { code } }), 422, 'validation-failed');
+    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { password: `${u.password}-wrong`, code } }), 403, 'wrong-password');
+    const [row] = await withSystem(h.database, (tx) => tx.select().from(users).where(eq(users.id, u.id)));
+    expect(row!.totpEnabled).toBe(false);
+  });
+
   it('enable needs a valid code; the secret is stored encrypted and bound to its user', async () => {
     const u = await h.user();
     const setup = await call(h.app, 'POST', '/mfa/totp/setup', { token: u.token });
-    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { code: '000000' } }), 400, 'invalid-mfa-code');
+    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { password: u.password, code: '000000' } }), 400, 'invalid-mfa-code');
     const [row] = await withSystem(h.database, (tx) => tx.select().from(users).where(eq(users.id, u.id)));
     expect(row!.totpEnabled).toBe(false);
     expect(row!.totpSecretEncrypted).not.toContain(setup.json.secret);
@@ -86,6 +96,33 @@ describe('TOTP', () => {
     expect((await call(h.app, 'POST', '/mfa/totp/disable', { token: u.token, body: { password: u.password, code: u.recovery[2]! } })).status).toBe(204);
     const plain = await login(u.email, u.password);
     expect(plain.json.access_token).toEqual(expect.any(String));
+    const codes = await withSystem(h.database, (tx) => tx.select().from(recoveryCodes).where(eq(recoveryCodes.userId, u.id)));
+    expect(codes).toEqual([]);
+  });
+});
+
+describe('password reset and the second factor', () => {
+  async function reset(email: string, body: Record<string, unknown>) {
+    expect((await call(h.app, 'POST', '/password/forgot', { body: { email } })).status).toBe(202);
+    const token = h.mails.at(-1)!.token;
+    return call(h.app, 'POST', '/password/reset', { body: { token, ...body } });
+  }
+
+  it('keeps TOTP unless asked: the mailbox alone does not remove the second factor', async () => {
+    const u = await enrolled();
+    expect((await reset(u.email, { new_password: 'reset-but-keep-totp-77' })).status).toBe(204);
+    expect((await login(u.email, 'reset-but-keep-totp-77')).json).toMatchObject({ mfa_required: true });
+  });
+
+  it('disable_totp: true removes the factor and its recovery codes, audited, and ends the old tokens', async () => {
+    const u = await enrolled();
+    expect((await reset(u.email, { new_password: 'reset-and-drop-totp-88', disable_totp: true })).status).toBe(204);
+    const signedIn = await login(u.email, 'reset-and-drop-totp-88');
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.json.access_token).toEqual(expect.any(String));
+    expectProblemShape(await call(h.app, 'GET', '/me', { token: u.token }), 401, 'invalid-token');
+    const [row] = await withSystem(h.database, (tx) => tx.select().from(users).where(eq(users.id, u.id)));
+    expect(row).toMatchObject({ totpEnabled: false, totpSecretEncrypted: null });
     const codes = await withSystem(h.database, (tx) => tx.select().from(recoveryCodes).where(eq(recoveryCodes.userId, u.id)));
     expect(codes).toEqual([]);
   });

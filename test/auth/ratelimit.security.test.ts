@@ -53,7 +53,7 @@ describe('rate limits (kept in PostgreSQL) → 429 + Retry-After', () => {
     expect(reg).toEqual([400, 400, 400, 429]);
     const u = await h.user();
     const mfa: number[] = [];
-    for (let i = 0; i < 4; i++) mfa.push((await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { code: '123456' }, headers: { 'x-forwarded-for': '203.0.113.78' } })).status);
+    for (let i = 0; i < 4; i++) mfa.push((await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { password: u.password, code: '123456' }, headers: { 'x-forwarded-for': '203.0.113.78' } })).status);
     expect(mfa).toEqual([409, 409, 409, 429]); // not set up yet; the limiter counts before that check
   });
 });

@@ -26,8 +26,9 @@ async function thiefRotatesTwice(hx: Awaited<ReturnType<typeof authHarness>>) {
     expectProblemShape(await refresh(stolen, hx.app), 401, 'invalid-refresh-token');
     expectProblemShape(await refresh(a2.json.refresh_token, hx.app), 401, 'invalid-refresh-token');
     expect((await refresh(a1.json.refresh_token, hx.app)).status).toBe(401);
-    const list = await call(hx.app, 'GET', '/sessions', { token: victim.token });
-    expect(list.json.items).toEqual([]);
+    // Reuse ends the access tokens too (token version), and no session of the login is left.
+    expectProblemShape(await call(hx.app, 'GET', '/sessions', { token: victim.token }), 401, 'invalid-token');
+    expect(await hx.services.sessionStore.listLive({ userId: victim.id, orgId: victim.orgId })).toEqual([]);
     const events = await withSystem(hx.database, (tx) =>
       tx.select().from(auditLogs).where(and(eq(auditLogs.userId, victim.id), eq(auditLogs.event, 'token_reuse_detected'))),
     );
@@ -67,8 +68,8 @@ describe('refresh tokens (Firestore session store)', () => {
       expectProblemShape(reuse, 401, 'invalid-refresh-token');
       // The legitimate holder's newer token died with the family.
       expect((await refresh(r1.json.refresh_token)).status).toBe(401);
-      const list = await call(h.app, 'GET', '/sessions', { token: r1.json.access_token });
-      expect(list.json.items).toEqual([]);
+      expectProblemShape(await call(h.app, 'GET', '/sessions', { token: r1.json.access_token }), 401, 'invalid-token');
+      expect(await h.services.sessionStore.listLive({ userId: u.id, orgId: u.orgId })).toEqual([]);
     } finally {
       h.clock.offsetMs = 0;
     }

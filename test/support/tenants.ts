@@ -34,7 +34,7 @@ export async function createTenant(database: Database, options: { role?: Role; o
       .returning({ id: users.id });
     return { orgId, userId: user!.id };
   });
-  const token = await issueAccessToken(testConfig().JWT_SECRETS, { userId, orgId, role, platformAdmin: options.platformAdmin ?? false });
+  const token = await issueAccessToken(testConfig().JWT_SECRETS, { userId, orgId, role, platformAdmin: options.platformAdmin ?? false, tokenVersion: 1 });
   return { orgId, userId, email, role, token };
 }
 

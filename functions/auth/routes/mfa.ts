@@ -23,7 +23,8 @@ const enableRoute = createRoute({
   tags: ['mfa'],
   security: [{ bearer: [] }],
   middleware: [authed] as const,
-  request: { body: jsonBody(z.object({ code: z.string().trim().regex(/^\d{6}$/, 'a 6-digit code') })) },
+  // The password too: a stolen access token alone must not bind the account to the thief's authenticator.
+  request: { body: jsonBody(z.object({ password: passwordField, code: z.string().trim().regex(/^\d{6}$/, 'a 6-digit code') })) },
   responses: { 200: ok(z.object({ recovery_codes: z.array(z.string()).length(10) }).openapi('RecoveryCodes'), 'Shown once'), ...errors },
 });
 
@@ -39,7 +40,7 @@ const disableRoute = createRoute({
 
 export function registerMfa(app: OpenAPIHono<AuthEnv>): void {
   app.openapi(setupRoute, async (c) => c.json(await setupTotp(c.var.services, c.var.principal), 200));
-  app.openapi(enableRoute, async (c) => c.json(await enableTotp(c.var.services, c.var.principal, c.req.valid('json').code, clientInfo(c)), 200));
+  app.openapi(enableRoute, async (c) => c.json(await enableTotp(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 200));
   app.openapi(disableRoute, async (c) => {
     await disableTotp(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c));
     return c.body(null, 204);

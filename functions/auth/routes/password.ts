@@ -18,7 +18,17 @@ const resetRoute = createRoute({
   method: 'post',
   path: '/password/reset',
   tags: ['password'],
-  request: { body: jsonBody(z.object({ token: secretString(256), new_password: passwordField })) },
+  request: {
+    body: jsonBody(
+      z.object({
+        token: secretString(256),
+        new_password: passwordField,
+        // Only on request: a reset proves the mailbox, not the second factor; a user locked out by an
+        // authenticator someone else enrolled asks for it to go.
+        disable_totp: z.boolean().default(false),
+      }),
+    ),
+  },
   responses: { ...noContent, ...errors },
 });
 

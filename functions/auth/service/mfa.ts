@@ -103,13 +103,24 @@ export async function setupTotp(s: AuthServices, p: Principal): Promise<{ otpaut
   return { otpauth_uri: totpUri(secret, user.email), secret };
 }
 
-/** Enables TOTP after one valid code; returns 10 recovery codes, shown this once, stored hashed. */
-export async function enableTotp(s: AuthServices, p: Principal, code: string, client: ClientInfo): Promise<{ recovery_codes: string[] }> {
+/**
+ * Enables TOTP after the password and one valid code (ASVS 2.7: re-authenticate before changing a
+ * factor); returns 10 recovery codes, shown this once, stored hashed.
+ */
+export async function enableTotp(s: AuthServices, p: Principal, input: { password: string; code: string }, client: ClientInfo): Promise<{ recovery_codes: string[] }> {
   await mfaLimits(s, p, client);
   const user = await currentUser(s, p);
   if (user.totpEnabled) throw authErrors.mfaAlreadyEnabled();
   if (!user.totpSecretEncrypted) throw authErrors.mfaNotSetUp();
-  if (!(await acceptTotp(s, user, code.trim(), true))) {
+  const { ok } = await s.passwords.verify(user.passwordHash, input.password);
+  if (!ok) {
+    await withSystem(s.database, async (tx) => {
+      await recordFailure(tx, user.id);
+      await writeAuthEvent(tx, { event: 'mfa_failed', orgId: p.orgId, userId: p.userId, client, details: { stage: 'enable', reason: 'wrong_password' } });
+    });
+    throw authErrors.wrongPassword();
+  }
+  if (!(await acceptTotp(s, user, input.code.trim(), true))) {
     await withSystem(s.database, (tx) => writeAuthEvent(tx, { event: 'mfa_failed', orgId: p.orgId, userId: p.userId, client, details: { stage: 'enable' } }));
     throw authErrors.invalidMfaCode(400);
   }

@@ -1,7 +1,8 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { passwordResets, users } from '../../../drizzle/schema/auth.js';
+import { passwordResets, recoveryCodes, users } from '../../../drizzle/schema/auth.js';
 import { withSystem, withTenant } from '../../shared/db/tenant.js';
 import { randomToken, sha256Hex } from '../../shared/security/hashing.js';
+import { tokenStates } from '../../shared/security/revocation.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { authErrors } from '../errors.js';
 import type { AuthServices } from '../services.js';
@@ -54,8 +55,11 @@ export async function forgotPassword(s: AuthServices, email: string, client: Cli
 const pendingReset = (tokenHash: string) =>
   and(eq(passwordResets.tokenHash, tokenHash), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, sql`now()`));
 
-/** Sets a new password with a reset token (spent atomically) and revokes every session of the user. */
-export async function resetPassword(s: AuthServices, input: { token: string; new_password: string }, client: ClientInfo): Promise<void> {
+/**
+ * Sets a new password with a reset token (spent atomically), and ends every session and access token
+ * of the user. TOTP stays unless the user asks (`disable_totp`), with its recovery codes.
+ */
+export async function resetPassword(s: AuthServices, input: { token: string; new_password: string; disable_totp?: boolean }, client: ClientInfo): Promise<void> {
   const tokenHash = sha256Hex(input.token.trim());
   const [pending] = await withSystem(s.database, (tx) =>
     tx
@@ -83,10 +87,21 @@ export async function resetPassword(s: AuthServices, input: { token: string; new
         .set({ usedAt: new Date() })
         .where(and(eq(passwordResets.userId, pending.userId), isNull(passwordResets.usedAt)));
       await writeAuthEvent(tx, { event: 'password_reset', orgId: pending.orgId, userId: pending.userId, client });
+      if (input.disable_totp) {
+        const off = await tx
+          .update(users)
+          .set({ totpEnabled: false, totpSecretEncrypted: null, totpLastStep: null })
+          .where(and(eq(users.id, pending.userId), eq(users.totpEnabled, true)))
+          .returning({ id: users.id });
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, pending.userId));
+        if (off.length) await writeAuthEvent(tx, { event: 'mfa_disabled', orgId: pending.orgId, userId: pending.userId, client, details: { via: 'password_reset' } });
+      }
     },
     pending.userId,
   );
   await s.sessionStore.revokeAllForUser({ userId: pending.userId, orgId: pending.orgId }, 'password_reset');
+  // The password_hash update moved token_version (trigger); this instance forgets its cached state now.
+  tokenStates.forget(pending.userId);
 }
 
 /** Changes the password (the current one is required) and revokes every other session. */
@@ -118,4 +133,5 @@ export async function changePassword(
     await writeAuthEvent(tx, { event: 'password_changed', orgId: p.orgId, userId: p.userId, client });
   });
   await s.sessionStore.revokeAllForUser(scope, 'password_changed', p.sessionId);
+  tokenStates.forget(p.userId);
 }

@@ -21,7 +21,8 @@ const usable = () => and(isNull(invitations.usedAt), isNull(invitations.revokedA
 
 /**
  * Registration by invitation: the code (stored as SHA-256) names the organization and role, is
- * single use and expires; an invitation for an address admits only that address. The invitation
+ * single use and expires; an invitation for an address admits only that address. Every refusal that
+ * depends on the code or the address answers the same invalid-invitation problem. The invitation
  * is consumed in the same transaction that creates the user, with a conditional UPDATE, so two
  * registrations with one code cannot both succeed.
  */
@@ -72,7 +73,15 @@ export async function register(s: AuthServices, input: RegisterInput, client: Cl
     }, invitation.createdBy);
     return userView(user);
   } catch (err) {
-    if (isUniqueViolation(err, 'users_email_lower_uq')) throw authErrors.emailTaken();
-    throw err;
+    if (!isUniqueViolation(err, 'users_email_lower_uq')) throw err;
+    // The address belongs to an account, maybe in another organization. Saying so would let whoever
+    // holds a code (an org admin mints them) test which emails exist platform-wide, one code for any
+    // number of tries: the answer is the invalid-code refusal, and the code is spent, so each probe
+    // costs an audited invitation.
+    await withSystem(s.database, async (tx) => {
+      await tx.update(invitations).set({ revokedAt: new Date() }).where(and(eq(invitations.id, invitation.id), usable()));
+      await writeAuthEvent(tx, { event: 'invitation_revoked', orgId: invitation.orgId, client, details: { invitation_id: invitation.id, reason: 'registration_refused' } });
+    });
+    throw authErrors.invalidInvitation();
   }
 }

@@ -8,6 +8,7 @@ import type { AuthServices } from '../services.js';
 import { writeAuthEvent } from './audit.js';
 import type { ClientInfo } from './client.js';
 import { findUserById, type UserRow } from './users.js';
+import { bumpTokenVersion } from '../../shared/security/revocation.js';
 
 /** A refresh chain idles out after 14 days unused and ends 30 days after sign-in (ASVS 3.3). */
 export const REFRESH_IDLE_MS = 14 * 24 * 3_600_000;
@@ -29,6 +30,7 @@ async function accessFor(s: AuthServices, user: UserRow, sessionId: string): Pro
     role: user.role,
     platformAdmin: user.isPlatformAdmin,
     sessionId,
+    tokenVersion: user.tokenVersion,
   });
 }
 
@@ -58,6 +60,7 @@ export async function refresh(s: AuthServices, token: string, client: ClientInfo
   if (result.outcome === 'invalid' || result.outcome === 'superseded') throw authErrors.invalidRefreshToken();
   const { session } = result;
   if (result.outcome === 'reused') {
+    await bumpTokenVersion(s.database, session.userId);
     await withSystem(s.database, (tx) =>
       writeAuthEvent(tx, {
         event: 'token_reuse_detected',
@@ -79,6 +82,7 @@ export async function refresh(s: AuthServices, token: string, client: ClientInfo
   });
   if (!user || user.status !== 'active' || user.orgId !== session.orgId) {
     await s.sessionStore.revokeFamily(session.familyId, 'account_disabled');
+    await bumpTokenVersion(s.database, session.userId);
     throw authErrors.invalidRefreshToken();
   }
   return { access_token: await accessFor(s, user, session.id), refresh_token: next, token_type: 'Bearer', expires_in: ACCESS_TTL_SECONDS };
@@ -87,6 +91,8 @@ export async function refresh(s: AuthServices, token: string, client: ClientInfo
 export async function logout(s: AuthServices, token: string, client: ClientInfo): Promise<void> {
   const session = await s.sessionStore.revokeByToken(sha256Hex(token), 'logout');
   if (!session) return; // idempotent, and says nothing about the token
+  // The user's access tokens end with it (per-user version: their other devices refresh once).
+  await bumpTokenVersion(s.database, session.userId);
   await withSystem(s.database, (tx) =>
     writeAuthEvent(tx, { event: 'logout', orgId: session.orgId, userId: session.userId, client, details: { session_id: session.id } }),
   );
@@ -114,6 +120,7 @@ export async function listSessions(s: AuthServices, p: Principal, q: { limit: nu
 export async function revokeSession(s: AuthServices, p: Principal, id: string, client: ClientInfo): Promise<boolean> {
   const ok = await s.sessionStore.revoke({ userId: p.userId, orgId: p.orgId }, id, 'user_revoked');
   if (ok) {
+    await bumpTokenVersion(s.database, p.userId);
     await withSystem(s.database, (tx) =>
       writeAuthEvent(tx, { event: 'session_revoked', orgId: p.orgId, userId: p.userId, client, details: { session_id: id } }),
     );

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { problems } from './problem.js';
+import { staleReason, tokenStates } from '../security/revocation.js';
 import { roleAtLeast, TokenError, verifyAccessToken, type Principal, type Role } from '../security/tokens.js';
 import type { KernelEnv } from './context.js';
 
@@ -24,6 +25,10 @@ export function requireAuth(extra?: (token: string, c: Parameters<MiddlewareHand
         if (err instanceof TokenError) throw problems.unauthorized(`invalid access token: ${err.message}`, 'invalid-token');
         throw err;
       }
+      // A valid signature is not enough: the user's token version, status and role are checked on
+      // every request (cached a few seconds per instance), so revocations take effect within seconds.
+      const stale = staleReason(principal, principal.tokenVersion, await tokenStates.get(c.var.database, principal.userId));
+      if (stale) throw problems.unauthorized(`invalid access token: ${stale}`, 'invalid-token');
     }
     c.set('principal', principal);
     c.var.log.debug('authenticated', { userId: principal.userId, orgId: principal.orgId });

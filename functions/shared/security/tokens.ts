@@ -23,6 +23,8 @@ export interface Principal {
   role: Role;
   platformAdmin: boolean;
   sessionId?: string;
+  /** auth.users.token_version the access token was issued under (`ver`); see revocation.ts. */
+  tokenVersion?: number;
   /** How the caller authenticated: an access token, or a gateway API key (providers only). */
   via: 'token' | 'api_key';
   scopes?: string[];
@@ -62,8 +64,8 @@ export async function signToken(
     .sign(keyBytes(current.secret));
 }
 
-export async function issueAccessToken(keys: SigningKey[], p: Omit<Principal, 'via' | 'scopes'>): Promise<string> {
-  return signToken(keys, 'access', { org: p.orgId, role: p.role, pa: p.platformAdmin, sid: p.sessionId }, p.userId, ACCESS_TTL_SECONDS);
+export async function issueAccessToken(keys: SigningKey[], p: Omit<Principal, 'via' | 'scopes' | 'tokenVersion'> & { tokenVersion: number }): Promise<string> {
+  return signToken(keys, 'access', { org: p.orgId, role: p.role, pa: p.platformAdmin, sid: p.sessionId, ver: p.tokenVersion }, p.userId, ACCESS_TTL_SECONDS);
 }
 
 export class TokenError extends Error {
@@ -104,6 +106,7 @@ export async function verifyAccessToken(keys: SigningKey[], token: string): Prom
     role,
     platformAdmin: payload.pa === true,
     sessionId: typeof payload.sid === 'string' ? payload.sid : undefined,
+    tokenVersion: Number.isSafeInteger(payload.ver) ? (payload.ver as number) : undefined,
     via: 'token',
   };
 }
