@@ -118,6 +118,50 @@ describe('function bundles', () => {
     expect(output).not.toContain('too-short');
   }, 90_000);
 
+  // What each function needs beyond the kernel (config.ts FUNCTION_REQUIREMENTS) is checked when the
+  // bundle starts, not at its first request: one variable missing each, named in the refusal.
+  it.each([
+    ['jobs', 'ALERT_WEBHOOK_SECRET'],
+    ['providers', 'PROVIDER_KEY_OPENAI'],
+    ['auth', 'SMTP_PASSWORD'],
+    ['projects', 'JWT_SECRETS'],
+  ])('%s refuses to start in production without %s, naming it', async (fn, missing) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      INSTANCE_CONNECTION_NAME: 'p:europe-west1:i',
+      SESSION_STORE: 'firestore',
+      EVENT_SINK: 'bigquery',
+      KEY_ENCRYPTOR: 'kms',
+      KMS_KEY_NAME: 'projects/p/locations/l/keyRings/r/cryptoKeys/k',
+      GOOGLE_CLOUD_PROJECT: 'p',
+      JOBS_AUDIENCE: 'https://jobs.example',
+      JOBS_SERVICE_ACCOUNT: 'jobs@p.iam.gserviceaccount.com',
+      JWT_SECRETS: `k1:${'j'.repeat(40)}`,
+      ALERT_WEBHOOK_SECRET: 'w'.repeat(40),
+      PLATFORM_PROVIDERS: 'openai',
+      PROVIDER_KEY_OPENAI: 'sk-platform-test',
+      MAILER: 'smtp',
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_USER: 'mailer',
+      SMTP_PASSWORD: 'smtp-password-test',
+      MAIL_FROM: 'no-reply@example.com',
+      PUBLIC_BASE_URL: 'https://app.example.com',
+      ARTIFACT_STORE: 'gcs',
+      ARTIFACT_BUCKET: 'lattice-artifacts-test',
+    };
+    delete env[missing];
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, [FRAMEWORK_BIN, `--target=${fn}`, `--source=${join(ROOT, 'dist', fn)}`, `--port=${await freePort()}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, output).toBe(1);
+    expect(output).toMatch(new RegExp(`refusing to start: invalid configuration.*${missing}: required`));
+  }, 90_000);
+
   it('lists in each package.json exactly the external packages the bundle imports, functions-framework included', () => {
     for (const [fn, bundle] of bundles) {
       const manifest = JSON.parse(readFileSync(join(bundle.dir, 'package.json'), 'utf8'));
