@@ -43,11 +43,13 @@ export async function startAnthropicUpstream(options: FakeOptions = {}): Promise
       if (s.hang) return;
       const wire = control.wire({ ...(queued ?? {}), ...s.wire });
       const calls = body.tools?.length && !toolResults.length ? toolUses(lastUser) : [];
-      const reply = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      const full = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      const reply = full.slice(0, body.max_tokens); // one token per word: the cap cuts the reply, stop_reason max_tokens
+      const capped = reply.length < full.length;
       const cached = Math.min(Number(lastUser.match(/\[\[cache:(\d+)\]\]/)?.[1] ?? 0), s.promptTokens);
       const outputTokens = calls.length ? calls.reduce((n, c) => n + c.fragments.length + 2, 0) : reply.length;
       const usage = { input_tokens: s.promptTokens - cached, cache_read_input_tokens: cached, output_tokens: outputTokens };
-      const stop = calls.length ? 'tool_use' : (s.finish ?? 'end_turn');
+      const stop = calls.length ? 'tool_use' : (s.finish ?? (capped ? 'max_tokens' : 'end_turn'));
       if (!body.stream) {
         const content = calls.length
           ? calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: JSON.parse(c.fragments.join('')) }))

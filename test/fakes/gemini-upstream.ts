@@ -12,7 +12,8 @@ import { chunkBody, geminiErrors, geminiFrame, geminiHeaders, geminiJson, gemini
  * Directives beyond upstream-core's: `[[think:N]]` reports N thoughtsTokenCount (and sends a `thought: true`
  * part when generationConfig.thinkingConfig.includeThoughts is set), `[[cache:N]]` N cachedContentTokenCount,
  * `[[blocked]]` blocks the prompt (promptFeedback.blockReason SAFETY, usage, no candidates), `[[finish:X]]` ends
- * with finishReason X. Tools: `[[call:NAME]]` with functionDeclarations in the request answers functionCall parts;
+ * with finishReason X. generationConfig.maxOutputTokens cuts the reply (one token per word, finishReason MAX_TOKENS),
+ * candidateCount repeats the candidate under each index; a `contents` role such as assistant or system is a 400. Tools: `[[call:NAME]]` with functionDeclarations in the request answers functionCall parts;
  * a conversation ending in functionResponse parts gets `Echo: tool <response JSON>...`.
  */
 export async function startGeminiUpstream(options: FakeOptions = {}): Promise<FakeUpstream> {
@@ -39,6 +40,9 @@ export async function startGeminiUpstream(options: FakeOptions = {}): Promise<Fa
       if (m[2] === 'embedContent' || m[2] === 'batchEmbedContents') return embed(res, m[2], req.body);
       const body = req.body;
       const contents: any[] = body.contents ?? [];
+      // Turns are user or model (system text goes in systemInstruction); `function` is the older role of functionResponse turns.
+      const badRole = contents.find((c) => c.role !== undefined && !['user', 'model', 'function'].includes(c.role));
+      if (badRole) return writeError(res, geminiErrors.invalidArgument('Please use a valid role: user, model.'));
       const partsText = (c: any) => (c?.parts ?? []).map((p: any) => p.text ?? '').join('');
       const lastUser = partsText([...contents].reverse().find((c) => c.role === 'user' && c.parts?.some((p: any) => typeof p.text === 'string')));
       const texts = [...(body.systemInstruction ? [partsText(body.systemInstruction)] : []), ...contents.map(partsText)];
@@ -49,13 +53,15 @@ export async function startGeminiUpstream(options: FakeOptions = {}): Promise<Fa
       const toolResults = ((contents.at(-1)?.parts ?? []) as any[]).filter((p) => p.functionResponse).map((p) => JSON.stringify(p.functionResponse.response ?? {}));
       const hasTools = (body.tools ?? []).some((t: any) => t.functionDeclarations?.length);
       const calls = hasTools && !toolResults.length ? functionCalls(lastUser) : [];
-      const reply = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      const full = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      const reply = full.slice(0, Number(body.generationConfig?.maxOutputTokens ?? Infinity)); // one token per word
+      const candidateCount = Math.max(1, Number(body.generationConfig?.candidateCount ?? 1));
       const num = (re: RegExp) => Number(lastUser.match(re)?.[1] ?? 0);
       const thoughts = num(/\[\[think:(\d+)\]\]/);
       const cached = Math.min(num(/\[\[cache:(\d+)\]\]/), s.promptTokens);
       const includeThoughts = !!body.generationConfig?.thinkingConfig?.includeThoughts;
       const base = { promptTokenCount: s.promptTokens, cachedContentTokenCount: cached, thoughtsTokenCount: thoughts };
-      const finish = s.finish ?? 'STOP';
+      const finish = s.finish ?? (reply.length < full.length ? 'MAX_TOKENS' : 'STOP');
 
       let chunks: GeminiChunkSpec[];
       if (/\[\[blocked\]\]/.test(lastUser)) {
@@ -72,13 +78,26 @@ export async function startGeminiUpstream(options: FakeOptions = {}): Promise<Fa
         if (includeThoughts && thoughts) chunks.unshift({ parts: [{ text: '**Thinking**\n\nThe user wants an echo.', thought: true }], usage: { ...base } });
       }
       const responseId = `gem-fake${Date.now()}`;
-      if (m[2] === 'generateContent') return json(res, 200, merge(model, chunks, responseId), geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' }));
-      const bodies = chunks.map((c) => chunkBody(model, c, responseId));
+      if (m[2] === 'generateContent') return json(res, 200, withCandidates(merge(model, chunks, responseId), candidateCount), geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' }));
+      const bodies = chunks.map((c) => withCandidates(chunkBody(model, c, responseId), candidateCount));
       if (url.searchParams.get('alt') !== 'sse') return json(res, 200, bodies, geminiHeaders({ 'content-type': 'application/json; charset=UTF-8' }));
       await writeFrames(res, bodies.map(geminiFrame), geminiProfile, wire, geminiStreamHeaders());
     },
     options.wire,
   );
+}
+
+/** candidateCount > 1: the same candidate under each index; candidatesTokenCount and the total count all of them. */
+function withCandidates(body: any, count: number) {
+  if (count <= 1 || !body.candidates) return body;
+  const one = body.candidates[0];
+  const u = body.usageMetadata;
+  const candidates = (u.candidatesTokenCount ?? 0) * count;
+  return {
+    ...body,
+    candidates: Array.from({ length: count }, (_, index) => ({ ...one, index })),
+    usageMetadata: { ...u, candidatesTokenCount: candidates, totalTokenCount: u.totalTokenCount - (u.candidatesTokenCount ?? 0) + candidates },
+  };
 }
 
 function failure(status: number) {

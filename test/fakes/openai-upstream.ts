@@ -1,7 +1,7 @@
 import { json, script, serveQueued, startUpstream, textOf, type FakeOptions, type FakeUpstream } from './upstream-core.js';
 import { writeError, writeFrames } from './wire.js';
 import {
-  completionBody, embeddingsBody, openAiErrors, openAiHeaders, openAiJson, openAiProfile, openAiStreamHeaders, textStream, toolCallStream,
+  choicesStream, completionBody, embeddingsBody, openAiErrors, openAiHeaders, openAiJson, openAiProfile, openAiStreamHeaders, toolCallStream,
   type ChunkHead, type StreamedToolCall,
 } from './fixtures/openai.js';
 
@@ -9,6 +9,9 @@ import {
  * Fake OpenAI API (also any OpenAI-compatible server): Chat Completions (JSON and SSE, `stream_options.include_usage`
  * adds the `choices: []` usage chunk), Embeddings (float or base64), Models; errors in OpenAI's recorded shapes
  * (fixtures/openai.ts). With `apiKey` set, other keys get OpenAI's 401 `invalid_api_key`, which echoes a masked key.
+ *
+ * `n` gives n choices (usage counts all of them); `max_completion_tokens` / `max_tokens` cut the reply (one token per
+ * word) with finish_reason "length"; `stream_options` without `stream` is OpenAI's 400.
  *
  * Tools: when the request has `tools` and the last user message says `[[call:NAME]]` (repeatable: parallel calls),
  * the answer calls NAME with `{"text": "<the message>"}`, arguments streamed in fragments. When the conversation
@@ -31,6 +34,9 @@ export async function startOpenAiUpstream(options: FakeOptions = {}): Promise<Fa
         return json(res, 404, { error: { message: `Invalid URL (${req.method} ${path})`, type: 'invalid_request_error', param: null, code: null } });
       }
       const body = req.body;
+      if (body.stream_options && !body.stream) {
+        return writeError(res, openAiErrors.invalidParam('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled."));
+      }
       const msgs: any[] = body.messages ?? [];
       const lastUser = textOf([...msgs].reverse().find((m) => m.role === 'user')?.content);
       const s = script(msgs.map((m) => textOf(m.content)), lastUser);
@@ -40,16 +46,21 @@ export async function startOpenAiUpstream(options: FakeOptions = {}): Promise<Fa
       const head: ChunkHead = { id: `chatcmpl-fake${Date.now()}`, created: Math.floor(Date.now() / 1000), model: body.model, includeUsage: !!body.stream_options?.include_usage };
       const toolResults = trailingToolResults(msgs);
       const calls = body.tools?.length && !toolResults.length ? toolCalls(lastUser) : [];
-      const reply = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
-      const completionTokens = calls.length ? calls.reduce((n, c) => n + c.fragments.length + 2, 0) : reply.length;
+      const full = toolResults.length ? ['Echo:', ...toolResults.map((t) => ` tool ${t}`)] : s.reply;
+      // The output cap (one token per word here) cuts the reply and answers finish_reason "length", as the API does.
+      const cap = Number(body.max_completion_tokens ?? body.max_tokens ?? Infinity);
+      const reply = full.slice(0, cap);
+      const finish = s.finish ?? (reply.length < full.length ? 'length' : 'stop');
+      const n = calls.length ? 1 : Math.max(1, Number(body.n ?? 1));
+      const completionTokens = calls.length ? calls.reduce((k, c) => k + c.fragments.length + 2, 0) : n * reply.length;
       const usage = { prompt_tokens: s.promptTokens, completion_tokens: completionTokens };
       if (!body.stream) {
         const message = calls.length
           ? { content: null, tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.fragments.join('') } })) }
           : { content: reply.join('') };
-        return json(res, 200, completionBody(body.model, message, calls.length ? 'tool_calls' : (s.finish ?? 'stop'), usage), openAiHeaders({ 'content-type': 'application/json' }));
+        return json(res, 200, completionBody(body.model, message, calls.length ? 'tool_calls' : finish, usage, n), openAiHeaders({ 'content-type': 'application/json' }));
       }
-      const frames = calls.length ? toolCallStream(head, calls, usage) : textStream(head, reply, usage, s.finish ?? 'stop');
+      const frames = calls.length ? toolCallStream(head, calls, usage) : choicesStream(head, n, reply, usage, finish);
       await writeFrames(res, frames, openAiProfile, wire, openAiStreamHeaders());
     },
     options.wire,

@@ -256,6 +256,45 @@ describe('the fakes on the wire', () => {
     expect(badKey.code).toBe('invalid_api_key');
   });
 
+  it('n choices are counted in the usage, the output cap answers "length", stream_options without stream is a 400', async () => {
+    const two = await client().chat.completions.create({ model: 'gpt-4o-mini', n: 2, messages: [{ role: 'user', content: 'pick colours' }] });
+    expect(two.choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'Echo: pick colours'], [1, 'Echo: pick colours']]);
+    expect(two.usage).toMatchObject({ completion_tokens: 6 });
+    const text: string[] = [];
+    const stream = await client().chat.completions.create({ model: 'gpt-4o-mini', n: 3, stream: true, stream_options: { include_usage: true }, max_tokens: 2, messages: [{ role: 'user', content: 'one two three four' }] });
+    const finishes: (string | null)[] = [];
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of stream) {
+      for (const ch of c.choices) {
+        text[ch.index] = (text[ch.index] ?? '') + (ch.delta.content ?? '');
+        if (ch.finish_reason) finishes[ch.index] = ch.finish_reason;
+      }
+      usage = c.usage ?? usage;
+    }
+    expect(text).toEqual(['Echo: one', 'Echo: one', 'Echo: one']);
+    expect(finishes).toEqual(['length', 'length', 'length']);
+    expect(usage).toMatchObject({ completion_tokens: 6 });
+    const bad = await client().chat.completions.create({ model: 'gpt-4o-mini', stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }).catch((e) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(bad.param).toBe('stream_options');
+  });
+
+  it('Anthropic max_tokens and Gemini maxOutputTokens cut the reply; Gemini candidateCount and roles', async () => {
+    const capped = await fetch(`${anthropic.baseUrl}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 2, messages: [{ role: 'user', content: 'one two three' }] }),
+    });
+    expect(await capped.json()).toMatchObject({ stop_reason: 'max_tokens', content: [{ type: 'text', text: 'Echo: one' }], usage: { output_tokens: 2 } });
+    const gen = (body: object) =>
+      fetch(`${gemini.baseUrl}/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => [r.status, await r.json()] as const);
+    const [, two] = await gen({ contents: [{ role: 'user', parts: [{ text: 'one two three' }] }], generationConfig: { maxOutputTokens: 2, candidateCount: 2 } });
+    expect(two.candidates.map((c: any) => [c.index, c.finishReason, c.content.parts[0].text])).toEqual([[0, 'MAX_TOKENS', 'Echo: one'], [1, 'MAX_TOKENS', 'Echo: one']]);
+    expect(two.usageMetadata).toMatchObject({ promptTokenCount: 6, candidatesTokenCount: 4, totalTokenCount: 10 });
+    const [status, err] = await gen({ contents: [{ role: 'assistant', parts: [{ text: 'hi' }] }] });
+    expect([status, err.error.status]).toEqual([400, 'INVALID_ARGUMENT']);
+  });
+
   it('embeddings answer float and base64 (the SDK default) with usage', async () => {
     const res = await client().embeddings.create({ model: 'text-embedding-3-small', input: ['one two', 'three'] });
     expect(res.data.map((d) => d.index)).toEqual([0, 1]);
