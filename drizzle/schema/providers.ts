@@ -106,6 +106,8 @@ export const userProviders = providersSchema.table(
     baseUrl: text('base_url'),
     /** Output cap reserved (and sent where the provider requires one) for models the catalog does not list. */
     defaultMaxOutputTokens: integer('default_max_output_tokens'),
+    /** Drop chat parameters this provider cannot honour instead of answering 400 (as `drop_params: true` per request). */
+    dropParams: boolean('drop_params').notNull().default(false),
     status: text('status').notNull().default('active'),
     lastVerifiedAt: ts('last_verified_at'),
     ...timestamps,

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
 import { anthropicTextMessage } from './fixtures/anthropic-tools.js';
 import { geminiText } from './fixtures/gemini-tools.js';
-import { collect, startSurface } from './surface-support.js';
+import { addKey, collect, startSurface } from './surface-support.js';
 import { openAiToolStream } from './fixtures/openai-tools.js';
 import { openAiSse } from './replay-upstream.js';
 
@@ -58,6 +58,17 @@ describe('parameters a provider cannot honour', () => {
     expect(sent).not.toHaveProperty('logprobs');
     expect(sent).not.toHaveProperty('drop_params');
     expect(sent.temperature).toBe(0.5);
+  });
+
+  it('a key created with drop_params: true drops for every call through it', async () => {
+    const key = await addKey(s.gw, s.tenant.token, { provider: 'anthropic', name: 'ant-lenient', api_key: 'sk-ant-api03-lenient-key', base_url: s.up.ant.baseUrl, drop_params: true });
+    expect(key).toMatchObject({ drop_params: true });
+    s.up.ant.reply({ json: anthropicTextMessage('hello') });
+    const { response } = await s.client.chat.completions.create({ model: 'ant-lenient/claude-opus-4-6', messages: hi, seed: 1, n: 1 }).withResponse();
+    expect(response.headers.get('x-lattice-dropped-params')).toBe('seed');
+    expect(s.up.ant.last().body).not.toHaveProperty('seed');
+    const strict = await s.client.chat.completions.create({ model: 'ant/claude-opus-4-6', messages: hi, seed: 1 }).catch((e) => e);
+    expect(strict.param).toBe('seed');
   });
 
   it('nothing dropped → no header', async () => {

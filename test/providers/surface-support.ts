@@ -19,10 +19,10 @@ export interface Surface {
   close(): Promise<void>;
 }
 
-export async function addKey(gw: Gateway, token: string, key: { provider: string; name: string; api_key: string; base_url?: string }) {
+export async function addKey(gw: Gateway, token: string, key: { provider: string; name: string; api_key: string; base_url?: string; drop_params?: boolean }) {
   const res = await fetch(`${gw.url}/keys`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(key) });
   if (res.status !== 201) throw new Error(`POST /keys answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as { id: string };
+  return (await res.json()) as { id: string; drop_params?: boolean };
 }
 
 export async function startSurface(): Promise<Surface> {

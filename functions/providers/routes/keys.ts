@@ -22,6 +22,7 @@ const create = createRoute({
       // Output cap reserved for (and, where the provider requires one, sent with) calls to models the
       // catalog does not list, when the client gives no max_tokens.
       default_max_output_tokens: z.number().int().min(1).max(10_000_000).nullish(),
+      drop_params: z.boolean().nullish(),
     })),
   },
   responses: { 201: json(Key, 'Created (never the key: only its fingerprint)'), ...problemResponses, 409: json(Loose('NameTaken')) },

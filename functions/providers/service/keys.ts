@@ -25,7 +25,7 @@ type Row = typeof userProviders.$inferSelect;
 export function keyView(r: Row) {
   return {
     id: r.id, provider: r.provider, name: r.name, fingerprint: r.fingerprint, status: r.status, base_url: r.baseUrl,
-    catalog_provider_id: r.catalogProviderId, key_version: r.keyVersion, default_max_output_tokens: r.defaultMaxOutputTokens,
+    catalog_provider_id: r.catalogProviderId, key_version: r.keyVersion, default_max_output_tokens: r.defaultMaxOutputTokens, drop_params: r.dropParams,
     last_verified_at: r.lastVerifiedAt ? r.lastVerifiedAt.toISOString() : null, created_at: r.createdAt.toISOString(), version: r.version,
   };
 }
@@ -48,7 +48,7 @@ async function seal(deps: KeyDeps, userId: string, provider: string, id: string,
   }
 }
 
-export async function createKey(deps: KeyDeps, p: Principal, input: { provider: ProviderKind; name: string; api_key: string; base_url?: string | null; default_max_output_tokens?: number | null }) {
+export async function createKey(deps: KeyDeps, p: Principal, input: { provider: ProviderKind; name: string; api_key: string; base_url?: string | null; default_max_output_tokens?: number | null; drop_params?: boolean | null }) {
   if (input.provider === 'openai_compatible' && !input.base_url) {
     throw new HttpProblem(422, 'validation-failed', 'openai_compatible keys need a base_url', { errors: [{ path: 'base_url', message: 'required for openai_compatible' }] });
   }
@@ -60,7 +60,7 @@ export async function createKey(deps: KeyDeps, p: Principal, input: { provider: 
       const [catalog] = await tx.select({ id: providers.id }).from(providers).where(eq(providers.id, input.provider));
       return tx.insert(userProviders).values({
         id, orgId: p.orgId, userId: p.userId, provider: input.provider, catalogProviderId: catalog?.id ?? null, name: input.name,
-        encryptedKey: envelope, keyVersion, fingerprint: input.api_key.slice(-4), baseUrl, defaultMaxOutputTokens: input.default_max_output_tokens ?? null,
+        encryptedKey: envelope, keyVersion, fingerprint: input.api_key.slice(-4), baseUrl, defaultMaxOutputTokens: input.default_max_output_tokens ?? null, dropParams: input.drop_params ?? false,
         createdBy: p.userId, updatedBy: p.userId,
       }).returning();
     });

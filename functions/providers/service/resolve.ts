@@ -33,7 +33,7 @@ export function splitModel(name: string): { route: string; model: string } | und
 
 const RESOLVE = `
 WITH k AS (
-  SELECT id, provider, catalog_provider_id, encrypted_key, base_url, name, default_max_output_tokens
+  SELECT id, provider, catalog_provider_id, encrypted_key, base_url, name, default_max_output_tokens, drop_params
   FROM providers.user_providers
   WHERE user_id = $1 AND deleted_at IS NULL AND status <> 'revoked' AND (name = $2 OR catalog_provider_id = $2)
   ORDER BY (name = $2) DESC, created_at DESC
@@ -44,7 +44,7 @@ SELECT k.id AS key_id, k.provider AS key_kind, k.encrypted_key, k.base_url AS ke
        m.input_price_micros_per_mtok AS in_price, m.output_price_micros_per_mtok AS out_price,
        m.cached_input_price_micros_per_mtok AS cached_price, m.cache_write_price_micros_per_mtok AS write_price,
        m.reasoning_price_micros_per_mtok AS reasoning_price,
-       m.max_output_tokens, k.default_max_output_tokens, m.enabled AS model_enabled
+       m.max_output_tokens, k.default_max_output_tokens, k.drop_params, m.enabled AS model_enabled
 FROM (SELECT 1) AS one
 LEFT JOIN k ON true
 LEFT JOIN providers.providers p ON p.id = CASE WHEN k.id IS NOT NULL THEN k.catalog_provider_id ELSE $2 END
@@ -66,6 +66,7 @@ interface Row {
   reasoning_price: string | null;
   max_output_tokens: number | null;
   default_max_output_tokens: number | null;
+  drop_params: boolean | null;
   model_enabled: boolean | null;
 }
 
@@ -87,7 +88,7 @@ export async function resolveRoute(q: Q, userId: string, requested: string): Pro
     model: parts.model,
     kind: (row.key_kind ?? row.catalog_kind)!,
     baseUrl,
-    byok: row.key_id ? { id: row.key_id, provider: row.key_kind!, encryptedKey: row.encrypted_key!, customBaseUrl: row.key_base_url !== null } : undefined,
+    byok: row.key_id ? { id: row.key_id, provider: row.key_kind!, encryptedKey: row.encrypted_key!, customBaseUrl: row.key_base_url !== null, dropParams: row.drop_params === true } : undefined,
     catalogId: row.catalog_id,
     inPrice: priced ? Number(row.in_price) : 0,
     outPrice: priced ? Number(row.out_price) : 0,

@@ -1,0 +1,1 @@
+ALTER TABLE "providers"."user_providers" ADD COLUMN "drop_params" boolean DEFAULT false NOT NULL;
