@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { adapterFor, type StreamContext, type Usage } from '../../functions/providers/adapters/index.js';
 import { streamResponse } from '../../functions/providers/service/gateway.js';
 import { IdleTimer } from '../../functions/providers/service/upstream.js';
+import { anthropicProfile, anthropicStreams } from '../fakes/fixtures/anthropic.js';
+import { geminiProfile, geminiStreams } from '../fakes/fixtures/gemini.js';
+import { openAiProfile, openAiStreams } from '../fakes/fixtures/openai.js';
+import { arrange, chunk, type StreamFixture, type WireProfile } from '../fakes/wire.js';
 import { eventsOf, RECORDED, type Recorded } from './recorded-streams.js';
 
 /**
@@ -21,7 +25,7 @@ interface Relayed {
   settled: { usage: Usage; status: number; errorCode: string | null };
 }
 
-async function relay(r: Recorded, chunks: Uint8Array[], includeUsage = true): Promise<Relayed> {
+async function relay(r: Pick<Recorded, 'kind'>, chunks: Uint8Array[], includeUsage = true): Promise<Relayed> {
   const queue = [...chunks];
   // One chunk per read, as a socket delivers them.
   const upstream = new ReadableStream<Uint8Array>({
@@ -121,5 +125,52 @@ describe.each(RECORDED)('relaying the recorded $label stream', (r) => {
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(r.text);
     expect(got.raw.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(got.settled).toEqual(baseline.settled);
+  });
+});
+
+/**
+ * Every recorded stream of the provider fakes (test/fakes/fixtures, each citing its doc page: tool calls,
+ * thinking, cache usage, n=2, refusals, prompt blocks, mid-stream errors…) relayed whole, one frame per
+ * write, one byte per write and at seeded random cuts, with and without the provider's keep-alives: the
+ * client gets the same bytes and the same usage is billed every time. Streams that end normally end with
+ * [DONE]; the mid-stream error fixtures end with one error event the openai client raises.
+ */
+const FIXTURES: { kind: Recorded['kind']; profile: WireProfile; fixture: StreamFixture }[] = [
+  ...Object.values(openAiStreams).map((fixture) => ({ kind: 'openai' as const, profile: openAiProfile, fixture })),
+  ...Object.values(anthropicStreams).map((fixture) => ({ kind: 'anthropic' as const, profile: anthropicProfile, fixture })),
+  ...Object.values(geminiStreams).map((fixture) => ({ kind: 'gemini' as const, profile: geminiProfile, fixture })),
+];
+
+/** Gemini has no tool-call ids: the adapter makes up a random one per call, so only its presence is compared. */
+const sameIds = (r: Relayed): Relayed => ({ ...r, raw: r.raw.replace(/"id":"call_[A-Za-z0-9_-]+/g, '"id":"call_*') });
+
+describe.each(FIXTURES.map((f) => [f.fixture.name, f] as const))('the fakes\' recorded stream "%s"', (_name, { kind, profile, fixture }) => {
+  it('reaches the client identically however TCP cuts it and with keep-alives interleaved', async () => {
+    const baseline = sameIds(await relay({ kind }, chunk(fixture.frames, 'whole')));
+    const failed = /error|overloaded/i.test(fixture.name);
+    if (failed) {
+      const err = await clientChunks(baseline.raw).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(baseline.settled.status).toBe(502);
+    } else {
+      expect(baseline.raw.endsWith('data: [DONE]\n\n')).toBe(true);
+      expect(baseline.settled).toMatchObject({ status: 200, errorCode: null });
+      // Every chunk the client reads is a chat.completion.chunk of this call.
+      expect((await clientChunks(baseline.raw)).every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+    }
+    for (const chunking of ['frames', 'bytes1'] as const) {
+      const got = sameIds(await relay({ kind }, chunk(fixture.frames, chunking)));
+      expect(got.raw, chunking).toBe(baseline.raw);
+      expect(got.settled).toEqual(baseline.settled);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 48 }), fc.integer({ min: 0, max: 3 }), async (seed, max, every) => {
+        const frames = arrange(fixture.frames, profile, every ? { keepAliveEvery: every } : {});
+        const got = sameIds(await relay({ kind }, chunk(frames, { seed, max })));
+        expect(got.raw).toBe(baseline.raw);
+        expect(got.settled).toEqual(baseline.settled);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

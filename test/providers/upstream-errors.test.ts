@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrub } from '../../functions/providers/service/upstream.js';
+import { openAiError } from '../../functions/providers/adapters/provider-errors.js';
+import { callUpstream, scrub } from '../../functions/providers/service/upstream.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { startScriptedUpstream, type ScriptedUpstream } from './scripted-upstream.js';
@@ -142,6 +143,34 @@ describe('429 and overload', () => {
     const failed = logs.filter((l) => l.status !== 200);
     expect(failed.map((l) => l.status).sort()).toEqual([400, 400, 401, 401, 403, 404, 429, 429, 503]);
     expect(failed.every((l) => l.prompt_tokens === 0 && l.completion_tokens === 0 && l.cost_micros === 0)).toBe(true);
+  });
+});
+
+describe('callUpstream retries', () => {
+  const req = () => ({ url: `${upstream.baseUrl('/v1')}/chat/completions`, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: '{}' });
+  const overloaded = (retryAfter: string) => json(503, { error: { message: 'overloaded', type: 'server_error' } }, { 'retry-after': retryAfter });
+
+  it('a Retry-After within the cap but past the overall deadline is not waited out', async () => {
+    upstream.next(overloaded('3'));
+    const { result, calls } = await counted(() => callUpstream(req(), { timeoutMs: 10_000, maxRetries: 5, baseDelayMs: 1, maxDelayMs: 5_000, deadlineMs: 1_000 }, undefined, openAiError));
+    expect(result).toMatchObject({ kind: 'response', attempts: 1, retried: false });
+    expect(calls).toBe(1);
+    if (result.kind === 'response') expect(result.response.status).toBe(503);
+  });
+
+  it('a Retry-After above the cap is handed back, the body still readable', async () => {
+    upstream.next(overloaded('30'));
+    const { result, calls } = await counted(() => callUpstream(req(), { timeoutMs: 10_000, maxRetries: 5, baseDelayMs: 1, maxDelayMs: 5_000, deadlineMs: 60_000 }, undefined, openAiError));
+    expect(calls).toBe(1);
+    if (result.kind !== 'response') throw new Error(result.kind);
+    expect(((await result.response.json()) as any).error.message).toBe('overloaded');
+  });
+
+  it('a 400 is never retried', async () => {
+    upstream.next(json(400, { error: { message: 'bad', type: 'invalid_request_error' } }));
+    const { result, calls } = await counted(() => callUpstream(req(), { timeoutMs: 10_000, maxRetries: 5, baseDelayMs: 1, maxDelayMs: 5 }, undefined, openAiError));
+    expect(calls).toBe(1);
+    expect(result).toMatchObject({ kind: 'response', attempts: 1 });
   });
 });
 
