@@ -69,6 +69,17 @@ describe('SseParser', () => {
     expect(parseChunks([enc.encode(wire)])).toEqual([{ event: undefined, data: '' }]);
   });
 
+  it('keeps what follows the last event when it is not SSE (a raw error body), split anywhere', () => {
+    const body = JSON.stringify({ error: { code: 500, message: 'An internal error has occurred.', status: 'INTERNAL' } }, null, 2);
+    const bytes = enc.encode(`data: {"a":1}\r\n\r\n${body}\n`);
+    for (let i = 1; i < bytes.length; i++) {
+      const p = new SseParser();
+      const events = [...p.push(bytes.slice(0, i)), ...p.push(bytes.slice(i)), ...p.end()];
+      expect(events).toEqual([{ event: undefined, data: '{"a":1}' }]);
+      expect(JSON.parse(p.stray())).toEqual(JSON.parse(body));
+    }
+  });
+
   for (const eol of ['\n', '\r\n', '\r'] as const) {
     const name = JSON.stringify(eol);
     it(`random events with ${name} line ends parse the same at random splits`, () => {

@@ -12,7 +12,19 @@ export class SseParser {
   private buffer = '';
   private event: string | undefined;
   private data: string[] = [];
+  /** Lines that are not SSE fields since the last event (bounded): a provider's raw error body lands here. */
+  private strays: string[] = [];
+  private strayBytes = 0;
   private readonly decoder = new TextDecoder();
+
+  /**
+   * What came after the last event that was not SSE: Gemini has been seen printing a google.rpc.Status raw
+   * after its events (js-genai#461). A conforming parser ignores it; the gateway reads it to report the
+   * provider's error instead of a bare cut.
+   */
+  stray(): string {
+    return this.strays.join('\n');
+  }
 
   push(bytes: Uint8Array): SseEvent[] {
     this.buffer += this.decoder.decode(bytes, { stream: true });
@@ -55,12 +67,20 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.event = value;
     else if (field === 'data') this.data.push(value);
+    else if (field !== 'id' && field !== 'retry' && this.strayBytes + line.length <= 16_384) {
+      this.strays.push(line);
+      this.strayBytes += line.length;
+    }
   }
 
   private dispatch(): SseEvent | undefined {
     const ev = this.data.length ? { event: this.event, data: this.data.join('\n') } : undefined;
     this.event = undefined;
     this.data = [];
+    if (ev) {
+      this.strays = [];
+      this.strayBytes = 0;
+    }
     return ev;
   }
 }

@@ -300,8 +300,9 @@ export function streamResponse(
           if (upstreamDone) {
             const failure = translate(parser.end(), out);
             if (failure) return await fail(controller, out, failure);
-            // Closed before the provider's own end marker: the connection was cut.
-            if (!translator.ended()) return await fail(controller, out, new UpstreamStreamError({ type: 'api_error', code: 'upstream-connection-cut', message: 'the provider closed the connection before the end of the answer' }));
+            // Closed before the provider's own end marker: the connection was cut, or the provider printed
+            // its error body raw after the events (see SseParser.stray).
+            if (!translator.ended()) return await fail(controller, out, strayError(adapter, parser.stray()) ?? new UpstreamStreamError({ type: 'api_error', code: 'upstream-connection-cut', message: 'the provider closed the connection before the end of the answer' }));
             controller.enqueue(frames([...out, ...translator.finish()], 'data: [DONE]\n\n'));
             controller.close();
             await end(200, null);
@@ -328,6 +329,17 @@ export function streamResponse(
     },
   });
   return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...headers } });
+}
+
+/** A provider error body that arrived unframed after the events, if that is what the stray lines hold. */
+function strayError(adapter: Adapter, stray: string): UpstreamStreamError | undefined {
+  if (!stray.trim().startsWith('{')) return undefined;
+  try {
+    const e = adapter.error(500, JSON.parse(stray));
+    return e.message ? new UpstreamStreamError(e) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The error event sent in place of the rest of a failed stream: the provider's type and (scrubbed) message. */
