@@ -94,6 +94,18 @@ describe('promotion side', () => {
     expectProblem(await api('GET', `/comparisons/${report.id}`, stranger.token), 404);
   });
 
+  it('the requester of a re-evaluation cannot approve it (four eyes, as for promotions); another admin can', async () => {
+    const { project, version, experiment, evaluation } = await versionReadyForPromotion(api, member);
+    await ok(api('POST', `/experiments/${experiment.id}/complete`, member.token));
+    await ok(api('POST', `/promotions/${(await approvedPromotion(api, admin1, admin2, version.id, evaluation.id)).id}/apply`, admin1.token));
+    await ok(api('POST', '/blacklist', admin1.token, { config_hash: version.config_hash, reason: 'four eyes test' }), 201);
+    const record = (await ok(api('GET', `/quarantine?project_id=${project.id}`, member.token))).items[0];
+    const request = await ok(api('POST', `/quarantine/${record.id}/reevaluations`, admin1.token, { reason: 'fixed, trust me' }), 201);
+    expectProblem(await api('POST', `/reevaluations/${request.id}/approve`, admin1.token, { reason: 'self' }), 403, 'self-approval');
+    expect((await ok(api('GET', `/quarantine/${record.id}/reevaluations`, member.token))).items[0].status).toBe('pending');
+    expect(await ok(api('POST', `/reevaluations/${request.id}/approve`, admin2.token, { reason: 'verified' }))).toMatchObject({ status: 'approved', decided_by: admin2.userId });
+  });
+
   it('DELETE /blacklist/{id} removes the entry (admins only) and GET /quarantine/{id}/reevaluations lists requests', async () => {
     const { project, version, experiment, evaluation } = await versionReadyForPromotion(api, member);
     await ok(api('POST', `/experiments/${experiment.id}/complete`, member.token));

@@ -3,7 +3,7 @@ import { quarantineRecords, reevaluationRequests, type QuarantineSource } from '
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict, mapDbError } from '../errors.js';
+import { codes, conflict, mapDbError } from '../errors.js';
 import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -135,6 +135,9 @@ export async function listReevaluations(tx: Tx, orgId: string, recordId: string,
  */
 export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
   const { request, record } = await requireReevaluation(tx, p.orgId, id);
+  // Four eyes, as for promotions: approving brings quarantined config back, so not on one's own request
+  // (withdrawing it by rejecting is the requester's right).
+  if (to === 'approved' && request.requestedBy === p.userId) throw problems.forbidden('the requester of a re-evaluation cannot approve it', codes.fourEyes);
   const [decided] = await tx
     .update(reevaluationRequests)
     .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: sql`${reevaluationRequests.version} + 1` })
