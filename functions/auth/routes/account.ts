@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { withTenant } from '../../shared/db/tenant.js';
 import { jsonBody } from '../../shared/http/openapi.js';
+import { text } from '../../shared/http/input.js';
 import { problems } from '../../shared/http/problem.js';
 import type { AuthEnv } from '../app.js';
 import { clientInfo } from '../service/client.js';
@@ -17,7 +18,7 @@ const registerRoute = createRoute({
   request: {
     body: jsonBody(
       z
-        .object({ invitation_code: secretString(256), email: emailField, password: passwordField, name: z.string().trim().min(1).max(200) })
+        .object({ invitation_code: secretString(256), email: emailField, password: passwordField, name: text(200) })
         .openapi('Register'),
     ),
   },

@@ -40,7 +40,7 @@ export interface AuditQuery {
 
 /** The organization's auth events, newest first (RLS limits the rows to the caller's org). */
 export async function listAuthEvents(database: Database, scope: { orgId: string; userId: string }, q: AuditQuery) {
-  const after = decodeCursor(q.cursor, 2);
+  const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
   const rows = await withTenant(database, scope, (tx) => {
     const conditions = [eq(auditLogs.orgId, scope.orgId)];
     if (q.event) conditions.push(eq(auditLogs.event, q.event));

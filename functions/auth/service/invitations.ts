@@ -61,7 +61,7 @@ export async function createInvitation(
 }
 
 export async function listInvitations(s: AuthServices, p: Principal, q: { limit: number; cursor?: string }) {
-  const after = decodeCursor(q.cursor, 2);
+  const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
   const rows = await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, (tx) =>
     tx
       .select({ row: invitations, cursorAt: sql<string>`${invitations.createdAt}::text` })

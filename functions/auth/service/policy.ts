@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { isSafeText, UNSAFE_TEXT_MESSAGE } from '../../shared/http/input.js';
 import { authErrors } from '../errors.js';
 import { COMMON_PASSWORDS } from './common-passwords.js';
 
@@ -18,6 +19,7 @@ export const emailField = z
   .trim()
   .max(320)
   .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address')
+  .refine(isSafeText, UNSAFE_TEXT_MESSAGE)
   .openapi({ format: 'email', example: 'ada@example.com' });
 
 export function passwordProblems(password: string, email: string, path = 'password'): { path: string; message: string }[] {

@@ -110,7 +110,7 @@ const sessionView = (r: SessionRecord, currentId: string | undefined) => ({
 
 /** The caller's live sessions (devices), newest first, keyset-paginated over the store's list. */
 export async function listSessions(s: AuthServices, p: Principal, q: { limit: number; cursor?: string }) {
-  const after = decodeCursor(q.cursor, 2);
+  const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
   const all = (await s.sessionStore.listLive({ userId: p.userId, orgId: p.orgId })).map((r) => sessionView(r, p.sessionId));
   const start = after ? all.findIndex((v) => v.created_at < String(after[0]) || (v.created_at === String(after[0]) && v.id < String(after[1]))) : 0;
   const rest = start < 0 ? [] : all.slice(start);

@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { assertRole, jsonBody, problems } from '../../shared/http/index.js';
+import { assertRole, isoDateTime, jsonBody, problems } from '../../shared/http/index.js';
 import { OBJECT_ROUTE, type FilesystemStore } from '../../shared/storage/filesystem.js';
 import type { ProjectsEnv } from '../app.js';
 import { mapDbError } from '../errors.js';
@@ -19,7 +19,7 @@ const ArtifactBody = z
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex'),
     size_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     content_type: mediaType.optional(),
-    expires_at: z.iso.datetime({ offset: true }).optional(),
+    expires_at: isoDateTime().optional(),
   })
   .strict()
   .openapi('RegisterArtifact');

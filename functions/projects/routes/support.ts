@@ -37,14 +37,8 @@ export const lockErrors = {
 
 export const ok = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 
-/** Text without NUL (PostgreSQL text cannot hold it) or surrounding whitespace. */
-export const text = (max: number, min = 1) =>
-  z
-    .string()
-    .trim()
-    .min(min)
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+/** Text without NUL or unpaired surrogates (the kernel's rule, see shared/http/input.ts) or surrounding whitespace. */
+export { text } from '../../shared/http/index.js';
 
 /** A JSON object stored as jsonb (its size is bounded by the 1 MiB body limit). */
 export const jsonObject = z.record(z.string(), z.unknown());

@@ -28,7 +28,7 @@ export function keyset(cols: KeysetColumns, sort: SortKey, cursor: string | unde
   const byName = sort === 'name' && cols.name !== undefined;
   const key = byName ? sql<string>`${cols.name}` : timestampText(cols.createdAt);
   const orderBy = byName ? [asc(cols.name!), asc(cols.id)] : [desc(cols.createdAt), desc(cols.id)];
-  const values = decodeCursor(cursor, 2);
+  const values = decodeCursor(cursor, [byName ? 'text' : 'timestamp', 'uuid']);
   if (!values) return { after: undefined, orderBy, key };
   const [k, id] = values;
   if (typeof k !== 'string' || typeof id !== 'string' || !UUID.test(id) || (!byName && !ISO_US.test(k))) {

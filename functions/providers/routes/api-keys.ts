@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { jsonBody, paginationQuery, problemResponses } from '../../shared/http/index.js';
+import { isoDateTime, jsonBody, paginationQuery, problemResponses, text } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../service/api-keys.js';
 import { IdParam, json, Loose, noContent } from './schemas.js';
@@ -8,7 +8,7 @@ import { IdParam, json, Loose, noContent } from './schemas.js';
 const create = createRoute({
   method: 'post',
   path: '/api-keys',
-  request: { body: jsonBody(z.object({ name: z.string().min(1).max(100), scopes: z.array(z.enum(API_KEY_SCOPES)).max(10).optional(), expires_at: z.string().datetime({ offset: true }).nullish() })) },
+  request: { body: jsonBody(z.object({ name: text(100), scopes: z.array(z.enum(API_KEY_SCOPES)).max(10).optional(), expires_at: isoDateTime().nullish() })) },
   responses: { 201: json(Loose('ApiKeyCreated'), 'Created; `key` is shown only in this response'), ...problemResponses },
 });
 const list = createRoute({ method: 'get', path: '/api-keys', request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Loose('ApiKey')), next_cursor: z.string().nullable() })), ...problemResponses } });

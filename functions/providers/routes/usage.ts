@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { problemResponses } from '../../shared/http/index.js';
+import { isoDay, problemResponses } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { usageReport } from '../service/usage.js';
 import { scope } from './auth.js';
 import { json, Loose, Uuid } from './schemas.js';
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const Day = isoDay();
 const usage = createRoute({
   method: 'get',
   path: '/usage',

@@ -44,7 +44,7 @@ export async function createAlert(database: Database, p: Principal, input: Alert
 }
 
 export async function listAlerts(database: Database, p: Principal, limit: number, cursor?: string) {
-  const after = decodeCursor(cursor, 2) as [string, string] | undefined;
+  const after = decodeCursor(cursor, ['timestamp', 'uuid']);
   const rows = await withTenant(database, p, (tx) =>
     tx.select().from(costAlerts)
       .where(and(visible(p), after ? or(lt(costAlerts.createdAt, new Date(after[0])), and(eq(costAlerts.createdAt, new Date(after[0])), lt(costAlerts.id, after[1]))) : undefined))

@@ -85,7 +85,7 @@ export async function createApiKey(database: Database, p: Principal, input: { na
 }
 
 export async function listApiKeys(database: Database, p: Principal, limit: number, cursor?: string) {
-  const after = decodeCursor(cursor, 2) as [string, string] | undefined;
+  const after = decodeCursor(cursor, ['timestamp', 'uuid']);
   const rows = await withTenant(database, p, (tx) =>
     tx.select().from(apiKeys)
       .where(and(eq(apiKeys.userId, p.userId), after ? or(lt(apiKeys.createdAt, new Date(after[0])), and(eq(apiKeys.createdAt, new Date(after[0])), lt(apiKeys.id, after[1]))) : undefined))

@@ -75,7 +75,7 @@ export async function createKey(deps: KeyDeps, p: Principal, input: { provider: 
 }
 
 export async function listKeys(deps: KeyDeps, p: Principal, limit: number, cursor?: string) {
-  const after = decodeCursor(cursor, 2) as [string, string] | undefined;
+  const after = decodeCursor(cursor, ['timestamp', 'uuid']);
   const rows = await withTenant(deps.database, p, (tx) =>
     tx.select().from(userProviders)
       .where(and(eq(userProviders.userId, p.userId), isNull(userProviders.deletedAt),

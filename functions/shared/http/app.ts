@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import type { Context, Env } from 'hono';
+import type { Context, Env, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { FunctionEnv, KernelServices } from './context.js';
+import { assertSafeInput, jsonDepthExceeds, jsonTooDeep } from './input.js';
 import { bodyLimitFor, isObjectLinkPath } from './limits.js';
 import { rootLogger, traceFields } from './logger.js';
 import { HttpProblem, sendProblem, toProblem, zodIssues } from './problem.js';
@@ -28,11 +29,29 @@ export function notFoundProblem(c: Context): Response {
   return sendProblem(c, body, {}, isOpenAiPath(c.req.path));
 }
 
-/** zod-openapi's hook: a body, query or param that fails its schema answers 422 with every issue. */
+/**
+ * zod-openapi's hook: a body, query or param that fails its schema answers 422 with every issue;
+ * one that passes is then held to the kernel's input rules (well-formed text without NUL, bounded
+ * nesting; see input.ts), so every text field of every schema, free-form JSON included, is covered.
+ */
 export const validationHook: Hook<unknown, Env, string, unknown> = (result) => {
   if (!result.success) {
     throw new HttpProblem(422, 'validation-failed', 'the request does not match its schema', { errors: zodIssues(result.error) });
   }
+  assertSafeInput(result.data);
+};
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Bounds JSON nesting before anything parses the body (422 json-too-deep): the text is read once
+ * (hono caches it, so the validator's json() reuses it) and scanned without recursion.
+ */
+export const jsonDepthGuard: MiddlewareHandler = async (c, next) => {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    if (jsonDepthExceeds(await c.req.text())) throw jsonTooDeep();
+  }
+  await next();
 };
 
 /**
@@ -73,6 +92,8 @@ export function createApp<S extends KernelServices>(options: AppOptions<S>): Ope
           },
         })(c, next),
   );
+
+  app.use('*', jsonDepthGuard);
 
   registerHealth(app, options.name, services);
 
