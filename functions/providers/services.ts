@@ -2,6 +2,7 @@ import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/index.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from './service/notifier.js';
+import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
 import type { RetryPolicy } from './service/upstream.js';
 
 /**
@@ -15,6 +16,8 @@ export interface ProvidersServices extends KernelServices {
   notifier: Notifier;
   platformKeys: Record<string, string>;
   retry: RetryPolicy;
+  /** The SSRF rule for user-supplied URLs and the pinned fetch that calls them. */
+  urlGuard: UrlGuard;
   /** Backoff of the gateway's background settle retries (default: gateway.ts SETTLE_RETRY_DELAYS_MS). */
   settleRetryDelaysMs?: number[];
   /** Background work (settle follow-ups); `idle()` resolves when all of it finished. */
@@ -28,6 +31,8 @@ export interface ProvidersOptions {
   platformKeys?: Record<string, string>;
   retry?: Partial<RetryPolicy>;
   settleRetryDelaysMs?: number[];
+  /** DNS for the SSRF guard (tests: a fake that changes its answers); default the system resolver. */
+  resolve?: Resolver;
 }
 
 const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
@@ -38,11 +43,13 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   const webhookSecret = kernel.config.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
   if (production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
   const pending = new Set<Promise<unknown>>();
+  const urlGuard = createUrlGuard({ production, resolve: options.resolve });
   return {
     ...kernel,
     keyEncryptor: options.keyEncryptor ?? (await openKeyEncryptor(kernel.config)),
-    notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
+    notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production, guard: urlGuard }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
     platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
+    urlGuard,
     retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },
     ...(options.settleRetryDelaysMs ? { settleRetryDelaysMs: options.settleRetryDelaysMs } : {}),
     track(work) {

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sealAudit } from '../../shared/audit/sealer.js';
 import { drainOutbox, replayParked } from '../../shared/events/drain.js';
-import { bearerToken, isoDay, problemResponses } from '../../shared/http/index.js';
+import { bearerToken, problemResponses } from '../../shared/http/index.js';
 import type { JobsEnv } from '../app.js';
 import type { JobsServices } from '../services.js';
 import { checkProviderHealth } from '../service/health.js';
@@ -46,7 +46,7 @@ export const jobs: JobDefinition[] = [
     path: '/aggregate-usage',
     summary: 'daily_usage for a closed UTC day (default yesterday) and reconciliation of request_logs vs usage_tracking.',
     exclusive: true,
-    query: z.object({ day: isoDay().optional() }),
+    query: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
     check: (q) => void aggregationDay(q.day),
     run: async (s, q) => aggregateUsage(s.database, await s.sink(), aggregationDay(q.day)),
   },

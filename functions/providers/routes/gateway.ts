@@ -79,13 +79,14 @@ function gatewayDeps(c: Context<ProvidersEnv>): GatewayDeps {
   const s = c.var.services;
   return {
     database: s.database, keyEncryptor: s.keyEncryptor, production: s.config.NODE_ENV === 'production', platformKeys: s.platformKeys,
-    retry: s.retry, log: c.var.log, track: s.track, settleRetryDelaysMs: s.settleRetryDelaysMs,
+    retry: s.retry, urlGuard: s.urlGuard, log: c.var.log, track: s.track, settleRetryDelaysMs: s.settleRetryDelaysMs,
     afterSettle: (tenant) => evaluateCostAlertsFor(s.database, s.notifier, tenant),
   };
 }
 
 const listDeps = (c: Context<ProvidersEnv>): ModelListDeps => ({
   database: c.var.database, keyEncryptor: c.var.services.keyEncryptor, production: c.var.config.NODE_ENV === 'production', platformKeys: c.var.services.platformKeys,
+  urlGuard: c.var.services.urlGuard,
 });
 
 export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {

@@ -42,6 +42,7 @@ const deps = (c: Context<ProvidersEnv>): KeyDeps => ({
   database: c.var.database,
   keyEncryptor: c.var.services.keyEncryptor,
   production: c.var.config.NODE_ENV === 'production',
+  urlGuard: c.var.services.urlGuard,
   verifyTimeoutMs: Math.min(c.var.config.GATEWAY_UPSTREAM_TIMEOUT_MS, 15_000),
 });
 

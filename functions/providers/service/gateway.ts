@@ -9,7 +9,7 @@ import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
 import { periodsAt, reserve, settleWithAlerts, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
-import { assertPublicUrl } from './ssrf.js';
+import type { UrlGuard } from './ssrf.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
 /**
@@ -25,6 +25,8 @@ export interface GatewayDeps {
   production: boolean;
   platformKeys: Record<string, string>;
   retry: RetryPolicy;
+  /** The SSRF rule, and the pinned fetch a user-supplied base URL is called through. */
+  urlGuard: UrlGuard;
   log: Logger;
   /** Runs after each settle (cost alerts); never delays the answer. */
   afterSettle?: (tenant: { orgId: string; userId: string }) => Promise<unknown>;
@@ -117,7 +119,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
       if (err instanceof UnsupportedInput) return await fail(unsupportedContent(route.route, err));
       throw err;
     }
-    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error);
+    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error, route.byok?.customBaseUrl ? deps.urlGuard.fetch : undefined);
     if (outcome.kind === 'timeout') return await fail(providerProblems.upstreamTimeout(route.route));
     if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route, outcome.attempts > 1 ? NO_SDK_RETRY : {}));
     const { response, timer } = outcome;
@@ -176,7 +178,7 @@ export async function settleLater(deps: GatewayDeps, tenant: { orgId: string; us
 export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {
   if (!route.byok) return Buffer.from(deps.platformKeys[route.catalogId!]!, 'utf8');
   // DNS can change after the key was saved: the SSRF rule is checked again before every call.
-  if (route.byok.customBaseUrl) await assertPublicUrl(route.baseUrl, { production: deps.production });
+  if (route.byok.customBaseUrl) await deps.urlGuard.check(route.baseUrl);
   return deps.keyEncryptor.decrypt(route.byok.encryptedKey, byokAad(principal.userId, route.byok.provider, route.byok.id));
 }
 

@@ -7,7 +7,7 @@ import { decodeCursor, HttpProblem, page, problems } from '../../shared/http/ind
 import type { Principal } from '../../shared/security/tokens.js';
 import { adapterFor, type ProviderKind } from '../adapters/index.js';
 import { byokAad, forgetRoutes } from './resolve.js';
-import { assertPublicUrl } from './ssrf.js';
+import type { UrlGuard } from './ssrf.js';
 
 /**
  * BYOK keys. The plaintext exists only inside encrypt/verify calls (as a Buffer zeroed after use);
@@ -17,6 +17,8 @@ export interface KeyDeps {
   database: Database;
   keyEncryptor: KeyEncryptor;
   production: boolean;
+  /** The SSRF rule, and the pinned fetch a user-supplied base URL is called through. */
+  urlGuard: UrlGuard;
   verifyTimeoutMs: number;
 }
 
@@ -52,7 +54,7 @@ export async function createKey(deps: KeyDeps, p: Principal, input: { provider: 
   if (input.provider === 'openai_compatible' && !input.base_url) {
     throw new HttpProblem(422, 'validation-failed', 'openai_compatible keys need a base_url', { errors: [{ path: 'base_url', message: 'required for openai_compatible' }] });
   }
-  const baseUrl = input.base_url ? (await assertPublicUrl(input.base_url, { production: deps.production })).toString().replace(/\/+$/, '') : null;
+  const baseUrl = input.base_url ? (await deps.urlGuard.check(input.base_url)).toString().replace(/\/+$/, '') : null;
   const id = randomUUID();
   const { envelope, keyVersion } = await seal(deps, p.userId, input.provider, id, input.api_key);
   try {
@@ -93,12 +95,12 @@ export const getKey = async (deps: KeyDeps, p: Principal, id: string) => keyView
 export async function verifyKey(deps: KeyDeps, p: Principal, id: string) {
   const row = await load(deps, p, id);
   const baseUrl = row.baseUrl ?? (await catalogBaseUrl(deps, p, row.catalogProviderId));
-  if (row.baseUrl) await assertPublicUrl(row.baseUrl, { production: deps.production });
+  if (row.baseUrl) await deps.urlGuard.check(row.baseUrl);
   const plain = await deps.keyEncryptor.decrypt(row.encryptedKey, byokAad(p.userId, row.provider, row.id));
   let status: number;
   try {
     const req = adapterFor(row.provider as ProviderKind).verify(baseUrl, plain.toString('utf8'));
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, redirect: 'manual', signal: AbortSignal.timeout(deps.verifyTimeoutMs) });
+    const res = await (row.baseUrl ? deps.urlGuard.fetch : fetch)(req.url, { method: req.method, headers: req.headers, redirect: 'manual', signal: AbortSignal.timeout(deps.verifyTimeoutMs) });
     status = res.status;
     await res.body?.cancel().catch(() => {});
   } catch {

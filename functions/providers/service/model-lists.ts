@@ -5,7 +5,7 @@ import { withTenant, type Database } from '../../shared/db/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { joinUrl, type ProviderKind } from '../adapters/index.js';
 import { byokAad, onRoutesChanged } from './resolve.js';
-import { assertPublicUrl } from './ssrf.js';
+import type { UrlGuard } from './ssrf.js';
 
 /**
  * What models a caller can address: the enabled catalog models (`<provider>/<model>`) and, for each
@@ -37,6 +37,8 @@ export interface ModelListDeps {
   database: Database;
   keyEncryptor: KeyEncryptor;
   production: boolean;
+  /** The SSRF rule, and the pinned fetch a user-supplied base URL is called through. */
+  urlGuard: UrlGuard;
   /** Catalog provider ids the platform holds a key for. */
   platformKeys: Record<string, string>;
   /** Timeout of one provider list call. */
@@ -81,10 +83,10 @@ async function fetchList(deps: ModelListDeps, userId: string, key: KeyRow, catal
   if (hit && hit.until > Date.now()) return hit.models;
   let secret: Buffer | undefined;
   try {
-    if (key.baseUrl) await assertPublicUrl(baseUrl, { production: deps.production });
+    if (key.baseUrl) await deps.urlGuard.check(baseUrl);
     secret = await deps.keyEncryptor.decrypt(key.encryptedKey, byokAad(userId, key.provider, key.id));
     const req = listRequest(key.provider as ProviderKind, baseUrl, secret.toString('utf8'));
-    const res = await fetch(req.url, { headers: req.headers, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs ?? 5_000) });
+    const res = await (key.baseUrl ? deps.urlGuard.fetch : fetch)(req.url, { headers: req.headers, redirect: 'manual', signal: AbortSignal.timeout(deps.timeoutMs ?? 5_000) });
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
       return undefined;

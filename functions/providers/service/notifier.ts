@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../shared/http/index.js';
-import { assertPublicUrl } from './ssrf.js';
+import { createUrlGuard, type UrlGuard } from './ssrf.js';
 
 /** The Notifier port: where fired cost alerts go. Adapters: signed webhook, structured log. */
 export interface AlertNotification {
@@ -35,14 +35,16 @@ export function verifySignature(secret: string, timestamp: number, body: string,
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export function webhookNotifier(options: { secret: string; production: boolean; timeoutMs?: number }): Notifier {
+export function webhookNotifier(options: { secret: string; production: boolean; timeoutMs?: number; guard?: UrlGuard }): Notifier {
+  const guard = options.guard ?? createUrlGuard({ production: options.production });
   return {
     async notify(n) {
       if (!n.target) throw new Error('webhook alert without a target');
-      await assertPublicUrl(n.target, { production: options.production, field: 'target' });
+      await guard.check(n.target, 'target');
       const body = JSON.stringify({ type: 'cost_alert.fired', data: n });
       const timestamp = Math.floor(Date.now() / 1000);
-      const res = await fetch(n.target, {
+      // The pinned fetch: the socket opens only to an address the rule allows at connect time (rebinding).
+      const res = await guard.fetch(n.target, {
         method: 'POST',
         redirect: 'manual',
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),

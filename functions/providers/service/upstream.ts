@@ -86,7 +86,14 @@ async function transient(response: Response, readError?: ReadProviderError): Pro
   return { retry: true, hint: e?.retryAfterSeconds, response: peeked.response };
 }
 
-export async function callUpstream(req: UpstreamRequest, policy: RetryPolicy, clientSignal?: AbortSignal, readError?: ReadProviderError): Promise<UpstreamOutcome> {
+/** `transport`: the fetch to call with; a user-supplied base URL passes the SSRF guard's pinned fetch (ssrf.ts). */
+export async function callUpstream(
+  req: UpstreamRequest,
+  policy: RetryPolicy,
+  clientSignal?: AbortSignal,
+  readError?: ReadProviderError,
+  transport: (url: string, init: RequestInit) => Promise<Response> = fetch,
+): Promise<UpstreamOutcome> {
   const started = performance.now();
   const deadline = policy.deadlineMs ?? policy.timeoutMs;
   /** The next attempt would start within the deadline. */
@@ -100,7 +107,7 @@ export async function callUpstream(req: UpstreamRequest, policy: RetryPolicy, cl
     const timer = new IdleTimer(controller, policy.timeoutMs);
     let response: Response;
     try {
-      response = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual' });
+      response = await transport(req.url, { method: req.method, headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual' });
     } catch {
       timer.stop();
       clientSignal?.removeEventListener('abort', onClientAbort);
