@@ -100,7 +100,7 @@ describe('each job is idempotent: a second run leaves the same state', () => {
     expect(res.json.type).toMatch(/day-not-closed/);
   });
 
-  it.each(['2024-02-30', '2023-13-01', '2024-00-10'])('aggregate-usage refuses the impossible day %s with 400', async (day) => {
+  it.each(['2024-02-30', '2023-13-01', '2024-00-10', '0000-01-01'])('aggregate-usage refuses the impossible day %s with 400', async (day) => {
     const res = await call(app, 'POST', `/aggregate-usage?day=${day}`, { token: await jwks.token() });
     expect(res.status).toBe(400);
     expect(res.json.type).toMatch(/invalid-day/);

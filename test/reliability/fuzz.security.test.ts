@@ -5,8 +5,8 @@ import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { send, violations, type Exchange } from './support/checks.js';
 import { buildFunctions, type FunctionUnderTest } from './support/functions.js';
-import { bodies, deepNesting, pathValues, queryValues } from './support/fuzz.js';
-import { exampleOf, fillPath, isV1, routesOf, type Route } from './support/openapi.js';
+import { bodies, deepNesting, hostileCursors, hostileText, impossibleDateTimes, impossibleDays, pathValues, queryValues } from './support/fuzz.js';
+import { deref, exampleOf, fillPath, isV1, routesOf, type Route } from './support/openapi.js';
 import { secretsIn } from './support/secrets.js';
 import { badAuthorizations } from './support/tokens.js';
 import { anonymousVerdict, badTokenVerdict, declaredProtected, oversizeVerdict } from './support/verdicts.js';
@@ -28,6 +28,11 @@ const PUBLIC_ROUTES: Record<string, string[]> = {
  * types, hostile path and query values, and bad credentials (alg none, expired, forged, …).
  * Whatever is sent: no 5xx, every error in the contract's shape, and every protected route
  * refuses every bad token with 401. Bounded: a fixed number of cases per route.
+ *
+ * Then, for every route, the inputs a security review found answering 500 (issue 14): NUL and
+ * unpaired surrogates in every string member and query parameter, hostile cursors on every list,
+ * impossible calendar values in every date member, and JSON nested past the kernel's limit in every
+ * member: never a 5xx, never accepted (2xx), and too-deep JSON always 422 json-too-deep.
  */
 const RUNS_PER_ROUTE = Number(process.env.FUZZ_RUNS ?? 12);
 // The seed changes daily (new inputs over time) and is printed with any failure to replay it.
@@ -139,7 +144,70 @@ async function fuzzRoute(fn: FunctionUnderTest, route: Route, found: string[]): 
       { numRuns: RUNS_PER_ROUTE, seed: SEED + route.template.length, endOnFailure: true },
     ).catch((err: Error) => found.push(`${fn.name} ${route.method} ${route.template}: generated body failed (seed ${SEED}):\n${err.message.slice(0, 1500)}`));
   }
+  await kernelInputRules(fn, route, path, token, example, check, found);
   return { protectedRoute, cases };
+}
+
+/** Percent-encodes a query value, lone surrogates included (as their 3-byte WTF-8, which no decoder accepts as UTF-8). */
+function encodeQuery(value: string): string {
+  return [...value].map((ch) => {
+    const cu = ch.charCodeAt(0);
+    if (ch.length === 1 && cu >= 0xd800 && cu <= 0xdfff) return [0xe0 | (cu >> 12), 0x80 | ((cu >> 6) & 0x3f), 0x80 | (cu & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+    return encodeURIComponent(ch);
+  }).join('');
+}
+
+async function kernelInputRules(fn: FunctionUnderTest, route: Route, path: string, token: string, example: string, check: (x: Exchange) => Exchange, found: string[]) {
+  const where = `${fn.name} ${route.method} ${route.template}`;
+  const headers = json(token, { 'if-match': '"1"' });
+  const hasBody = Boolean(route.bodySchema) && route.method !== 'GET';
+  const noBody = hasBody ? example : undefined;
+
+  for (const param of route.op.parameters?.filter((p) => p.in === 'query') ?? []) {
+    const s = deref(fn.doc, param.schema);
+    const format = s.format ?? deref(fn.doc, s.anyOf?.find((o: { type?: string }) => o.type !== 'null')).format;
+    const values = param.name === 'cursor' ? hostileCursors : format === 'date' || param.name === 'day' ? impossibleDays : format === 'date-time' ? impossibleDateTimes : hostileText;
+    for (const value of values) {
+      const x = check(await send(fn.app, fn.name, `query ${param.name} hostile`, route.method, `${path}?${param.name}=${encodeQuery(value)}`, { headers, body: noBody }));
+      // A URL cannot carry an unpaired surrogate (its WTF-8 bytes do not decode as UTF-8 and arrive as literal
+      // %XX text, which is harmless): only values the server can actually receive must be refused.
+      const deliverable = !/\p{Cs}/u.test(value);
+      if (x.status < 300 && deliverable) found.push(`${where}: hostile ${param.name}=${JSON.stringify(value).slice(0, 60)} accepted (${x.status})`);
+    }
+  }
+  if (!hasBody) return;
+
+  const base = JSON.parse(example) as Record<string, unknown>;
+  const props = deref(fn.doc, route.bodySchema).properties ?? {};
+  const members = Object.entries(props).map(([name, schema]) => {
+    const s = deref(fn.doc, schema as object);
+    const option = s.anyOf ? deref(fn.doc, s.anyOf.find((o: { type?: string }) => o.type !== 'null')) : s;
+    return { name, type: Array.isArray(option.type) ? option.type.find((t: string) => t !== 'null') : option.type, format: option.format as string | undefined };
+  });
+  const sendBody = async (label: string, payload: string) => check(await send(fn.app, fn.name, label, route.method, path, { headers, body: payload }));
+  const withMember = (name: string, raw: string) => JSON.stringify({ ...base, [name]: '__VALUE__' }).replace('"__VALUE__"', raw);
+
+  for (const [i, m] of members.entries()) {
+    // Every string member gets a NUL and an unpaired surrogate (rotating through the hostile list).
+    if (m.type === 'string' || m.type === undefined) {
+      const values = m.format === 'date' ? impossibleDays : m.format === 'date-time' ? impossibleDateTimes : [hostileText[i % hostileText.length]!, hostileText[(i + 2) % hostileText.length]!];
+      for (const value of values) {
+        const x = await sendBody(`member ${m.name} hostile`, JSON.stringify({ ...base, [m.name]: value }));
+        if (x.status < 300) found.push(`${where}: ${m.name}=${JSON.stringify(value).slice(0, 60)} accepted (${x.status})`);
+      }
+    }
+    // Free-form members hold hostile text in keys and nested values; nothing may store it.
+    if (m.type === 'object' || m.type === 'array' || m.type === undefined) {
+      const nested = m.type === 'array' ? [{ k: 'nul\u0000' }] : { 'key\u0000': 1, nested: { v: ['\ud800'] } };
+      const x = await sendBody(`member ${m.name} nested hostile`, withMember(m.name, JSON.stringify(nested)));
+      if (x.status < 300) found.push(`${where}: ${m.name} with NUL / lone surrogate nested accepted (${x.status})`);
+    }
+    // Past the depth limit, in any member: 422 json-too-deep before anything parses or authorizes.
+    const x = await sendBody(`member ${m.name} 100 deep`, withMember(m.name, deepNesting(100)));
+    if (x.status !== 422 || !String(x.json?.type).endsWith('json-too-deep')) found.push(`${where}: ${m.name} nested 100 deep answered ${x.status} ${x.json?.type ?? ''}, not 422 json-too-deep`);
+  }
+  const deep = await sendBody('body 100,000 deep', `{"a":${deepNesting(100_000)}}`);
+  if (deep.status !== 422) found.push(`${where}: a body nested 100,000 deep answered ${deep.status}, not 422`);
 }
 
 describe('fuzzing every route from the OpenAPI documents', () => {

@@ -17,7 +17,8 @@ export function aggregationDay(requested: string | undefined, now = new Date()):
   const day = requested ?? utcDay(new Date(now.getTime() - 86_400_000));
   // Date.parse accepts impossible days (2024-02-30 rolls over); a real calendar day survives the round trip.
   const parsed = new Date(`${day}T00:00:00.000Z`);
-  if (!DAY.test(day) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+  // Year 0000 survives the round trip in JavaScript but not in PostgreSQL (no year zero): refused too.
+  if (!DAY.test(day) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day || day.startsWith('0000')) {
     throw problems.badRequest('day must be a calendar date, YYYY-MM-DD', 'invalid-day');
   }
   if (day >= today) throw problems.badRequest(`day ${day} is not over yet (UTC); aggregate closed days only`, 'day-not-closed');

@@ -99,3 +99,35 @@ export const queryValues = [
   'limit=10&limit=20',
   '%E0%A4%A=1',
 ];
+
+/** Text the database cannot hold or would silently change: NUL, unpaired surrogates, both, in keys too. */
+export const hostileText = ['nul\u0000inside', '\u0000', 'high\uD800alone', 'low\uDC00alone', '\uDBFF', 'x\uDC00\uD800y', 'a\u0000\uD800'];
+
+const cursorOf = (values: unknown) => Buffer.from(JSON.stringify(values)).toString('base64url');
+const NIL = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Cursors a list never made, every one well-formed base64url JSON of a plausible arity: non-dates,
+ * impossible dates, non-uuids, SQL, NUL, lone surrogates, numbers where text goes, nesting.
+ */
+export const hostileCursors = [
+  cursorOf(['not a date', NIL]),
+  cursorOf(['2026-13-45T00:00:00.000Z', NIL]),
+  cursorOf(['2024-02-30 10:00:00.123456+00', NIL]),
+  cursorOf(['0000-01-01T00:00:00Z', NIL]),
+  cursorOf(['2026-12-03T10:00:00.000Z', "x' OR 1=1 --"]),
+  cursorOf(['2026-12-03T10:00:00.000Z', `${NIL}\u0000`]),
+  cursorOf(['name\u0000', NIL]),
+  cursorOf(['\uD800', NIL]),
+  cursorOf([1e308, -1]),
+  cursorOf([null, null]),
+  cursorOf([[['deep']], { a: 1 }]),
+  cursorOf(['2026-12-03T10:00:00.000Z']),
+  cursorOf(['2026-12-03T10:00:00.000Z', NIL, 'extra']),
+  cursorOf({ t: '2026-12-03T10:00:00.000Z', id: NIL }),
+  Buffer.from('["2026-12-03T10:00:00.000Z", "\\ud800"]').toString('base64url'),
+];
+
+/** Calendar values that do not exist or that PostgreSQL refuses, for date and date-time members. */
+export const impossibleDays = ['2026-13-45', '2024-02-30', '2023-02-29', '2026-00-10', '0000-01-01', '99999-01-01', '2026-1-1'];
+export const impossibleDateTimes = ['2026-13-45T00:00:00Z', '2024-02-30T10:00:00Z', '2026-12-03T24:00:01Z', '2026-12-03T10:61:00Z', '0000-01-01T00:00:00Z', '2026-12-03T10:00:00+25:00', 'yesterday'];
