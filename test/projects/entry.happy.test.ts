@@ -35,6 +35,18 @@ describe('the projects entry through the functions-framework server', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
   });
 
+  it('answers 422 problem+json to JSON nested 30,000 deep and to NUL text, after the framework parser read them (issue 14)', async () => {
+    const created: any = await (await fetch(`${server.url}/projects`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'Deep through FF' }) })).json();
+    const depth = 30_000;
+    const deep = await fetch(`${server.url}/projects/${created.id}/versions`, { method: 'POST', headers: auth(), body: `{"config":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}` });
+    expect(deep.status).toBe(422);
+    expect(deep.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await deep.json()) as any).type).toMatch(/json-too-deep$/);
+    const nul = await fetch(`${server.url}/projects`, { method: 'POST', headers: auth(), body: JSON.stringify({ name: 'a\u0000b' }) });
+    expect(nul.status).toBe(422);
+    expect(((await nul.json()) as any).errors[0].path).toBe('name');
+  });
+
   it('publishes its OpenAPI document from the route schemas, without authentication', async () => {
     const res = await fetch(`${server.url}/openapi.json`);
     expect(res.status).toBe(200);
