@@ -48,7 +48,8 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * (hono caches it, so the validator's json() reuses it) and scanned without recursion.
  */
 export const jsonDepthGuard: MiddlewareHandler = async (c, next) => {
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+  // Object links stream their bytes to the store unread (any content type): they are not JSON requests.
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !isObjectLinkPath(c.req.path) && JSON_TYPE.test(c.req.header('content-type') ?? '')) {
     if (jsonDepthExceeds(await c.req.text())) throw jsonTooDeep();
   }
   await next();
