@@ -105,7 +105,7 @@ describe('TOTP', () => {
   it('409 mfa-already-enabled for setup or enable once enrolled; 409 mfa-not-enabled to disable it unenrolled', async () => {
     const u = await enrolled();
     expectProblemShape(await call(h.app, 'POST', '/mfa/totp/setup', { token: u.token }), 409, 'mfa-already-enabled');
-    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { code: await codeAt(u.secret, 1) } }), 409, 'mfa-already-enabled');
+    expectProblemShape(await call(h.app, 'POST', '/mfa/totp/enable', { token: u.token, body: { password: u.password, code: await codeAt(u.secret, 1) } }), 409, 'mfa-already-enabled');
     const plain = await h.user();
     expectProblemShape(await call(h.app, 'POST', '/mfa/totp/disable', { token: plain.token, body: { password: plain.password, code: '123456' } }), 409, 'mfa-not-enabled');
   });
