@@ -28,7 +28,7 @@ function killSettleConnections(db: Database): void {
   const pool = db.pool!;
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const patched = new WeakSet<pg.PoolClient>();
-  (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+  const connectPatched = async () => {
     const client = await connect();
     if (patched.has(client)) return client;
     patched.add(client);
@@ -42,6 +42,13 @@ function killSettleConnections(db: Database): void {
       return query(...args);
     };
     return client;
+  };
+  // pg's own pool.query() calls connect with a callback (pg-pool's README): both forms must work.
+  type Callback = (err: Error | undefined, client?: pg.PoolClient, release?: (err?: Error | boolean) => void) => void;
+  (pool as unknown as { connect: (cb?: Callback) => Promise<pg.PoolClient> | undefined }).connect = (cb?: Callback) => {
+    if (!cb) return connectPatched();
+    connectPatched().then((client) => cb(undefined, client, (err) => client.release(err)), (err: Error) => cb(err));
+    return undefined;
   };
 }
 
