@@ -163,6 +163,23 @@ describe('tenancy', () => {
     expect((await api('GET', `/projects/${ids.project}/baselines`, b.token)).json.items).toHaveLength(1);
   });
 
+  // RFC 9110 §13.2.1: preconditions are ignored when the answer without them would be neither 2xx
+  // nor 412, so an If-Match that names no version (`*`, garbage, a stale one) cannot tell org A
+  // that org B's object exists.
+  it('an If-Match that matches nothing still answers 404 for org B ids; on the caller\'s own object, 412', async () => {
+    const withIfMatch = [...projectRouteCases(ids), ...lifecycleRouteCases(ids)].filter((c) => c.headers?.['if-match']);
+    expect(withIfMatch.length).toBeGreaterThan(5);
+    for (const value of ['*', 'garbage', '"999"', 'W/"1", "2"']) {
+      await expectAllNotFound(api, a.token, withIfMatch.map((c) => ({ ...c, headers: { ...c.headers, 'if-match': value } })));
+    }
+    const c = await createTenant(database, { role: 'owner' });
+    const own = (await ok(api('POST', '/projects', c.token, { name: 'C own' }), 201)).id;
+    for (const value of ['*', 'garbage', '"999"']) {
+      expectProblem(await api('PATCH', `/projects/${own}`, c.token, { name: 'x' }, { 'if-match': value }), 412);
+    }
+    expectProblem(await api('PATCH', `/projects/${own}`, c.token, { name: 'x' }), 428);
+  });
+
   it('org A gets 404 on every lifecycle route for org B ids, and B is untouched', async () => {
     await expectAllNotFound(api, a.token, lifecycleRouteCases(ids));
     expect((await ok(api('GET', `/promotions/${ids.promotion}`, b.token))).status).toBe('requested');

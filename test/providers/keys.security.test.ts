@@ -92,6 +92,11 @@ describe('BYOK keys under Cloud KMS', () => {
       expect((await api(other.token, 'POST', `/keys/${keyId}/verify`)).status).toBe(404);
       expect((await api(other.token, 'POST', `/keys/${keyId}/rotate`)).status).toBe(404);
       expect((await api(other.token, 'DELETE', `/keys/${keyId}`, undefined, { 'if-match': etag })).status).toBe(404);
+      // An If-Match naming no version of ours is weighed only once the key is found (RFC 9110 §13.2.1).
+      for (const ifMatch of ['*', 'garbage', '"999"']) {
+        expect((await api(other.token, 'DELETE', `/keys/${keyId}`, undefined, { 'if-match': ifMatch })).status).toBe(404);
+        expect((await api(other.token, 'POST', `/keys/${keyId}/rotate`, undefined, { 'if-match': ifMatch })).status).toBe(404);
+      }
       expect((await api(other.token, 'GET', '/keys')).json.items).toEqual([]);
     }
   });
