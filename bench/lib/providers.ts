@@ -35,10 +35,10 @@ export async function startProviders(bench: BenchDatabase, env: Record<string, s
     const child = spawn(process.execPath, [FRAMEWORK_BIN, '--target=providers', `--source=${bundle.dir}`, `--port=${port}`], {
       cwd: ROOT,
       env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATABASE_URL: bench.url, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'pipe'],
     });
     let output = '';
-    child.stderr.on('data', (d) => (output = (output + d).slice(-4000)));
+    child.stderr.on('data', (d) => { output = (output + d).slice(-4000); if (process.env.BENCH_CHILD_STDOUT) process.stderr.write(d); });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;

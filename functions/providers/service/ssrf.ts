@@ -157,7 +157,7 @@ export interface UrlGuard {
 export function createUrlGuard(options: { production: boolean; resolve?: Resolver }): UrlGuard {
   let transport: Promise<FetchLike> | undefined;
   const load = () =>
-    (transport ??= import('undici').then(({ Agent, fetch }) => {
+    (transport ??= loadUndici().then(({ Agent, fetch }) => {
       const dispatcher = new Agent({ connect: { lookup: pinnedLookup(options) as never } });
       return ((url: string, init: RequestInit) => fetch(url, { ...(init as object), dispatcher, redirect: 'manual' }) as unknown as Promise<Response>) as FetchLike;
     }));
@@ -170,4 +170,16 @@ export function createUrlGuard(options: { production: boolean; resolve?: Resolve
       return (await load())(url, init);
     },
   };
+}
+
+/**
+ * undici loaded on first use. Its named exports are read from the module's default export when that is
+ * where they are: undici is CommonJS, and a dynamic import of it in the esbuild bundle resolves to a
+ * split chunk whose only export is `default` (module.exports), so `{ Agent }` of the namespace was
+ * undefined and every call to a user's base URL failed in the deployed bundle ("Agent is not a
+ * constructor") while the TypeScript sources worked. Node's own ESM loader gives both forms.
+ */
+export async function loadUndici(): Promise<typeof import('undici')> {
+  const m = (await import('undici')) as typeof import('undici') & { default?: typeof import('undici') };
+  return typeof m.Agent === 'function' ? m : m.default!;
 }
