@@ -29,6 +29,7 @@ export async function main(): Promise<void> {
   const upstream = await startBenchUpstream({ latencyMs: Number(process.env.BENCH_UPSTREAM_LATENCY_MS ?? 20), chunks: 16 });
   const bench = await createBenchDatabase({ poolMax: 2 });
   const prof = process.env.BENCH_CPU_PROF;
+  // The providers process inherits this environment (KMS_DEK_CACHE_TTL_MS=0 measures without the DEK cache).
   const providers = await startProviders(bench, prof ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } : {});
   try {
     const caller = await provisionCaller(providers, bench, upstream.apiRoot);

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../functions/shared/config.js';
+import { startKmsFake } from '../../test/fakes/kms.js';
 import type { BenchDatabase } from './database.js';
 import { createBenchTenant } from './fixtures.js';
 import { get, post } from './http.js';
@@ -25,7 +26,27 @@ const FRAMEWORK_BIN = join(ROOT, 'node_modules', '@google-cloud', 'functions-fra
  * functions-framework binary, in its own process (like Portkey), logs to stdout as on Cloud Run.
  * Falls back to the TypeScript sources under tsx (bench/lib/providers-child.ts) if the bundle cannot be built.
  */
-export async function startProviders(bench: BenchDatabase, env: Record<string, string> = {}): Promise<RunningProviders & { mode: string }> {
+export async function startProviders(bench: BenchDatabase, extraEnv: Record<string, string> = {}): Promise<RunningProviders & { mode: string }> {
+  const kms = await startBenchKms();
+  const env = { ...kms.env, ...extraEnv };
+  const running = await startProvidersWith(bench, env);
+  return { ...running, close: () => running.close().finally(() => kms.close()) };
+}
+
+/**
+ * Provider keys are sealed by the real @google-cloud/kms client against the local KMS fake
+ * (test/fakes/kms.ts), which answers after BENCH_KMS_LATENCY_MS (default 10): a KMS round trip on
+ * Google's network, so what an unwrap per call costs shows in the figures. BENCH_KMS_LATENCY_MS=off
+ * keeps the local keyring instead.
+ */
+async function startBenchKms(): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  const setting = process.env.BENCH_KMS_LATENCY_MS ?? '10';
+  if (setting === 'off') return { env: {}, close: async () => {} };
+  const fake = await startKmsFake({ latencyMs: Number(setting) });
+  return { env: { KEY_ENCRYPTOR: 'kms', KMS_KEY_NAME: fake.keyName, KMS_EMULATOR_HOST: `${fake.host}:${fake.port}` }, close: () => fake.close() };
+}
+
+async function startProvidersWith(bench: BenchDatabase, env: Record<string, string>): Promise<RunningProviders & { mode: string }> {
   const cfg = loadConfig({ NODE_ENV: 'test', DATABASE_URL: bench.url, ...env });
   const outRoot = join(ROOT, 'dist', '.bench-gateway');
   try {

@@ -59,6 +59,11 @@ const envSchema = z.object({
   BIGQUERY_DATASET: z.string().default('lattice_events'),
   KMS_KEY_NAME: z.string().optional(),
   KMS_SIGNING_KEY_VERSION: z.string().optional(),
+  // host:port of a local Cloud KMS REST fake (benchmarks, tests); refused in production.
+  KMS_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d{1,5}$/, 'host:port').optional(),
+  // Unwrapped data keys kept per instance (crypto/dek-cache.ts): 0 turns the cache off.
+  KMS_DEK_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+  KMS_DEK_CACHE_MAX: z.coerce.number().int().min(0).max(100_000).default(1_000),
   // Secrets: "kid:secret,kid2:secret2" — the first signs, all verify (rotation).
   JWT_SECRETS: secretList.optional(),
   LOCAL_KEYRING: z.string().optional(),
@@ -138,6 +143,7 @@ function assertProduction(cfg: z.infer<typeof envSchema>): void {
   if (cfg.EVENT_SINK !== 'bigquery') refuse('EVENT_SINK', 'must be bigquery; the embedded postgres sink is refused');
   if (cfg.KEY_ENCRYPTOR !== 'kms') refuse('KEY_ENCRYPTOR', 'must be kms; the local keyring is refused');
   if (!cfg.KMS_KEY_NAME) refuse('KMS_KEY_NAME', 'required with KEY_ENCRYPTOR=kms');
+  if (cfg.KMS_EMULATOR_HOST) refuse('KMS_EMULATOR_HOST', 'a local KMS fake is refused');
   if (!cfg.GOOGLE_CLOUD_PROJECT) refuse('GOOGLE_CLOUD_PROJECT', 'required');
   // Secrets that are set must be strong whichever function reads them; which function needs which is
   // FUNCTION_REQUIREMENTS below, checked by assertFunctionConfig when a function starts.

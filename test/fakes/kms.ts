@@ -25,7 +25,16 @@ export interface KmsFake {
 
 const PROJECT = 'projects/lattice-test/locations/global/keyRings/lattice';
 
-export async function startKmsFake(): Promise<KmsFake> {
+export interface KmsFakeOptions {
+  /**
+   * Milliseconds every request waits before it is answered (default 0): a Cloud KMS call is a network
+   * round trip to a regional service, which a fake on loopback would otherwise hide.
+   */
+  latencyMs?: number;
+}
+
+export async function startKmsFake(options: KmsFakeOptions = {}): Promise<KmsFake> {
+  const latencyMs = options.latencyMs ?? 0;
   const keyName = `${PROJECT}/cryptoKeys/provider-keys`;
   const signingKeyVersionName = `${PROJECT}/cryptoKeys/audit-seal/cryptoKeyVersions/1`;
   const versions: Buffer[] = [randomBytes(32)];
@@ -105,7 +114,8 @@ export async function startKmsFake(): Promise<KmsFake> {
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
+    const delayed = latencyMs > 0 ? new Promise((r) => setTimeout(r, latencyMs)).then(() => handle(req, res)) : handle(req, res);
+    delayed.catch((err) => {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 500, message: String(err), status: 'INTERNAL' } }));
     });

@@ -35,6 +35,7 @@ describe('configuration', () => {
     ['EVENT_SINK', { EVENT_SINK: 'postgres' }, /EVENT_SINK: must be bigquery/],
     ['KEY_ENCRYPTOR', { KEY_ENCRYPTOR: 'local' }, /KEY_ENCRYPTOR: must be kms/],
     ['KMS_KEY_NAME', { KMS_KEY_NAME: undefined }, /KMS_KEY_NAME: required/],
+    ['KMS_EMULATOR_HOST', { KMS_EMULATOR_HOST: '127.0.0.1:9999' }, /KMS_EMULATOR_HOST: a local KMS fake is refused/],
   ])('production refuses a bad %s, naming it', (_name, change, message) => {
     expect(() => loadConfig({ ...production, ...change })).toThrowError(ConfigError);
     expect(() => loadConfig({ ...production, ...change })).toThrowError(message);

@@ -1,3 +1,4 @@
+import { DekCache } from './dek-cache.js';
 import { envelopeEncryptor, type Envelope } from './envelope.js';
 import { DecryptError, type KeyEncryptor } from './port.js';
 
@@ -6,6 +7,8 @@ export interface KmsOptions {
   keyName: string;
   /** Test hook: a preconfigured KeyManagementServiceClient (e.g. pointed at the local fake). */
   client?: unknown;
+  /** Unwrapped DEKs kept per instance (dek-cache.ts); absent, or 0 for either bound: every unwrap asks KMS. */
+  dekCache?: { ttlMs: number; max: number; now?: () => number };
 }
 
 /** The slice of KeyManagementServiceClient this adapter uses (keeps the SDK types out of the port). */
@@ -41,6 +44,7 @@ export async function kmsKeyEncryptor(options: KmsOptions): Promise<KeyEncryptor
   }
   const kms = client;
   const { keyName } = options;
+  const cache = options.dekCache && options.dekCache.ttlMs > 0 && options.dekCache.max > 0 ? new DekCache(options.dekCache) : undefined;
 
   async function wrap(dek: Buffer, aad: string): Promise<{ kv: string; wdek: string }> {
     const [res] = await kms.encrypt({ name: keyName, plaintext: dek, additionalAuthenticatedData: Buffer.from(aad, 'utf8') });
@@ -50,6 +54,10 @@ export async function kmsKeyEncryptor(options: KmsOptions): Promise<KeyEncryptor
   }
 
   async function unwrap(env: Envelope, aad: string): Promise<Buffer> {
+    // Keyed by the wrapped DEK AND the AAD, as KMS checks both: another owner's AAD never finds a hit.
+    const cacheKey = `${aad}\n${env.wdek}`;
+    const hit = cache?.get(cacheKey);
+    if (hit) return hit;
     let res;
     try {
       [res] = await kms.decrypt({ name: keyName, ciphertext: Buffer.from(env.wdek, 'base64'), additionalAuthenticatedData: Buffer.from(aad, 'utf8') });
@@ -62,6 +70,7 @@ export async function kmsKeyEncryptor(options: KmsOptions): Promise<KeyEncryptor
     const copy = Buffer.from(dek);
     dek.fill(0);
     if (copy.length !== 32) throw new DecryptError('unwrapped data key has the wrong length');
+    cache?.set(cacheKey, Buffer.from(copy));
     return copy;
   }
 
