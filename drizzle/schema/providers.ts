@@ -246,6 +246,9 @@ export const quotaCounters = providersSchema.table(
     tokensReserved: tokens('tokens_reserved').notNull().default(0),
     costUsedMicros: micros('cost_used_micros').notNull().default(0),
     costReservedMicros: micros('cost_reserved_micros').notNull().default(0),
+    /** Sum of the live quota_leases' holdings on this row: room set aside for gateway instances. */
+    tokensLeased: tokens('tokens_leased').notNull().default(0),
+    costLeasedMicros: micros('cost_leased_micros').notNull().default(0),
     tokenLimit: tokens('token_limit'),
     costLimitMicros: micros('cost_limit_micros'),
     ...timestamps,
@@ -262,8 +265,45 @@ export const quotaCounters = providersSchema.table(
     check('quota_counters_tokens_reserved_check', sql`${t.tokensReserved} >= 0`),
     check('quota_counters_cost_used_check', sql`${t.costUsedMicros} >= 0`),
     check('quota_counters_cost_reserved_check', sql`${t.costReservedMicros} >= 0`),
+    check('quota_counters_tokens_leased_check', sql`${t.tokensLeased} >= 0`),
+    check('quota_counters_cost_leased_check', sql`${t.costLeasedMicros} >= 0`),
     check('quota_counters_token_limit_check', sql`${t.tokenLimit} IS NULL OR ${t.tokenLimit} >= 0`),
     check('quota_counters_cost_limit_check', sql`${t.costLimitMicros} IS NULL OR ${t.costLimitMicros} >= 0`),
+  ],
+);
+
+/**
+ * A gateway instance's lease on one limited quota counter (see functions/providers/service/leases/).
+ * `tokens_held`/`cost_held_micros` is the room set aside for this holder; the counter's
+ * tokens_leased/cost_leased_micros is the sum over its leases, so admission for everyone else judges
+ * used + reserved + leased. The holder serves new reservations from memory only until `serve_until`
+ * (a few seconds: limit changes take effect then); `expires_at` adds the longest a call may run, after
+ * which the expiry job gives back whatever the holder did not settle (a killed instance).
+ */
+export const quotaLeases = providersSchema.table(
+  'quota_leases',
+  {
+    id: id(),
+    orgId: orgId(),
+    counterId: uuid('counter_id').notNull(),
+    holder: text('holder').notNull(),
+    tokensHeld: tokens('tokens_held').notNull().default(0),
+    costHeldMicros: micros('cost_held_micros').notNull().default(0),
+    serveUntil: ts('serve_until').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    foreignKey({ name: 'quota_leases_org_id_fk', columns: [t.orgId], foreignColumns: [organizations.id] })
+      .onDelete('cascade'),
+    foreignKey({ name: 'quota_leases_counter_id_fk', columns: [t.counterId], foreignColumns: [quotaCounters.id] })
+      .onDelete('cascade'),
+    uniqueIndex('quota_leases_counter_id_holder_uq').on(t.counterId, t.holder),
+    index('quota_leases_expires_at_idx').on(t.expiresAt),
+    check('quota_leases_holder_check', sql`char_length(${t.holder}) BETWEEN 1 AND 200`),
+    check('quota_leases_tokens_held_check', sql`${t.tokensHeld} >= 0`),
+    check('quota_leases_cost_held_check', sql`${t.costHeldMicros} >= 0`),
+    check('quota_leases_expiry_check', sql`${t.expiresAt} >= ${t.serveUntil}`),
   ],
 );
 

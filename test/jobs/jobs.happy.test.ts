@@ -173,8 +173,8 @@ describe('each job is idempotent: a second run leaves the same state', () => {
       [t.orgId, today()],
     );
     await q(`insert into providers.quota_reservations (request_id, org_id, user_id, tokens_reserved, counter_ids, expires_at) values ($1, $2, $3, 30, array[$4::uuid], now() - interval '1 minute')`, [`req-${randomUUID()}`, t.orgId, t.userId, counter.id]);
-    expect(await run('/release-reservations')).toEqual({ released: 1 });
-    expect(await run('/release-reservations')).toEqual({ released: 0 });
+    expect(await run('/release-reservations')).toEqual({ released: 1, leases_reclaimed: 0 });
+    expect(await run('/release-reservations')).toEqual({ released: 0, leases_reclaimed: 0 });
     expect((await q(`select tokens_reserved::int from providers.quota_counters where id = $1`, [counter.id]))[0].tokens_reserved).toBe(0);
 
     await q(`insert into providers.cost_alerts (org_id, threshold_percent, period, metric, channel) values ($1, 50, 'daily', 'tokens', 'log')`, [t.orgId]);

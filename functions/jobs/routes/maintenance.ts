@@ -1,4 +1,5 @@
 import { evaluateCostAlerts, releaseExpiredReservations } from '../../providers/service/maintenance.js';
+import { reclaimExpiredLeases } from '../../providers/service/leases/store.js';
 import type { JobDefinition } from './jobs.js';
 
 /** Scheduler entry points for work the providers domain owns (its module holds the logic). */
@@ -11,8 +12,8 @@ export const maintenanceJobs: JobDefinition[] = [
   },
   {
     path: '/release-reservations',
-    summary: 'Give back quota reservations that outlived their expiry.',
-    exclusive: false, // SKIP LOCKED batches: parallel runs do not collide
-    run: async (s) => ({ ...(await releaseExpiredReservations(s.database)) }),
+    summary: 'Give back quota reservations and gateway quota leases that outlived their expiry (a killed instance).',
+    exclusive: false, // SKIP LOCKED batches / locks re-checked: parallel runs do not collide
+    run: async (s) => ({ ...(await releaseExpiredReservations(s.database)), leases_reclaimed: (await reclaimExpiredLeases(s.database)).reclaimed }),
   },
 ];

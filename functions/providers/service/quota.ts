@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../shared/db/index.js';
 import { providerProblems } from './errors.js';
+import type { LeaseTicket } from './leases/ticket.js';
+import { settleLeased } from './leases/settle-ticket.js';
 import { tenantSql, type Q, type SqlTenant } from './sql.js';
 
 /**
@@ -186,7 +188,10 @@ export async function retryTransient<T>(work: () => Promise<T>, attempts = 4): P
   }
 }
 
-function refusal(row: CounterRow | undefined, r: Reservation, periods: Periods) {
+/** The columns a refusal names (quota_counters; the lease path passes reservations + leases as reserved). */
+export type RefusalRow = Pick<CounterRow, 'subject_type' | 'period' | 'token_limit' | 'tokens_used' | 'tokens_reserved' | 'cost_limit_micros' | 'cost_used_micros' | 'cost_reserved_micros'>;
+
+export function refusal(row: RefusalRow | undefined, r: Pick<Reservation, 'tokens' | 'costMicros'>, periods: Periods) {
   if (!row) return providerProblems.quotaExceeded('quota counters are missing', 1, {});
   const tokenLimit = row.token_limit === null ? null : Number(row.token_limit);
   const used = Number(row.tokens_used);
@@ -228,6 +233,8 @@ export interface Settlement {
   errorCode?: string | null;
   keySource: 'byok' | 'platform';
   occurredAt?: Date;
+  /** The call was served from quota leases (leases/index.ts): settled by leases/settle-ticket.ts instead. */
+  lease?: LeaseTicket;
 }
 
 /**
@@ -308,6 +315,7 @@ export async function settleWithAlerts(database: Database, tenant: SqlTenant, s:
     key_source: s.keySource,
     occurred_at: occurredAt.toISOString(),
   };
+  if (s.lease) return settleLeased(database, tenant, s, s.lease, tokens, occurredAt, JSON.stringify(payload));
   const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
     q.query<{ settled: string; alerts: boolean }>(SETTLE, [
       s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,

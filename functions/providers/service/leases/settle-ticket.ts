@@ -1,0 +1,32 @@
+import type { Database } from '../../../shared/db/index.js';
+import { periodsAt, requestLogEventId, retryTransient, type Settlement } from '../quota.js';
+import type { SqlTenant } from '../sql.js';
+import { settleLeasedStatement } from './settle.js';
+import { finishTicket, type LeaseTicket } from './ticket.js';
+
+/**
+ * The settle of a call served from leases (quota.ts settleWithAlerts hands it over when
+ * Settlement.lease is set): each counter's share is taken from the lease it came from, at most the
+ * call's worst case, and the holder's memory follows what the statement reported.
+ */
+export async function settleLeased(
+  database: Database,
+  tenant: SqlTenant,
+  s: Settlement,
+  ticket: LeaseTicket,
+  tokens: number,
+  occurredAt: Date,
+  payload: string,
+): Promise<{ settled: boolean; alerts: boolean }> {
+  const take = { tokens: Math.min(tokens, ticket.want.tokens), cost: Math.min(s.costMicros, ticket.want.cost) };
+  const result = await retryTransient(() => settleLeasedStatement(database, tenant, {
+    requestId: s.requestId, tokens, costMicros: s.costMicros, provider: s.provider, model: s.model, day: periodsAt(occurredAt).day,
+    promptTokens: s.promptTokens, completionTokens: s.completionTokens, eventId: requestLogEventId(s.requestId),
+    occurredAt: occurredAt.toISOString(), payload,
+    parts: ticket.parts.map((p) => ({ counterId: p.counterId, leaseId: p.leaseId, take })),
+    worst: ticket.want,
+  }));
+  // A repeated settle (settled = false) consumed nothing; the first one's answer already moved memory.
+  if (result.settled) finishTicket(ticket, result.consumed);
+  return { settled: result.settled, alerts: result.alerts };
+}

@@ -1,0 +1,97 @@
+import type { Database } from '../../../shared/db/index.js';
+import { tenantSql, type SqlTenant } from '../sql.js';
+import type { Amount } from './allocator.js';
+
+/**
+ * Settling a call that was served from leases (there is no quota_reservations row yet: the reservation
+ * lived in memory). ONE statement, ONE round trip, exactly once by request id:
+ *   - the quota_reservations row is inserted already 'settled' (ON CONFLICT DO NOTHING: a repeated
+ *     settle finds it and changes nothing);
+ *   - every counter gets used += the real usage;
+ *   - each lease the call came from gives up what the call consumed, least(usage, worst case, held),
+ *     and its counter's leased drops by the same amount (leased = Σ held stays true). The rest of the
+ *     call's worst case stays in the lease for the next calls. A lease the expiry job already reclaimed
+ *     gives up nothing: its holding went back to the counter then.
+ *   - usage_tracking and the request_logs outbox row exactly as quota.ts SETTLE.
+ * Locks: the counters in id order, then the lease rows (the order every lease statement uses).
+ * The answer lists what each lease gave up, so the holder's memory moves by the same deltas.
+ */
+const SETTLE_LEASED = `
+WITH ins AS (
+  INSERT INTO providers.quota_reservations (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, tokens_used, cost_used_micros, counter_ids, expires_at, settled_at)
+  VALUES ($1::text, $12::uuid, $13::uuid, 'settled', $18::bigint, $19::bigint, $2::bigint, $3::bigint, $14::text[]::uuid[], now(), now())
+  ON CONFLICT (request_id) DO NOTHING
+  RETURNING org_id, user_id
+), k AS (
+  SELECT * FROM unnest($14::text[]::uuid[], $15::text[]::uuid[], $16::bigint[], $17::bigint[]) AS k(counter_id, lease_id, take_t, take_c)
+  WHERE EXISTS (SELECT 1 FROM ins)
+), lk AS (
+  SELECT qc.id FROM providers.quota_counters qc WHERE qc.id IN (SELECT counter_id FROM k) ORDER BY qc.id FOR UPDATE
+), ls AS (
+  SELECT ql.id, ql.counter_id, least(ql.tokens_held, k.take_t) AS t, least(ql.cost_held_micros, k.take_c) AS c
+  FROM providers.quota_leases ql JOIN k ON k.lease_id = ql.id AND k.counter_id = ql.counter_id
+  WHERE ql.counter_id IN (SELECT id FROM lk)
+  FOR UPDATE OF ql
+), ul AS (
+  UPDATE providers.quota_leases ql SET tokens_held = ql.tokens_held - ls.t, cost_held_micros = ql.cost_held_micros - ls.c
+  FROM ls WHERE ql.id = ls.id
+  RETURNING ql.id
+), c AS (
+  UPDATE providers.quota_counters qc
+  SET tokens_used = qc.tokens_used + $2::bigint, cost_used_micros = qc.cost_used_micros + $3::bigint,
+      tokens_leased = qc.tokens_leased - coalesce(s.t, 0), cost_leased_micros = qc.cost_leased_micros - coalesce(s.c, 0)
+  FROM lk LEFT JOIN (SELECT counter_id, sum(t) AS t, sum(c) AS c FROM ls GROUP BY counter_id) s ON s.counter_id = lk.id
+  WHERE qc.id = lk.id
+  RETURNING qc.id
+), u AS (
+  INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
+  SELECT ins.org_id, ins.user_id, $4::text, $5::text, $6::date, 1, $7::bigint, $8::bigint, $3::bigint FROM ins
+  ON CONFLICT (user_id, provider, model, day) DO UPDATE
+  SET requests = ut.requests + 1, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
+      completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
+  RETURNING 1
+), o AS (
+  INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
+  SELECT $9::uuid, 'request_logs', ins.org_id, $10::timestamptz, $11::jsonb || jsonb_build_object('org_id', ins.org_id, 'user_id', ins.user_id)
+  FROM ins
+  ON CONFLICT DO NOTHING
+)
+SELECT (SELECT count(*) FROM ins) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM ul) AS leases,
+  (SELECT coalesce(json_agg(json_build_object('lease', ls.id, 't', ls.t, 'c', ls.c)), '[]'::json) FROM ls) AS consumed,
+  EXISTS (SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = $12::uuid AND a.enabled AND (a.user_id IS NULL OR a.user_id = $13::uuid)) AS alerts`;
+
+export interface LeasedSettleInput {
+  requestId: string;
+  tokens: number;
+  costMicros: number;
+  provider: string;
+  model: string;
+  day: string;
+  promptTokens: number;
+  completionTokens: number;
+  eventId: string;
+  occurredAt: string;
+  payload: string;
+  /** The call's four counters, the lease each was served from (null: no limit), and what to take from it. */
+  parts: { counterId: string; leaseId: string | null; take: Amount }[];
+  worst: Amount;
+}
+
+export interface LeasedSettleResult {
+  settled: boolean;
+  alerts: boolean;
+  /** lease id → what it gave up. */
+  consumed: Map<string, Amount>;
+}
+
+export async function settleLeasedStatement(database: Database, tenant: SqlTenant, s: LeasedSettleInput): Promise<LeasedSettleResult> {
+  const [row] = await tenantSql(database, tenant, (q) => q.query<{ settled: string; alerts: boolean; consumed: { lease: string; t: number; c: number }[] }>(SETTLE_LEASED, [
+    s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, s.payload,
+    tenant.orgId, tenant.userId,
+    s.parts.map((p) => p.counterId), s.parts.map((p) => p.leaseId), s.parts.map((p) => p.take.tokens), s.parts.map((p) => p.take.cost),
+    s.worst.tokens, s.worst.cost,
+  ], { last: true, prepare: 'llc_lease_settle_v1' }));
+  const consumed = new Map<string, Amount>();
+  for (const c of row?.consumed ?? []) consumed.set(c.lease, { tokens: Number(c.t), cost: Number(c.c) });
+  return { settled: Number(row?.settled ?? 0) === 1, alerts: row?.alerts === true, consumed };
+}
