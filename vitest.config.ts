@@ -3,11 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/global.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    reporters: ['default', './test/setup/summary-reporter.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Off in `npm test` (instrumentation slows every file); `npm run coverage` turns it on and prints the
     // per-file table with the uncovered line numbers of the product code.
     coverage: {

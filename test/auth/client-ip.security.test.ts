@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call } from '../support/app.js';
-import { authHarness } from './harness.js';
+import { authHarness } from '../support/auth.js';
 
 const h = await authHarness({ limits: { loginIp: { max: 5, windowSeconds: 900 } } });
 

@@ -5,7 +5,7 @@ import { auditLogs, users } from '../../drizzle/schema/auth.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';
 import { PasswordHasher } from '../../functions/shared/security/passwords.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const h = await authHarness();
 const wrong = 'not-the-password-at-all';

@@ -2,7 +2,7 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFunction } from '../../functions/shared/http/serve.js';
 import { call, listen } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const h = await authHarness();
 const u = await h.user({ role: 'admin' });

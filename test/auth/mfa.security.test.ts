@@ -5,7 +5,7 @@ import { totpAad } from '../../functions/auth/service/mfa.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';
 import { totpCode, TOTP_PERIOD } from '../../functions/shared/security/totp.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const h = await authHarness();
 

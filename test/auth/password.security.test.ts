@@ -6,7 +6,7 @@ import { withSystem } from '../../functions/shared/db/tenant.js';
 import { createLogger, setLogSink } from '../../functions/shared/http/logger.js';
 import { sha256Hex } from '../../functions/shared/security/hashing.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const h = await authHarness();
 const NEW = 'a-brand-new-long-passphrase';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PasswordHasher, needsRehash, ARGON2_PARAMS } from '../../functions/shared/security/passwords.js';
 import { HttpProblem } from '../../functions/shared/http/problem.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const small = { max: 3, windowSeconds: 600 };
 const h = await authHarness({ limits: { loginIp: { max: 5, windowSeconds: 600 }, loginAccount: small, forgotIp: small, forgotAccount: { max: 2, windowSeconds: 600 }, registerIp: small, mfaIp: small } });

@@ -4,7 +4,7 @@ import { auditLogs } from '../../drizzle/schema/auth.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';
 import { REUSE_GRACE_MS } from '../../functions/shared/sessions/port.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 // The production adapter (Firestore emulator) behind the real routes.
 const h = await authHarness({ store: 'firestore' });

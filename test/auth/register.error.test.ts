@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape, PASSWORD } from './harness.js';
+import { authHarness, expectProblemShape, PASSWORD } from '../support/auth.js';
 
 const h = await authHarness();
 const body = (code: string, over: Record<string, unknown> = {}) => ({ invitation_code: code, email: `e-${Math.random().toString(36).slice(2)}@example.test`, password: PASSWORD, name: 'N', ...over });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapFirstOrganization } from '../../functions/shared/bootstrap.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape, PASSWORD } from './harness.js';
+import { authHarness, expectProblemShape, PASSWORD } from '../support/auth.js';
 
 const h = await authHarness();
 

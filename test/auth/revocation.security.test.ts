@@ -11,7 +11,7 @@ import { withSystem } from '../../functions/shared/db/tenant.js';
 import { MAX_TOKEN_STATE_TTL_MS, staleReason, TokenStateCache } from '../../functions/shared/security/revocation.js';
 import { verifyAccessToken } from '../../functions/shared/security/tokens.js';
 import { call } from '../support/app.js';
-import { authHarness, expectProblemShape } from './harness.js';
+import { authHarness, expectProblemShape } from '../support/auth.js';
 
 const harnesses = {
   postgres: await authHarness({ store: 'postgres' }),

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { adminUrl } from '../setup/global.js';
+import { adminUrl } from '../support/global-setup.js';
 
 /**
  * How the BigQuery fake answers jobs.query: the GoogleSQL text it receives is translated, rule by rule and

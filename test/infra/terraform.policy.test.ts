@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blocksOf, first, ROOT, type Json, type TfTree } from './hcl.js';
+import { blocksOf, first, ROOT, type Json, type TfTree } from '../support/infra/hcl.js';
 import {
   bigquerySchema,
   configVariables,
@@ -20,7 +20,7 @@ import {
   unwrap,
   variableDefault,
   variables,
-} from './model.js';
+} from '../support/infra/model.js';
 
 /**
  * Policy over the configuration as written (the plan of intent): what must hold whatever the values in

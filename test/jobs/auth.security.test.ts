@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFunction } from '../../functions/shared/http/serve.js';
 import { call, listen } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
-import { jobsApp, JOB_PATHS, startJwks } from './support.js';
+import { jobsApp, JOB_PATHS, startJwks } from '../support/jobs.js';
 
 const { database } = await createTestDatabase();
 const jwks = await startJwks();

@@ -10,7 +10,7 @@ import { rowsOf } from '../../functions/shared/events/postgres.js';
 import { call, testConfig } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { jobsApp, startJwks } from './support.js';
+import { jobsApp, startJwks } from '../support/jobs.js';
 
 const { database } = await createTestDatabase();
 const jwks = await startJwks();

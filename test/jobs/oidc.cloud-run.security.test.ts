@@ -6,7 +6,7 @@ import { buildJobsServices } from '../../functions/jobs/services.js';
 import { schedulerVerifier } from '../../functions/jobs/service/oidc.js';
 import { call, testConfig, testKernel } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
-import { jobsEnv, SCHEDULER, startJwks, stripSignature } from './support.js';
+import { jobsEnv, SCHEDULER, startJwks, stripSignature } from '../support/jobs.js';
 
 /**
  * Behind Cloud Run (production) the jobs function receives Cloud Scheduler's ID token with the signature

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { httpProbe, nextHealth, type ProbeResult } from '../../functions/jobs/service/health.js';
 import { call } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
-import { jobsApp, startJwks } from './support.js';
+import { jobsApp, startJwks } from '../support/jobs.js';
 
 const { database } = await createTestDatabase();
 const jwks = await startJwks();

@@ -4,7 +4,7 @@ import { createTestDatabase } from '../support/db.js';
 import { ok } from '../support/lifecycle.js';
 import { expectProblem } from '../support/projects.js';
 import { createTeam } from '../support/tenants.js';
-import { artifactWorld, sha256, type StoreKind } from './support/artifacts.js';
+import { artifactWorld, sha256, type StoreKind } from '../support/artifacts.js';
 
 const { database } = await createTestDatabase();
 const team = await createTeam(database, { member: 'member', admin1: 'admin', admin2: 'admin' });

@@ -6,7 +6,7 @@ import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
 import { createTeam } from '../support/tenants.js';
-import { domainEvents, typesOf } from './support/events.js';
+import { domainEvents, typesOf } from '../support/domain-events.js';
 
 const { database } = await createTestDatabase();
 const { api } = projectsApp(database);

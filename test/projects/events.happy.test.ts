@@ -4,7 +4,7 @@ import { createTestDatabase } from '../support/db.js';
 import { ok } from '../support/lifecycle.js';
 import { projectsApp } from '../support/projects.js';
 import { createTeam, createTenant } from '../support/tenants.js';
-import { domainEvents, expectValidRows, typesOf } from './support/events.js';
+import { domainEvents, expectValidRows, typesOf } from '../support/domain-events.js';
 
 const { database } = await createTestDatabase();
 const { api } = projectsApp(database);

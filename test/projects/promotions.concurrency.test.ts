@@ -3,7 +3,7 @@ import { createTestDatabase } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { projectsApp } from '../support/projects.js';
 import { createTenant } from '../support/tenants.js';
-import { domainEvents } from './support/events.js';
+import { domainEvents } from '../support/domain-events.js';
 
 const { database } = await createTestDatabase({ poolMax: 12 });
 const { api } = projectsApp(database);

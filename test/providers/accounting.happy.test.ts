@@ -4,7 +4,7 @@ import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
 import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gateway } from './support.js';
+import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 const { database } = await createTestDatabase();
 let openai: FakeUpstream;

@@ -8,7 +8,7 @@ import { rootLogger } from '../../functions/shared/http/index.js';
 import { listen } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { setLimits } from './support.js';
+import { setLimits } from '../support/gateway.js';
 
 const { database } = await createTestDatabase();
 

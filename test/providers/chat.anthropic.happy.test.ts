@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { anthropicTextMessage, anthropicToolUseEvents, anthropicToolUseMessage } from './fixtures/anthropic-tools.js';
-import { anthropicSse } from './replay-upstream.js';
-import { collect, startSurface } from './surface-support.js';
-import { settled, usageTotals } from './support.js';
+import { anthropicTextMessage, anthropicToolUseEvents, anthropicToolUseMessage } from '../fakes/fixtures/anthropic-tools.js';
+import { anthropicSse } from '../fakes/replay-upstream.js';
+import { collect, startSurface } from '../support/surface.js';
+import { settled, usageTotals } from '../support/gateway.js';
 
 /**
  * The openai client through the gateway to an Anthropic Messages upstream: requests are translated

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildProvidersApp } from '../../functions/providers/app.js';
 import { serveFunction } from '../../functions/shared/http/serve.js';
 import { listen } from '../support/app.js';
-import { geminiCallStream, geminiParallelCalls, geminiPromptBlocked, geminiText, geminiTwoCandidates } from './fixtures/gemini-tools.js';
-import { geminiSse } from './replay-upstream.js';
-import { collect, startSurface } from './surface-support.js';
+import { geminiCallStream, geminiParallelCalls, geminiPromptBlocked, geminiText, geminiTwoCandidates } from '../fakes/fixtures/gemini-tools.js';
+import { geminiSse } from '../fakes/replay-upstream.js';
+import { collect, startSurface } from '../support/surface.js';
 
 /**
  * The openai client through the gateway to a Gemini upstream (https://ai.google.dev/api/generate-content):

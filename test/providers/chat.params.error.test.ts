@@ -1,10 +1,10 @@
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { anthropicTextMessage } from './fixtures/anthropic-tools.js';
-import { geminiText } from './fixtures/gemini-tools.js';
-import { addKey, collect, startSurface } from './surface-support.js';
-import { openAiToolStream } from './fixtures/openai-tools.js';
-import { openAiSse } from './replay-upstream.js';
+import { anthropicTextMessage } from '../fakes/fixtures/anthropic-tools.js';
+import { geminiText } from '../fakes/fixtures/gemini-tools.js';
+import { addKey, collect, startSurface } from '../support/surface.js';
+import { openAiToolStream } from '../fakes/fixtures/openai-tools.js';
+import { openAiSse } from '../fakes/replay-upstream.js';
 
 /**
  * A parameter a route cannot honour answers 400 naming it (`error.param`, read by the openai SDK as

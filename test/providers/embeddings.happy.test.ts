@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { geminiBatchEmbedResponse, openAiEmbeddingResponse, vectors } from './fixtures/embeddings.js';
+import { geminiBatchEmbedResponse, openAiEmbeddingResponse, vectors } from '../fakes/fixtures/embeddings.js';
 import { createTenant } from '../support/tenants.js';
-import { addKey, startSurface } from './surface-support.js';
-import { requestLogs, setLimits, settled, usageTotals } from './support.js';
+import { addKey, startSurface } from '../support/surface.js';
+import { requestLogs, setLimits, settled, usageTotals } from '../support/gateway.js';
 
 /** POST /v1/embeddings with the openai client: OpenAI pass-through, Gemini batchEmbedContents, quotas, usage and request logs. */
 const s = await startSurface();

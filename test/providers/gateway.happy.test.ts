@@ -10,7 +10,7 @@ import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { listen } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { pointCatalog, settled, startGateway, usageTotals, type Gateway } from './support.js';
+import { pointCatalog, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 const { database } = await createTestDatabase();
 const fakes: Record<string, FakeUpstream> = {};

@@ -9,7 +9,7 @@ import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { call } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { pointCatalog, startGateway, type Gateway } from './support.js';
+import { pointCatalog, startGateway, type Gateway } from '../support/gateway.js';
 
 const { database } = await createTestDatabase();
 const SECRET = 'sk-byok-very-secret-0123456789-abcdefWXYZ';

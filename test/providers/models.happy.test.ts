@@ -1,10 +1,10 @@
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { anthropicTextMessage } from './fixtures/anthropic-tools.js';
-import { geminiText } from './fixtures/gemini-tools.js';
-import { anthropicModelList, geminiModelList, openAiModelList } from './fixtures/model-lists.js';
-import { startReplayUpstream } from './replay-upstream.js';
-import { addKey, startSurface } from './surface-support.js';
+import { anthropicTextMessage } from '../fakes/fixtures/anthropic-tools.js';
+import { geminiText } from '../fakes/fixtures/gemini-tools.js';
+import { anthropicModelList, geminiModelList, openAiModelList } from '../fakes/fixtures/model-lists.js';
+import { startReplayUpstream } from '../fakes/replay-upstream.js';
+import { addKey, startSurface } from '../support/surface.js';
 
 /**
  * GET /v1/models lists the catalog and the caller's own routes (`<key name>/<model>`, from the

@@ -5,8 +5,8 @@ import { releaseExpiredReservations } from '../../functions/providers/service/ma
 import { HttpProblem } from '../../functions/shared/http/index.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { startGatedUpstream, type GatedUpstream } from './gated-upstream.js';
-import { pointCatalog, setLimits, settled, startGateway, usageTotals, type Gateway } from './support.js';
+import { startGatedUpstream, type GatedUpstream } from '../fakes/gated-upstream.js';
+import { pointCatalog, setLimits, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 // 40 connections: 32 clients really run in parallel on PostgreSQL.
 const { database } = await createTestDatabase({ poolMax: 40 });

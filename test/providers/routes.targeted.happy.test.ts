@@ -5,7 +5,7 @@ import { call } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { expectProblem } from '../support/projects.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { pointCatalog, startGateway, type Gateway } from './support.js';
+import { pointCatalog, startGateway, type Gateway } from '../support/gateway.js';
 
 /**
  * One targeted call per providers route and documented error status that no other test reached through

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser, type SseEvent } from '../../functions/providers/adapters/index.js';
-import { RECORDED } from './recorded-streams.js';
+import { RECORDED } from '../fakes/fixtures/recorded-streams.js';
 
 /**
  * SseParser against the WHATWG event-stream rules (html.spec.whatwg.org/multipage/server-sent-events.html

@@ -10,7 +10,7 @@ import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { call } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { startGateway, type Gateway } from './support.js';
+import { startGateway, type Gateway } from '../support/gateway.js';
 
 /**
  * SSRF (issue 14 item 6): the address ranges (ipaddr.js's special-purpose registries) in every IPv6

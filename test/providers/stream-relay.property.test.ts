@@ -9,7 +9,7 @@ import { anthropicProfile, anthropicStreams } from '../fakes/fixtures/anthropic.
 import { geminiProfile, geminiStreams } from '../fakes/fixtures/gemini.js';
 import { openAiProfile, openAiStreams } from '../fakes/fixtures/openai.js';
 import { arrange, chunk, type StreamFixture, type WireProfile } from '../fakes/wire.js';
-import { eventsOf, RECORDED, type Recorded } from './recorded-streams.js';
+import { eventsOf, RECORDED, type Recorded } from '../fakes/fixtures/recorded-streams.js';
 
 /**
  * The gateway's SSE relay (gateway.ts streamResponse) fed each provider's recorded stream cut the way

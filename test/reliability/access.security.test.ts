@@ -5,12 +5,12 @@ import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
 import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { send, violations, type Exchange } from './support/checks.js';
-import { buildFunctions, type FunctionUnderTest } from './support/functions.js';
-import { DOMAIN_HINTS, idResolver, pathFor, seedObjects, type Seeded } from './support/objects.js';
-import { exampleOf, routesOf, textFields, type Route } from './support/openapi.js';
-import { secretsIn } from './support/secrets.js';
-import { coverageVerdict, idorVerdict, logLeaks, roleVerdict, verbatimVerdict, type RolePolicy } from './support/verdicts.js';
+import { send, violations, type Exchange } from '../support/reliability/checks.js';
+import { buildFunctions, type FunctionUnderTest } from '../support/reliability/functions.js';
+import { DOMAIN_HINTS, idResolver, pathFor, seedObjects, type Seeded } from '../support/reliability/objects.js';
+import { exampleOf, routesOf, textFields, type Route } from '../support/reliability/openapi.js';
+import { secretsIn } from '../support/reliability/secrets.js';
+import { coverageVerdict, idorVerdict, logLeaks, roleVerdict, verbatimVerdict, type RolePolicy } from '../support/reliability/verdicts.js';
 
 /**
  * The security matrix, built from the OpenAPI documents so routes added later are covered too:

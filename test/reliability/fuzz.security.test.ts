@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../functions/shared/http/logger.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { send, violations, type Exchange } from './support/checks.js';
-import { buildFunctions, type FunctionUnderTest } from './support/functions.js';
-import { bodies, deepNesting, hostileCursors, hostileText, impossibleDateTimes, impossibleDays, pathValues, queryValues } from './support/fuzz.js';
-import { deref, exampleOf, fillPath, isV1, routesOf, type Route } from './support/openapi.js';
-import { secretsIn } from './support/secrets.js';
-import { badAuthorizations } from './support/tokens.js';
-import { anonymousVerdict, badTokenVerdict, declaredProtected, oversizeVerdict } from './support/verdicts.js';
+import { send, violations, type Exchange } from '../support/reliability/checks.js';
+import { buildFunctions, type FunctionUnderTest } from '../support/reliability/functions.js';
+import { bodies, deepNesting, hostileCursors, hostileText, impossibleDateTimes, impossibleDays, pathValues, queryValues } from '../support/reliability/fuzz.js';
+import { deref, exampleOf, fillPath, isV1, routesOf, type Route } from '../support/reliability/openapi.js';
+import { secretsIn } from '../support/reliability/secrets.js';
+import { badAuthorizations } from '../support/reliability/tokens.js';
+import { anonymousVerdict, badTokenVerdict, declaredProtected, oversizeVerdict } from '../support/reliability/verdicts.js';
 
 /**
  * The routes the documents declare public (no `security`): login and the token flows that carry their own

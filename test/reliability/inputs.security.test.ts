@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogSink } from '../../functions/shared/http/logger.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { send, violations } from './support/checks.js';
-import { buildFunctions, type FunctionUnderTest } from './support/functions.js';
-import { deepNesting } from './support/fuzz.js';
+import { send, violations } from '../support/reliability/checks.js';
+import { buildFunctions, type FunctionUnderTest } from '../support/reliability/functions.js';
+import { deepNesting } from '../support/reliability/fuzz.js';
 
 /**
  * The inputs a security review found answering 500 (issue 14, item 3), each sent as the review sent

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { violations, type Exchange } from './support/checks.js';
-import { collectionOf, exampleOf, fillPath, type OpenApiDoc, type Route } from './support/openapi.js';
-import { secretsIn } from './support/secrets.js';
-import { anonymousVerdict, badTokenVerdict, coverageVerdict, declaredProtected, idorVerdict, logLeaks, oversizeVerdict, roleVerdict, verbatimVerdict, type RolePolicy } from './support/verdicts.js';
+import { violations, type Exchange } from '../support/reliability/checks.js';
+import { collectionOf, exampleOf, fillPath, type OpenApiDoc, type Route } from '../support/reliability/openapi.js';
+import { secretsIn } from '../support/reliability/secrets.js';
+import { anonymousVerdict, badTokenVerdict, coverageVerdict, declaredProtected, idorVerdict, logLeaks, oversizeVerdict, roleVerdict, verbatimVerdict, type RolePolicy } from '../support/reliability/verdicts.js';
 
 /**
  * The reliability suite passes only if its oracles can fail: these cases show that each one

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
 import type { Database } from '../../functions/shared/db/database.js';
-import { adminUrl } from '../setup/global.js';
+import { adminUrl } from './global-setup.js';
 
 export interface TestDatabase {
   name: string;

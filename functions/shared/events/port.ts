@@ -34,7 +34,7 @@ export interface UsageTotals {
 
 /**
  * Where outbox events end up: BigQuery in production, analytics.* tables in the embedded mode.
- * Contract (test/contract/event-sink.contract.ts): `send` accounts for every event exactly once in
+ * Contract (test/support/contracts/event-sink.contract.ts): `send` accounts for every event exactly once in
  * `delivered` or `failed`; redelivering an event id never makes it count twice in what the sink reads back;
  * an invalid row fails alone (permanent) and does not block the rest of its batch; a sink outage fails the
  * whole batch as transient (never throws for it), so the drainer backs off.

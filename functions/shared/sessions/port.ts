@@ -5,7 +5,7 @@ import type { SessionRevokedReason } from '../../../drizzle/schema/auth.js';
  * (every retired hash is remembered with the time it was retired), so the record id is stable for
  * `GET /sessions` while the token changes on every use. Every session of one login shares a familyId.
  *
- * Two adapters run the same contract suite (test/contract/session-store.contract.ts): Firestore
+ * Two adapters run the same contract suite (test/support/contracts/session-store.contract.ts): Firestore
  * (production; collection `sessions`, TTL on `expiresAt`) and PostgreSQL (auth.sessions, embedded).
  * TTL deletion is late, so every read checks `expiresAt` and `revokedAt` itself.
  */

@@ -1,0 +1,71 @@
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import OpenAI from 'openai';
+import type { Database } from '../../functions/shared/db/database.js';
+import { buildProvidersApp } from '../../functions/providers/app.js';
+import { buildProvidersServices, type ProvidersOptions, type ProvidersServices } from '../../functions/providers/services.js';
+import { listen, testKernel } from './app.js';
+
+/**
+ * The providers app on a loopback port, with its services exposed. Catalog providers are pointed at
+ * fake upstreams by updating their base_url row in this file's own test database (the owner
+ * connection): the code under test reads the catalog exactly as in production, no test-only switch.
+ */
+export interface Gateway {
+  url: string;
+  services: ProvidersServices;
+  app: ReturnType<typeof buildProvidersApp>;
+  client(token: string): OpenAI;
+  close(): Promise<void>;
+}
+
+export async function startGateway(database: Database, options: ProvidersOptions & { envOverrides?: Record<string, string> } = {}): Promise<Gateway> {
+  const services = await buildProvidersServices(testKernel(database, options.envOverrides), { retry: { baseDelayMs: 5, maxDelayMs: 20 }, ...options });
+  const app = buildProvidersApp(async () => services);
+  const server = await listen(createServer(getRequestListener(app.fetch)));
+  return {
+    url: server.url,
+    services,
+    app,
+    client: (token) => new OpenAI({ apiKey: token, baseURL: `${server.url}/v1`, maxRetries: 0, timeout: 20_000 }),
+    close: server.close,
+  };
+}
+
+export async function pointCatalog(database: Database, providerId: string, baseUrl: string): Promise<void> {
+  await database.pool!.query('UPDATE providers.providers SET base_url = $1 WHERE id = $2', [baseUrl, providerId]);
+}
+
+export async function setLimits(database: Database, orgId: string, userId: string | null, limits: { daily_token_limit?: number | null; daily_cost_limit_micros?: number | null }) {
+  await database.pool!.query(
+    `INSERT INTO providers.user_quotas (org_id, user_id, daily_token_limit, daily_cost_limit_micros) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (org_id, user_id) DO UPDATE SET daily_token_limit = EXCLUDED.daily_token_limit, daily_cost_limit_micros = EXCLUDED.daily_cost_limit_micros`,
+    [orgId, userId, limits.daily_token_limit ?? null, limits.daily_cost_limit_micros ?? null],
+  );
+}
+
+/** Request logs as the drain job will see them (ops.outbox payloads). */
+export async function requestLogs(database: Database, orgId: string) {
+  const { rows } = await database.pool!.query<{ payload: any }>(`SELECT payload FROM ops.outbox WHERE stream = 'request_logs' AND org_id = $1`, [orgId]);
+  return rows.map((r) => r.payload);
+}
+
+export async function usageTotals(database: Database, orgId: string) {
+  const { rows } = await database.pool!.query<{ requests: string; prompt: string; completion: string; cost: string }>(
+    `SELECT coalesce(sum(requests),0) AS requests, coalesce(sum(prompt_tokens),0) AS prompt, coalesce(sum(completion_tokens),0) AS completion, coalesce(sum(cost_micros),0) AS cost
+     FROM providers.usage_tracking WHERE org_id = $1`, [orgId]);
+  const r = rows[0]!;
+  return { requests: Number(r.requests), prompt: Number(r.prompt), completion: Number(r.completion), cost: Number(r.cost) };
+}
+
+/** Waits until no reservation of the org is still 'reserved' (streams settle after the client is gone). */
+export async function settled(gateway: Gateway, database: Database, orgId: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await gateway.services.idle();
+    const { rows } = await database.pool!.query(`SELECT count(*)::int AS n FROM providers.quota_reservations WHERE org_id = $1 AND state = 'reserved'`, [orgId]);
+    if (rows[0].n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0].n} reservations still open`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
