@@ -7,7 +7,7 @@ import { putQuota } from '../../../functions/providers/service/quotas.js';
 import { HttpProblem } from '../../../functions/shared/http/index.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';
-import { setLimits, usageTotals } from '../support.js';
+import { setLimits, usageTotals } from '../../support/gateway.js';
 
 /**
  * Several lease holders (gateway instances) in one process against real PostgreSQL, each with its own

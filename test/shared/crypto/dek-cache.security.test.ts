@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DekCache } from '../../../functions/shared/crypto/dek-cache.js';
 import { kmsKeyEncryptor } from '../../../functions/shared/crypto/kms.js';
-import { describeKeyEncryptor } from '../../contract/key-encryptor.contract.js';
+import { describeKeyEncryptor } from '../../support/contracts/key-encryptor.contract.js';
 import { kmsClientFor, startKmsFake, type KmsFake } from '../../fakes/kms.js';
 
 /**
