@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const BENCHMARKS = [
   { file: 'gateway-overhead.ts', title: '1. Gateway overhead: direct vs ours vs Portkey' },
-  { file: 'cold-start.ts', title: '2. Cold start: function bundles vs a bare functions-framework hello world' },
-  { file: 'quota-path.ts', title: '3. Quota path: conditional UPDATE vs naive read-then-write' },
-  { file: 'audit-outbox.ts', title: '4. Audit and outbox write cost' },
+  { file: 'gateway-quota-race.ts', title: '2. Quota race across four gateway processes' },
+  { file: 'cold-start.ts', title: '3. Cold start: function bundles vs a bare functions-framework hello world' },
+  { file: 'quota-path.ts', title: '4. Quota path: conditional UPDATE vs naive read-then-write' },
+  { file: 'audit-outbox.ts', title: '5. Audit and outbox write cost' },
 ];
 
 function run(file: string): Promise<number> {

@@ -21,3 +21,26 @@ export function cpuMsOf(pid: number): number {
 export function cpuMsOfAll(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (cpuMsOf(pid) || 0), 0);
 }
+
+/** CPU ms per pid at one instant. */
+export type CpuSnapshot = Map<number, number>;
+
+export function cpuSnapshot(pids: number[]): CpuSnapshot {
+  const snap: CpuSnapshot = new Map();
+  for (const pid of pids) {
+    const v = cpuMsOf(pid);
+    if (Number.isFinite(v)) snap.set(pid, v);
+  }
+  return snap;
+}
+
+/**
+ * CPU used between two snapshots, per pid: a process that appeared in between (a pool opening a new
+ * PostgreSQL backend) counts from zero, so its whole work is counted; one that ended in between is lost
+ * (pools here keep their connections for the whole measurement, so that is rare and only undercounts).
+ */
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}

@@ -65,3 +65,14 @@ export async function createBenchDatabase(options: { poolMax?: number } = {}): P
     },
   };
 }
+
+/**
+ * PostgreSQL backends serving the benchmark database for anyone but the harness itself (its own pool
+ * is application_name 'lattice-bench'): the gateway processes' connections, whatever name they give.
+ */
+export async function gatewayBackendPids(bench: BenchDatabase): Promise<number[]> {
+  const { rows } = await bench.database.pool!.query(
+    `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and application_name is distinct from 'lattice-bench' and backend_type = 'client backend'`,
+  );
+  return rows.map((r: { pid: number }) => r.pid);
+}

@@ -15,13 +15,21 @@ export interface Reply {
 }
 
 export function post(url: string, body: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Reply> {
+  return send('POST', url, body, headers, timeoutMs);
+}
+
+export function put(url: string, body: unknown, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Reply> {
+  return send('PUT', url, body, headers, timeoutMs);
+}
+
+function send(method: string, url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<Reply> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let ttfbMs = Number.NaN;
     const req = request(
       url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers }, timeout: timeoutMs },
+      { method, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers }, timeout: timeoutMs },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => {
