@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cpuBetween, cpuSnapshot } from './lib/cpu.js';
-import { createBenchDatabase, gatewayBackendPids, type BenchDatabase } from './lib/database.js';
+import { createBenchDatabase, gatewayBackendPids } from './lib/database.js';
 import { post } from './lib/http.js';
 import { kmsLatencyMs, startBenchKms, type BenchKms } from './lib/kms.js';
 import { runLoad, type LoadResult } from './lib/load.js';
@@ -11,6 +11,7 @@ import { gatewayReady, provisionCaller, startProvidersCluster, type GatewayCalle
 import { rate, ratio, summarize } from './lib/stats.js';
 import { ms, printTable, section, signedMs, x, type Cell } from './lib/table.js';
 import { startBenchUpstream, type BenchUpstream } from './lib/upstream.js';
+import { settledUsage } from './lib/usage.js';
 import { PORTKEY_ENTRY, startPortkey, type Portkey } from './portkey/start.js';
 
 /**
@@ -54,7 +55,7 @@ function scenarios(): Scenario[] {
   const add = (s: Omit<Scenario, 'name' | 'total' | 'maxMs'>) =>
     list.push({
       ...s, name: label(s),
-      total: s.concurrency === 1 ? Math.round(120 * SCALE) : Math.round(2_000 * SCALE),
+      total: s.concurrency === 1 ? Math.round(100 * SCALE) : Math.round(2_000 * SCALE),
       maxMs: s.concurrency === 1 ? 12_000 * SCALE : WINDOW_MS,
     });
   for (const latency of LATENCIES) for (const stream of [false, true]) add({ concurrency: 1, stream, latency, orgs: 1, instances: 1 });
@@ -118,22 +119,6 @@ function portkeyVersion(): string {
   } catch {
     return '?';
   }
-}
-
-/** Settlement may finish just after the response (streams settle when they end, batches commit later): wait until it is still. */
-export async function settledUsage(bench: BenchDatabase, where = 'true', params: unknown[] = []): Promise<{ requests: number; tokens: number }> {
-  let last = '';
-  for (let tries = 0; tries < 40; tries++) {
-    const { rows } = await bench.database.pool!.query(
-      `select coalesce(sum(requests), 0)::bigint as requests, coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint as tokens from providers.usage_tracking where ${where}`,
-      params,
-    );
-    const now = `${rows[0].requests}/${rows[0].tokens}`;
-    if (now === last) return { requests: Number(rows[0].requests), tokens: Number(rows[0].tokens) };
-    last = now;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('usage_tracking never stopped moving');
 }
 
 export async function main(): Promise<void> {

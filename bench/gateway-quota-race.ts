@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { createBenchDatabase, type BenchDatabase } from './lib/database.js';
+import { createBenchDatabase } from './lib/database.js';
 import { post, put, type Reply } from './lib/http.js';
 import { kmsLatencyMs, startBenchKms } from './lib/kms.js';
 import { runLoad } from './lib/load.js';
@@ -7,6 +7,7 @@ import { isMain } from './lib/main.js';
 import { provisionCaller, startProvidersCluster, type GatewayCaller, type ProvidersCluster } from './lib/providers.js';
 import { printTable, section } from './lib/table.js';
 import { PROMPT_TOKENS, startBenchUpstream } from './lib/upstream.js';
+import { settledUsage } from './lib/usage.js';
 
 /**
  * Quota race across four gateway processes sharing one PostgreSQL (issue 16): 1, 8, 32 and 128
@@ -75,22 +76,6 @@ export function falseRefusals(calls: Call[], limit: number, fallbackNeed: number
   return count;
 }
 
-async function usedBy(bench: BenchDatabase, userId: string): Promise<number> {
-  // Settlement may land after the answers (batched commits): wait until the figure stops moving.
-  let last = -1;
-  for (let tries = 0; tries < 40; tries++) {
-    const { rows } = await bench.database.pool!.query(
-      'select coalesce(sum(prompt_tokens + completion_tokens), 0)::bigint as tokens from providers.usage_tracking where user_id = $1',
-      [userId],
-    );
-    const now = Number(rows[0].tokens);
-    if (now === last) return now;
-    last = now;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
-}
-
 export async function main(): Promise<void> {
   const upstream = await startBenchUpstream({ latencyMs: 20, chunks: CHUNKS });
   const kms = kmsLatencyMs() === null ? undefined : await startBenchKms();
@@ -141,7 +126,7 @@ export async function main(): Promise<void> {
       const refused = calls.filter((c) => c.status === 429);
       const failed = calls.filter((c) => c.status !== 200 && c.status !== 429);
       const told = granted.reduce((s, c) => s + c.tokens, 0);
-      const db = await usedBy(bench, caller.userId);
+      const db = (await settledUsage(bench, caller.userId)).tokens;
       const upstreamTokens = (upstream.requests - upstream0) * USAGE;
       const need = refused.find((c) => c.need !== undefined)?.need ?? Number.NaN;
       const falses = falseRefusals(calls, LIMIT, need);
