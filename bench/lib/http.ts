@@ -4,7 +4,9 @@ import { Agent, request } from 'node:http';
  * A minimal HTTP/1.1 client over node:http with keep-alive, the same for every path measured, so
  * the client's own cost cancels out of the ratios (fetch/undici adds more per-request work).
  */
-export const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000 });
+// An idle pooled socket is dropped after 4 s, before a Node server's default 5 s keep-alive timeout
+// closes it from its side: reusing a socket the server is closing fails the request with ECONNRESET.
+export const agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 10_000, timeout: 4_000 });
 
 export interface Reply {
   status: number;
