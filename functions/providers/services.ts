@@ -1,6 +1,7 @@
 import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/index.js';
+import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batcher.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from './service/notifier.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
 import type { RetryPolicy } from './service/upstream.js';
@@ -18,9 +19,9 @@ export interface ProvidersServices extends KernelServices {
   retry: RetryPolicy;
   /** The SSRF rule for user-supplied URLs and the pinned fetch that calls them. */
   urlGuard: UrlGuard;
-  /** Backoff of the gateway's background settle retries (default: gateway.ts SETTLE_RETRY_DELAYS_MS). */
-  settleRetryDelaysMs?: number[];
-  /** Background work (settle follow-ups); `idle()` resolves when all of it finished. */
+  /** The gateway's settles, written in batches (group commit); flushed by close() on SIGTERM. */
+  settles: SettleBatcher;
+  /** Background work (settles and their follow-ups); `idle()` resolves when all of it finished. */
   track(work: Promise<unknown>): void;
   idle(): Promise<void>;
 }
@@ -30,7 +31,10 @@ export interface ProvidersOptions {
   notifier?: Notifier;
   platformKeys?: Record<string, string>;
   retry?: Partial<RetryPolicy>;
+  /** Backoff of the settle batch retries (default: settle-batcher.ts SETTLE_RETRY_DELAYS_MS). */
   settleRetryDelaysMs?: number[];
+  /** Batch size and wait of the settle batches (defaults in settle-batcher.ts). */
+  settleBatch?: Pick<SettleBatcherOptions, 'maxBatch' | 'maxWaitMs' | 'maxConcurrent'>;
   /** DNS for the SSRF guard (tests: a fake that changes its answers); default the system resolver. */
   resolve?: Resolver;
 }
@@ -44,6 +48,9 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   if (production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
   const pending = new Set<Promise<unknown>>();
   const urlGuard = createUrlGuard({ production, resolve: options.resolve });
+  const settles = new SettleBatcher({
+    database: kernel.database, log: rootLogger.child({ function: 'providers' }), retryDelaysMs: options.settleRetryDelaysMs, ...options.settleBatch,
+  });
   return {
     ...kernel,
     keyEncryptor: options.keyEncryptor ?? (await openKeyEncryptor(kernel.config)),
@@ -51,7 +58,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
     platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
     urlGuard,
     retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },
-    ...(options.settleRetryDelaysMs ? { settleRetryDelaysMs: options.settleRetryDelaysMs } : {}),
+    settles,
     track(work) {
       pending.add(work);
       void work.finally(() => pending.delete(work));
@@ -60,7 +67,9 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
       while (pending.size) await Promise.allSettled([...pending]);
     },
     close: async () => {
-      await Promise.allSettled([...pending]);
+      // SIGTERM (serve.ts, after the requests drained): every queued settle is committed before the pool closes.
+      await settles.close();
+      while (pending.size) await Promise.allSettled([...pending]);
       await kernel.close?.();
     },
   };

@@ -3,9 +3,9 @@ import { adapterFor, embeddingAdapterFor, UnsupportedInput, unsupportedEmbedding
 import { HttpProblem } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
-import { evaluateAlerts, NO_SDK_RETRY, obtainKey, settleLater, upstreamProblem, type GatewayDeps } from './gateway.js';
+import { NO_SDK_RETRY, obtainKey, settleInBackground, upstreamProblem, type GatewayDeps } from './gateway.js';
 import { DROPPED_HEADER, unsupportedContent, unsupportedParameter } from './params.js';
-import { periodsAt, reserve, settleWithAlerts, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
+import { periodsAt, reserve, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { resolveModel } from './route-model.js';
 import { callUpstream } from './upstream.js';
 
@@ -50,13 +50,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
       requestId, provider: route.route, model: route.model, stream: false, keySource: route.byok ? 'byok' : 'platform',
       promptTokens, completionTokens: 0, costMicros: usageCostMicros({ prompt_tokens: promptTokens, completion_tokens: 0 }, route.prices), status, errorCode, latencyMs: performance.now() - started,
     };
-    try {
-      const { alerts } = await settleWithAlerts(deps.database, tenant, s);
-      if (alerts) evaluateAlerts(deps, tenant);
-    } catch (err) {
-      deps.log.warn('settle failed, retrying in the background', { error: err, gatewayRequestId: requestId });
-      deps.track(settleLater(deps, tenant, s));
-    }
+    settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish(0, problem.status, problem.code);

@@ -6,18 +6,20 @@ import type { HttpProblem, Logger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
-import { periodsAt, reserve, settleWithAlerts, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
+import { periodsAt, reserve, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
+import type { SettleBatcher } from './settle-batcher.js';
 import type { UrlGuard } from './ssrf.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
 /**
  * The hot path (DESIGN.md §3): route (cached a few seconds) → reserve in one round trip → key decrypted
- * for this call only → upstream with retries before the first byte → answer (JSON or SSE) → settle in one
- * statement. Every path that reserved also settles: success, upstream error, timeout, a cut stream
- * (billed for what was produced); a settle that fails is retried in the background, and only if that
- * keeps failing is the reservation left to the expiry job (with an ERROR log line carrying the usage).
+ * for this call only → upstream with retries before the first byte → answer (JSON or SSE) → settle,
+ * off the answer's path, in the instance's next settle batch (settle-batcher.ts: group commit, retried,
+ * durable before the instance acknowledges SIGTERM). Every path that reserved also settles: success,
+ * upstream error, timeout, a cut stream (billed for what was produced); only if the batch keeps failing
+ * is the reservation left to the expiry job (with an ERROR log line carrying the usage).
  */
 export interface GatewayDeps {
   database: Database;
@@ -32,8 +34,8 @@ export interface GatewayDeps {
   afterSettle?: (tenant: { orgId: string; userId: string }) => Promise<unknown>;
   /** Keeps background work visible (tests and shutdown wait for it). */
   track: (work: Promise<unknown>) => void;
-  /** Backoff of the background settle retries (default SETTLE_RETRY_DELAYS_MS). */
-  settleRetryDelaysMs?: number[];
+  /** The instance's settle batches (group commit). */
+  settles: SettleBatcher;
 }
 
 /**
@@ -86,15 +88,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
       costMicros: usageCostMicros(usage, route.prices),
       status, errorCode, latencyMs: performance.now() - started,
     };
-    try {
-      const { alerts } = await settleWithAlerts(deps.database, tenant, s);
-      if (alerts) evaluateAlerts(deps, tenant);
-    } catch (err) {
-      // Settle is idempotent by request id: retried after the answer, in the background (a lost
-      // connection, a failover), so the call is still billed; the client is not failed for it.
-      deps.log.warn('settle failed, retrying in the background', { error: err, gatewayRequestId: requestId });
-      deps.track(settleLater(deps, tenant, s));
-    }
+    settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish({ prompt_tokens: 0, completion_tokens: 0 }, problem.status, problem.code);
@@ -152,27 +146,15 @@ export function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userI
   if (deps.afterSettle) deps.track(deps.afterSettle(tenant).catch((err) => deps.log.warn('cost alert evaluation failed', { error: err })));
 }
 
-/** Background settle retries (short backoff); the last failure is logged with what the call used. */
-export const SETTLE_RETRY_DELAYS_MS = [50, 250, 1_000, 3_000, 8_000];
-
-export async function settleLater(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
-  let last: unknown;
-  for (const delay of deps.settleRetryDelaysMs ?? SETTLE_RETRY_DELAYS_MS) {
-    await new Promise((r) => setTimeout(r, delay));
-    try {
-      const { alerts } = await settleWithAlerts(deps.database, tenant, s);
-      if (alerts) evaluateAlerts(deps, tenant);
-      return;
-    } catch (err) {
-      last = err;
-    }
-  }
-  // The reservation stays 'reserved' until the expiry job releases it: this line is what is left to bill from.
-  deps.log.error('settle failed: call not billed', {
-    error: last, gatewayRequestId: s.requestId, orgId: tenant.orgId, userId: tenant.userId, provider: s.provider, model: s.model,
-    // Not "…tokens" keys: the logger redacts those by name.
-    usage: { prompt: s.promptTokens, completion: s.completionTokens, costMicros: s.costMicros }, status: s.status,
-  });
+/**
+ * Hands the call's usage to the settle batch and returns at once: the answer never waits for the
+ * database (the reservation already holds the worst case, so the limit cannot be overspent meanwhile).
+ * Idempotent by request id and retried by the batcher; the cost alerts are evaluated after the commit.
+ */
+export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): void {
+  deps.track(deps.settles.settle(tenant, s).then(({ alerts }) => {
+    if (alerts) evaluateAlerts(deps, tenant);
+  }));
 }
 
 export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import type { Database } from '../../shared/db/index.js';
+import { rootLogger, type Logger } from '../../shared/http/index.js';
 import { evaluateCostAlertsAll } from './alerts.js';
 import type { Notifier } from './notifier.js';
 import { retryTransient } from './quota.js';
@@ -10,9 +11,12 @@ import { systemSql } from './sql.js';
  */
 
 /**
- * Gives back the reserved amounts of reservations that outlived their expiry (a crashed instance, a
- * settle that failed). Batches of 1000 under SKIP LOCKED; a settle racing the sweep is safe either way
- * (settle only un-reserves a reservation that is still 'reserved').
+ * Gives back the reserved amounts of reservations that outlived their expiry (a crashed or SIGKILLed
+ * instance whose settle batch never committed, a settle that kept failing). Batches of 1000 under SKIP
+ * LOCKED; a settle racing the sweep is safe either way (settle only un-reserves a reservation that is
+ * still 'reserved', and a late settle still bills). Each one is a call that was never billed, or an
+ * instance that died before the upstream answered: it is reported (WARNING line with the request id,
+ * tenant and what it held, plus the count in the job result) so it can be billed from the logs.
  */
 const RELEASE = `
 WITH expired AS (
@@ -24,7 +28,7 @@ WITH expired AS (
 ), r AS (
   UPDATE providers.quota_reservations q SET state = 'released', settled_at = now()
   FROM expired e WHERE q.request_id = e.request_id
-  RETURNING q.counter_ids, q.tokens_reserved, q.cost_reserved_micros
+  RETURNING q.request_id, q.org_id, q.user_id, q.created_at, q.counter_ids, q.tokens_reserved, q.cost_reserved_micros
 ), per AS (
   SELECT cid, sum(r.tokens_reserved) AS t, sum(r.cost_reserved_micros) AS c
   FROM r, unnest(r.counter_ids) AS cid GROUP BY cid
@@ -36,15 +40,30 @@ WITH expired AS (
   FROM per JOIN lk ON lk.id = per.cid WHERE qc.id = per.cid
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM r) AS released`;
+SELECT request_id, org_id, user_id, created_at, tokens_reserved, cost_reserved_micros FROM r`;
 
-export async function releaseExpiredReservations(database: Database): Promise<{ released: number }> {
+interface Released {
+  request_id: string;
+  org_id: string;
+  user_id: string;
+  created_at: Date;
+  tokens_reserved: string;
+  cost_reserved_micros: string;
+}
+
+export async function releaseExpiredReservations(database: Database, log: Logger = rootLogger.child({ function: 'jobs' })): Promise<{ released: number; unsettled: number }> {
   let released = 0;
   for (;;) {
-    const [row] = await retryTransient(() => systemSql(database, (q) => q.query<{ released: string }>(RELEASE)));
-    const n = Number(row?.released ?? 0);
-    released += n;
-    if (n < 1000) return { released };
+    const rows = await retryTransient(() => systemSql(database, (q) => q.query<Released>(RELEASE)));
+    for (const r of rows) {
+      // Not "…tokens" keys: the logger redacts those by name.
+      log.warn('reservation expired unsettled: call not billed', {
+        gatewayRequestId: r.request_id, orgId: r.org_id, userId: r.user_id, reservedAt: new Date(r.created_at).toISOString(),
+        reserved: { tok: Number(r.tokens_reserved), costMicros: Number(r.cost_reserved_micros) },
+      });
+    }
+    released += rows.length;
+    if (rows.length < 1000) return { released, unsettled: released };
   }
 }
 

@@ -301,7 +301,21 @@ export async function settle(database: Database, tenant: SqlTenant, s: Settlemen
 export async function settleWithAlerts(database: Database, tenant: SqlTenant, s: Settlement): Promise<{ settled: boolean; alerts: boolean }> {
   const occurredAt = s.occurredAt ?? new Date();
   const tokens = s.promptTokens + s.completionTokens;
-  const payload = {
+  const payload = requestLogPayload(s, occurredAt);
+  if (s.lease) return settleLeased(database, tenant, s, s.lease, tokens, occurredAt, JSON.stringify(payload));
+  const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
+    q.query<{ settled: string; alerts: boolean }>(SETTLE, [
+      s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,
+      s.promptTokens, s.completionTokens, requestLogEventId(s.requestId), occurredAt.toISOString(), JSON.stringify(payload),
+      tenant.orgId, tenant.userId,
+    ], { last: true, prepare: 'llc_quota_settle_v2' }),
+  ));
+  return { settled: Number(row?.settled ?? 0) === 1, alerts: row?.alerts === true };
+}
+
+/** The request_logs event of a settled call (the settle adds org_id and user_id from the reservation). */
+export function requestLogPayload(s: Settlement, occurredAt: Date) {
+  return {
     request_id: s.requestId,
     provider: s.provider,
     model: s.model,
@@ -315,13 +329,4 @@ export async function settleWithAlerts(database: Database, tenant: SqlTenant, s:
     key_source: s.keySource,
     occurred_at: occurredAt.toISOString(),
   };
-  if (s.lease) return settleLeased(database, tenant, s, s.lease, tokens, occurredAt, JSON.stringify(payload));
-  const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
-    q.query<{ settled: string; alerts: boolean }>(SETTLE, [
-      s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,
-      s.promptTokens, s.completionTokens, requestLogEventId(s.requestId), occurredAt.toISOString(), JSON.stringify(payload),
-      tenant.orgId, tenant.userId,
-    ], { last: true, prepare: 'llc_quota_settle_v2' }),
-  ));
-  return { settled: Number(row?.settled ?? 0) === 1, alerts: row?.alerts === true };
 }

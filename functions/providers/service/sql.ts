@@ -47,6 +47,16 @@ export async function tenantSql<T>(database: Database, tenant: SqlTenant, fn: (q
   return run(database, setup, fn);
 }
 
+/**
+ * Application-role transaction with NO tenant: row-level security then shows no tenant row at all, so
+ * the transaction can do only what SECURITY DEFINER functions granted to the role allow (the
+ * cross-tenant settle batch, see settle-batcher.ts). Never a substitute for tenantSql.
+ */
+export async function appRoleSql<T>(database: Database, fn: (q: Q, ctl: TxControl) => Promise<T>): Promise<T> {
+  if (!ROLE.test(database.appRole)) throw new Error('invalid application role');
+  return run(database, `select set_config('app.org_id', '', true), set_config('role', '${database.appRole}', true)`, fn);
+}
+
 /** Owner-role transaction: only for lookups before the tenant is known and for scheduler jobs. */
 export async function systemSql<T>(database: Database, fn: (q: Q, ctl: TxControl) => Promise<T>): Promise<T> {
   return run(database, undefined, fn);

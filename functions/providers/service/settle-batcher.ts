@@ -1,0 +1,205 @@
+import type { Database } from '../../shared/db/index.js';
+import type { Logger } from '../../shared/http/index.js';
+import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, type Settlement } from './quota.js';
+import { appRoleSql, type SqlTenant } from './sql.js';
+
+/**
+ * Group-commit settlement. The gateway answers first and hands the call's usage here; settles of all
+ * tenants are written together, ONE transaction (one statement, providers.settle_batch in migration
+ * 0010) per batch, every `maxWaitMs` or as soon as `maxBatch` calls wait, whichever comes first, with
+ * at most `maxConcurrent` batches in flight (while they commit, the next batch fills: group commit).
+ * Like LiteLLM's batched spend writes, but exact: each batch is keyed by request id inside the database
+ * (a retried batch settles nothing twice), counters, usage_tracking and the request-log event of a call
+ * commit together, and a batch that fails is retried, its calls alone on the last try, so one bad call
+ * cannot keep the others unbilled.
+ *
+ * Durability (README "Billing durability"): a settle is durable once its batch committed; on SIGTERM
+ * the instance flushes every queued settle before it exits (services.close, within Cloud Run's 10 s).
+ * On SIGKILL at most the settles queued or in flight (≤ one flush interval plus one batch) are lost:
+ * their reservations stay 'reserved', holding at least what the call used (the worst case), so the
+ * limits are never overspent; the expiry job releases them and reports each one (request id, tenant,
+ * reserved amounts) as an unbilled call.
+ */
+export interface SettleOutcome {
+  /** This call's settle committed (false: already settled, no reservation, or given up after retries). */
+  settled: boolean;
+  /** The caller's org has enabled cost alerts that could fire now. */
+  alerts: boolean;
+}
+
+export interface SettleBatcherOptions {
+  database: Database;
+  log: Logger;
+  /** Flush as soon as this many settles wait. */
+  maxBatch?: number;
+  /** … or once the oldest waited this long. */
+  maxWaitMs?: number;
+  /** Batches committing at once; further settles wait and go in the next batch. */
+  maxConcurrent?: number;
+  /** Backoff between tries of a failed batch; after the last one the calls are logged unbilled. */
+  retryDelaysMs?: number[];
+}
+
+/** Background settle retries (short backoff); the last failure is logged with what the call used. */
+export const SETTLE_RETRY_DELAYS_MS = [50, 250, 1_000, 3_000, 8_000];
+export const SETTLE_MAX_BATCH = 256;
+export const SETTLE_MAX_WAIT_MS = 5;
+/** Retry backoff once shutting down: the rest of Cloud Run's 10 s is all there is. */
+const CLOSING_RETRY_MS = 100;
+
+const CALL = 'select request_id, settled, alerts from providers.settle_batch($1::jsonb)';
+
+interface Pending {
+  tenant: SqlTenant;
+  s: Settlement & { occurredAt: Date };
+  /** Failed tries so far. */
+  failures: number;
+  resolve(outcome: SettleOutcome): void;
+}
+
+export class SettleBatcher {
+  private readonly database: Database;
+  private readonly log: Logger;
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+  private readonly maxConcurrent: number;
+  private readonly retryDelaysMs: number[];
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = 0;
+  /** Batches being written and retries waiting for their turn. */
+  private readonly work = new Set<Promise<void>>();
+  /** Retries sleeping out their backoff; close() wakes them. */
+  private readonly sleepers = new Set<() => void>();
+  private closing = false;
+
+  constructor(options: SettleBatcherOptions) {
+    this.database = options.database;
+    this.log = options.log;
+    this.maxBatch = Math.max(1, options.maxBatch ?? SETTLE_MAX_BATCH);
+    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? SETTLE_MAX_WAIT_MS);
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
+    this.retryDelaysMs = options.retryDelaysMs ?? SETTLE_RETRY_DELAYS_MS;
+  }
+
+  /** Queues the call's settle; resolves once it is committed (or given up and logged). Never rejects. */
+  settle(tenant: SqlTenant, s: Settlement): Promise<SettleOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve });
+      if (this.queue.length >= this.maxBatch || this.closing) this.kick();
+      else this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.maxWaitMs);
+    });
+  }
+
+  /** Writes everything queued now and waits for it, retries included (tests, shutdown). */
+  async flush(): Promise<void> {
+    for (;;) {
+      this.kick();
+      if (!this.queue.length && !this.work.size) return;
+      await Promise.allSettled([...this.work]);
+    }
+  }
+
+  /** Shutdown: settles from now on are written at once, retries stop waiting out long backoffs. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const wake of this.sleepers) wake();
+    await this.flush();
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    while (this.queue.length && this.running < this.maxConcurrent) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.running++;
+      this.hold(this.write(batch).finally(() => {
+        this.running--;
+        // Whatever queued while this batch committed goes now: it has waited at least that long.
+        if (this.queue.length) this.kick();
+      }));
+    }
+  }
+
+  private hold(work: Promise<void>): void {
+    this.work.add(work);
+    void work.finally(() => this.work.delete(work));
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let rows: { request_id: string; settled: boolean; alerts: boolean }[];
+    try {
+      const items = JSON.stringify(batch.map(item));
+      rows = await retryTransient(() => appRoleSql(this.database, (q) =>
+        q.query<{ request_id: string; settled: boolean; alerts: boolean }>(CALL, [items], { last: true, prepare: 'llc_quota_settle_batch_v1' }),
+      ));
+    } catch (err) {
+      this.failed(batch, err);
+      return;
+    }
+    const byId = new Map(rows.map((r) => [r.request_id, r]));
+    for (const p of batch) {
+      const row = byId.get(p.s.requestId);
+      p.resolve({ settled: row?.settled === true, alerts: row?.alerts === true });
+    }
+  }
+
+  /** A lost connection, a failover: the batch is idempotent by request id, so it is simply tried again. */
+  private failed(batch: Pending[], err: unknown): void {
+    const failures = batch[0]!.failures + 1;
+    for (const p of batch) p.failures = failures;
+    if (failures > this.retryDelaysMs.length) {
+      for (const p of batch) this.giveUp(p, err);
+      return;
+    }
+    this.log.warn('settle failed, retrying in the background', {
+      error: err, calls: batch.length, gatewayRequestIds: batch.slice(0, 10).map((p) => p.s.requestId),
+    });
+    const delay = this.closing ? CLOSING_RETRY_MS : this.retryDelaysMs[failures - 1]!;
+    const last = failures === this.retryDelaysMs.length;
+    this.hold(this.sleep(delay).then(async () => {
+      // The last try settles each call alone: a call the database refuses cannot keep the others unbilled.
+      if (last && batch.length > 1) await Promise.all(batch.map((p) => this.write([p])));
+      else await this.write(batch);
+    }));
+  }
+
+  private giveUp(p: Pending, err: unknown): void {
+    const { s, tenant } = p;
+    // The reservation stays 'reserved' until the expiry job releases (and reports) it: this line is what is left to bill from.
+    this.log.error('settle failed: call not billed', {
+      error: err, gatewayRequestId: s.requestId, orgId: tenant.orgId, userId: tenant.userId, provider: s.provider, model: s.model,
+      // Not "…tokens" keys: the logger redacts those by name.
+      usage: { prompt: s.promptTokens, completion: s.completionTokens, costMicros: s.costMicros }, status: s.status,
+    });
+    p.resolve({ settled: false, alerts: false });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closing) ms = Math.min(ms, CLOSING_RETRY_MS);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+/** One call as providers.settle_batch reads it (jsonb_to_recordset); org and user are checked against the reservation. */
+function item(p: Pending) {
+  const { s, tenant } = p;
+  return {
+    request_id: s.requestId, org_id: tenant.orgId, user_id: tenant.userId, provider: s.provider, model: s.model,
+    day: periodsAt(s.occurredAt).day, prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros,
+    event_id: requestLogEventId(s.requestId), occurred_at: s.occurredAt.toISOString(), payload: requestLogPayload(s, s.occurredAt),
+  };
+}
