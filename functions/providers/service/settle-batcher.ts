@@ -67,6 +67,8 @@ export class SettleBatcher {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
+  /** The queued calls may go in a partial batch (maxWaitMs passed, or a flush). */
+  private due = false;
   /** Batches being written and retries waiting for their turn. */
   private readonly work = new Set<Promise<void>>();
   /** Retries sleeping out their backoff; close() wakes them. */
@@ -86,17 +88,14 @@ export class SettleBatcher {
   settle(tenant: SqlTenant, s: Settlement): Promise<SettleOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve });
-      if (this.queue.length >= this.maxBatch || this.closing) this.kick();
-      else this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.kick();
-      }, this.maxWaitMs);
+      this.kick();
     });
   }
 
   /** Writes everything queued now and waits for it, retries included (tests, shutdown). */
   async flush(): Promise<void> {
     for (;;) {
+      this.due = true;
       this.kick();
       if (!this.queue.length && !this.work.size) return;
       await Promise.allSettled([...this.work]);
@@ -110,19 +109,30 @@ export class SettleBatcher {
     await this.flush();
   }
 
+  /**
+   * Starts batches while fewer than maxConcurrent are committing: a full batch at once, a partial one
+   * only once due (its oldest call waited maxWaitMs, or a flush was asked for). Calls that arrive while
+   * the batches commit wait for the next one: group commit.
+   */
   private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    while (this.queue.length && this.running < this.maxConcurrent) {
+    while (this.running < this.maxConcurrent && (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing)))) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running++;
       this.hold(this.write(batch).finally(() => {
         this.running--;
-        // Whatever queued while this batch committed goes now: it has waited at least that long.
-        if (this.queue.length) this.kick();
+        this.kick();
       }));
+    }
+    if (!this.queue.length) {
+      this.due = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    } else if (!this.timer && !this.due) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.due = true;
+        this.kick();
+      }, this.maxWaitMs);
     }
   }
 
