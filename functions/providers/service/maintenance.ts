@@ -16,7 +16,7 @@ import { systemSql } from './sql.js';
  * LOCKED; a settle racing the sweep is safe either way (settle only un-reserves a reservation that is
  * still 'reserved', and a late settle still bills). Each one is a call that was never billed, or an
  * instance that died before the upstream answered: it is reported (WARNING line with the request id,
- * tenant and what it held, plus the count in the job result) so it can be billed from the logs.
+ * tenant and what it held; `released` in the job result counts them) so it can be billed from the logs.
  */
 const RELEASE = `
 WITH expired AS (
@@ -51,7 +51,7 @@ interface Released {
   cost_reserved_micros: string;
 }
 
-export async function releaseExpiredReservations(database: Database, log: Logger = rootLogger.child({ function: 'jobs' })): Promise<{ released: number; unsettled: number }> {
+export async function releaseExpiredReservations(database: Database, log: Logger = rootLogger.child({ function: 'jobs' })): Promise<{ released: number }> {
   let released = 0;
   for (;;) {
     const rows = await retryTransient(() => systemSql(database, (q) => q.query<Released>(RELEASE)));
@@ -63,7 +63,7 @@ export async function releaseExpiredReservations(database: Database, log: Logger
       });
     }
     released += rows.length;
-    if (rows.length < 1000) return { released, unsettled: released };
+    if (rows.length < 1000) return { released };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
 import type { Logger } from '../../shared/http/index.js';
-import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, type Settlement } from './quota.js';
+import { abandonTicket } from './leases/ticket.js';
+import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
 import { appRoleSql, type SqlTenant } from './sql.js';
 
 /**
@@ -142,6 +143,14 @@ export class SettleBatcher {
   }
 
   private async write(batch: Pending[]): Promise<void> {
+    // A call served from quota leases has no reservation row for the batch statement to find: it
+    // settles through its own statement (leases/settle-ticket.ts), with the same retries.
+    const leased = batch.filter((p) => p.s.lease);
+    const plain = leased.length ? batch.filter((p) => !p.s.lease) : batch;
+    await Promise.all([...(plain.length ? [this.writeBatch(plain)] : []), ...leased.map((p) => this.writeOne(p))]);
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
     let rows: { request_id: string; settled: boolean; alerts: boolean }[];
     try {
       const items = JSON.stringify(batch.map(item));
@@ -156,6 +165,14 @@ export class SettleBatcher {
     for (const p of batch) {
       const row = byId.get(p.s.requestId);
       p.resolve({ settled: row?.settled === true, alerts: row?.alerts === true });
+    }
+  }
+
+  private async writeOne(p: Pending): Promise<void> {
+    try {
+      p.resolve(await settleWithAlerts(this.database, p.tenant, p.s));
+    } catch (err) {
+      this.failed([p], err);
     }
   }
 
@@ -187,6 +204,7 @@ export class SettleBatcher {
       // Not "…tokens" keys: the logger redacts those by name.
       usage: { prompt: s.promptTokens, completion: s.completionTokens, costMicros: s.costMicros }, status: s.status,
     });
+    if (s.lease) abandonTicket(s.lease);
     p.resolve({ settled: false, alerts: false });
   }
 
