@@ -99,6 +99,10 @@ const envSchema = z.object({
   ARTIFACT_BASE_URL: z.string().url().default('http://127.0.0.1:8080/projects'),
   ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(1024 ** 3),
   ARTIFACT_ORG_QUOTA_BYTES: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).default(50 * 1024 ** 3),
+  // The interactive API reference at /<fn>/docs: always served outside production, in production only
+  // when this is "true" (it reveals every route and schema, which the OpenAPI document at /openapi.json
+  // already does, but a browsable page invites probing; off unless asked for).
+  API_DOCS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof envSchema> & {

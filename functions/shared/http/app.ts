@@ -8,6 +8,7 @@ import { bodyLimitFor, isObjectLinkPath } from './limits.js';
 import { rootLogger, traceFields } from './logger.js';
 import { HttpProblem, sendProblem, toProblem, zodIssues } from './problem.js';
 import { registerHealth } from './health.js';
+import { registerDocs } from './docs.js';
 import { lazy } from '../services.js';
 
 export interface AppOptions<S extends KernelServices> {
@@ -58,7 +59,7 @@ export const jsonDepthGuard: MiddlewareHandler = async (c, next) => {
 /**
  * The one app factory (cf. unkey `newApp()`): request id, per-request logger bound to the trace,
  * body limits, services in the context, RFC 9457 errors for everything (never a stack trace),
- * /healthz, /readyz and /openapi.json.
+ * /healthz, /readyz, /openapi.json and the API reference at /docs.
  */
 export function createApp<S extends KernelServices>(options: AppOptions<S>): OpenAPIHono<FunctionEnv<S>> {
   const app = new OpenAPIHono<FunctionEnv<S>>({ defaultHook: validationHook as never });
@@ -105,6 +106,9 @@ export function createApp<S extends KernelServices>(options: AppOptions<S>): Ope
     c.set('database', s.database);
     await next();
   });
+
+  // Public like /openapi.json: registered before any function's own auth middleware.
+  registerDocs(app, options.name);
 
   app.notFound(notFoundProblem);
 

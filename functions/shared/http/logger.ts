@@ -79,11 +79,40 @@ function minLevel(): number {
   return LEVELS[(env === 'WARN' ? 'WARNING' : env) as Severity] ?? LEVELS.INFO;
 }
 
+/**
+ * `json` (Cloud Logging's format) everywhere but on a developer's terminal: the dev server switches
+ * to `pretty` when its stdout is a TTY, so tests and production always see JSON.
+ */
+export type LogFormat = 'json' | 'pretty';
+let format: LogFormat = 'json';
+export function setLogFormat(next: LogFormat): LogFormat {
+  const previous = format;
+  format = next;
+  return previous;
+}
+
+const COLOURS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36, magenta: 35 } as const;
+const paint = (colour: keyof typeof COLOURS, text: string) => `\x1b[${COLOURS[colour]}m${text}\x1b[0m`;
+const SEVERITY_COLOUR: Record<Severity, keyof typeof COLOURS> = { DEBUG: 'dim', INFO: 'cyan', WARNING: 'yellow', ERROR: 'red' };
+
+/** One line a person reads: a request as `METHOD path status latency id`, anything else as severity, message, fields. */
+export function prettyLine(entry: Fields & { severity: Severity; message: string; time: string }): string {
+  const clock = paint('dim', entry.time.slice(11, 23));
+  const { severity, message, time: _time, function: _fn, requestId, ...rest } = entry;
+  if (message === 'request' || (message === 'request failed' && typeof rest.method === 'string')) {
+    const { method, path, status, latencyMs } = rest as { method: string; path: string; status: number; latencyMs: number };
+    const colour = status >= 500 ? 'red' : status >= 400 ? 'yellow' : 'green';
+    return `${clock} ${paint('magenta', String(method).padEnd(6))} ${path} ${paint(colour, String(status))} ${latencyMs}ms ${paint('dim', String(requestId ?? ''))}`;
+  }
+  const extra = Object.keys(rest).length ? ` ${paint('dim', JSON.stringify(rest))}` : '';
+  return `${clock} ${paint(SEVERITY_COLOUR[severity], severity.padEnd(7))} ${message}${requestId ? ` ${paint('dim', String(requestId))}` : ''}${extra}`;
+}
+
 export function createLogger(bound: Fields = {}): Logger {
   const write = (severity: Severity, message: string, fields?: Fields) => {
     if (LEVELS[severity] < minLevel()) return;
     const entry = { severity, message, time: new Date().toISOString(), ...(redact({ ...bound, ...fields }) as Fields) };
-    sink(JSON.stringify(entry));
+    sink(format === 'pretty' ? prettyLine(entry) : JSON.stringify(entry));
   };
   return {
     debug: (m, f) => write('DEBUG', m, f),
