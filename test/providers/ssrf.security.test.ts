@@ -179,6 +179,55 @@ describe('DNS rebinding: the connection goes only to an address checked at conne
   });
 });
 
+describe("the gateway's pooled transport (urlGuard.request) keeps the same rule", () => {
+  let server: Awaited<ReturnType<typeof localServer>>;
+  beforeAll(async () => {
+    server = await localServer((url) => (url === '/redirect' ? { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } } : { status: 200 }));
+  });
+  afterAll(() => server.close());
+
+  it('connects through the guard lookup, and keep-alive reuses the connections it checked', async () => {
+    const resolve = rebinding([['127.0.0.1']]);
+    const guard = createUrlGuard({ production: false, resolve });
+    const before = server.connections();
+    for (let i = 0; i < 3; i++) {
+      const res = await guard.request(`http://pooled.rebind.test:${server.port}/ok?i=${i}`, { method: 'GET' });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({});
+    }
+    // Every connection was opened through the guard's lookup, and keep-alive kept their number below the calls'.
+    expect(resolve.calls.every((h) => h === 'pooled.rebind.test')).toBe(true);
+    expect(server.connections() - before).toBe(resolve.calls.length);
+    expect(resolve.calls.length).toBeLessThan(3);
+  });
+
+  it('production: public to the check, loopback to the connection → refused in the lookup, no connection made', async () => {
+    const resolve = rebinding([['93.184.215.14'], ['127.0.0.1']]);
+    const guard = createUrlGuard({ production: true, resolve });
+    const before = server.connections();
+    await guard.check(`https://rebind-pool.test:${server.port}/v1`);
+    const err = await guard.request(`https://rebind-pool.test:${server.port}/v1/models`, { method: 'GET' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error & { cause?: Error }).cause ?? err).toMatchObject({ name: 'UnsafeAddressError' });
+    expect(server.connections()).toBe(before);
+  });
+
+  it('a redirect is never followed: the 302 comes back as is', async () => {
+    const guard = createUrlGuard({ production: false, resolve: rebinding([['127.0.0.1']]) });
+    const before = server.requests.length;
+    const res = await guard.request(`http://pooled.rebind.test:${server.port}/redirect`, { method: 'GET' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('http://169.254.169.254/latest/meta-data/');
+    await res.body?.cancel();
+    expect(server.requests.length).toBe(before + 1);
+  });
+
+  it('an IP literal is judged before any socket', async () => {
+    const guard = createUrlGuard({ production: true, resolve: rebinding([['8.8.8.8']]) });
+    await expect(guard.request('https://[::a9fe:a9fe]/latest', { method: 'GET' })).rejects.toMatchObject({ status: 422 });
+  });
+});
+
 const { database } = await createTestDatabase();
 
 describe('DNS rebinding through the gateway: a BYOK base_url that turns private after it was saved', () => {

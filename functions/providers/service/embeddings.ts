@@ -75,7 +75,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
       throw err;
     }
     const adapter = adapterFor(route.kind);
-    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error, route.byok?.customBaseUrl ? deps.urlGuard.fetch : undefined);
+    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error, route.byok?.customBaseUrl ? deps.urlGuard.request : undefined);
     if (outcome.kind === 'timeout') return await fail(providerProblems.upstreamTimeout(route.route));
     if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route, outcome.attempts > 1 ? NO_SDK_RETRY : {}));
     const { response, timer } = outcome;

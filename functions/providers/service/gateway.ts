@@ -11,6 +11,7 @@ import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
 import type { SettleBatcher } from './settle-batcher.js';
 import type { UrlGuard } from './ssrf.js';
+import type { UpstreamResponse } from './transport.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
 /**
@@ -113,7 +114,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
       if (err instanceof UnsupportedInput) return await fail(unsupportedContent(route.route, err));
       throw err;
     }
-    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error, route.byok?.customBaseUrl ? deps.urlGuard.fetch : undefined);
+    const outcome = await callUpstream(upstreamReq, deps.retry, undefined, adapter.error, route.byok?.customBaseUrl ? deps.urlGuard.request : undefined);
     if (outcome.kind === 'timeout') return await fail(providerProblems.upstreamTimeout(route.route));
     if (outcome.kind !== 'response') return await fail(providerProblems.upstreamUnreachable(route.route, outcome.attempts > 1 ? NO_SDK_RETRY : {}));
     const { response, timer } = outcome;
@@ -173,7 +174,7 @@ export async function obtainKey(deps: GatewayDeps, principal: Principal, route: 
 export const NO_SDK_RETRY = { 'x-should-retry': 'false' };
 
 /** The provider's refusal with its status class kept (DESIGN.md §4 "Upstream errors keep their class"). */
-export async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: Response, attempts: number, secret: string): Promise<HttpProblem> {
+export async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: UpstreamResponse, attempts: number, secret: string): Promise<HttpProblem> {
   const status = response.status;
   let json: unknown;
   try {

@@ -3,6 +3,7 @@ import type { LookupAddress, LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { HttpProblem } from '../../shared/http/index.js';
+import { loadUndici, poolTransport, type Transport } from './transport.js';
 
 /**
  * SSRF rule for user-supplied upstream URLs (BYOK base_url, alert webhooks): https only in production,
@@ -143,6 +144,12 @@ export interface UrlGuard {
    * never follows a redirect (a 3xx is returned as is: its Location was never checked).
    */
   fetch: FetchLike;
+  /**
+   * The gateway's upstream transport (transport.ts: a keep-alive undici Pool per origin) under the same
+   * rule: every pool connects through the validating lookup, IP literals are judged before any socket,
+   * and no redirect is followed.
+   */
+  request: Transport;
 }
 
 /**
@@ -156,9 +163,11 @@ export interface UrlGuard {
  */
 export function createUrlGuard(options: { production: boolean; resolve?: Resolver }): UrlGuard {
   let transport: Promise<FetchLike> | undefined;
+  const lookup = pinnedLookup(options);
+  const pooled = poolTransport({ connect: { lookup } });
   const load = () =>
     (transport ??= loadUndici().then(({ Agent, fetch }) => {
-      const dispatcher = new Agent({ connect: { lookup: pinnedLookup(options) as never } });
+      const dispatcher = new Agent({ connect: { lookup: lookup as never } });
       return ((url: string, init: RequestInit) => fetch(url, { ...(init as object), dispatcher, redirect: 'manual' }) as unknown as Promise<Response>) as FetchLike;
     }));
   return {
@@ -169,17 +178,9 @@ export function createUrlGuard(options: { production: boolean; resolve?: Resolve
       checkForm(url, options.production, 'url');
       return (await load())(url, init);
     },
+    async request(url, init) {
+      checkForm(url, options.production, 'url');
+      return pooled(url, init);
+    },
   };
-}
-
-/**
- * undici loaded on first use. Its named exports are read from the module's default export when that is
- * where they are: undici is CommonJS, and a dynamic import of it in the esbuild bundle resolves to a
- * split chunk whose only export is `default` (module.exports), so `{ Agent }` of the namespace was
- * undefined and every call to a user's base URL failed in the deployed bundle ("Agent is not a
- * constructor") while the TypeScript sources worked. Node's own ESM loader gives both forms.
- */
-export async function loadUndici(): Promise<typeof import('undici')> {
-  const m = (await import('undici')) as typeof import('undici') & { default?: typeof import('undici') };
-  return typeof m.Agent === 'function' ? m : m.default!;
 }

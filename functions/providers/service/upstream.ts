@@ -1,4 +1,5 @@
 import type { ProviderError, UpstreamRequest } from '../adapters/index.js';
+import { catalogTransport, type Transport, type UpstreamResponse } from './transport.js';
 
 /**
  * One upstream call with retries before the first byte, only for what is transient: connection
@@ -20,7 +21,7 @@ export interface RetryPolicy {
 }
 
 export type UpstreamOutcome =
-  | { kind: 'response'; response: Response; attempts: number; timer: IdleTimer; abort: () => void; retried: boolean }
+  | { kind: 'response'; response: UpstreamResponse; attempts: number; timer: IdleTimer; abort: () => void; retried: boolean }
   | { kind: 'timeout'; attempts: number }
   | { kind: 'unreachable'; attempts: number }
   | { kind: 'aborted'; attempts: number };
@@ -64,7 +65,7 @@ function retryDelay(policy: RetryPolicy, attempt: number, hintSeconds?: number):
 }
 
 /** Reads an error answer's body once (bounded) and gives back an equivalent unread Response. */
-async function peekError(response: Response): Promise<{ response: Response; json: unknown }> {
+async function peekError(response: UpstreamResponse): Promise<{ response: UpstreamResponse; json: unknown }> {
   const text = (await response.text().catch(() => '')).slice(0, 16_000);
   let json: unknown;
   try {
@@ -78,7 +79,7 @@ async function peekError(response: Response): Promise<{ response: Response; json
 export type ReadProviderError = (status: number, body: unknown, headers?: Headers) => ProviderError;
 
 /** Whether an error answer is worth another attempt, and the provider's delay hint. */
-async function transient(response: Response, readError?: ReadProviderError): Promise<{ retry: boolean; hint?: number; response: Response }> {
+async function transient(response: UpstreamResponse, readError?: ReadProviderError): Promise<{ retry: boolean; hint?: number; response: UpstreamResponse }> {
   if (response.status !== 429 && response.status < 500) return { retry: false, response };
   const peeked = await peekError(response);
   const e = readError?.(response.status, peeked.json, response.headers);
@@ -86,13 +87,16 @@ async function transient(response: Response, readError?: ReadProviderError): Pro
   return { retry: true, hint: e?.retryAfterSeconds, response: peeked.response };
 }
 
-/** `transport`: the fetch to call with; a user-supplied base URL passes the SSRF guard's pinned fetch (ssrf.ts). */
+/**
+ * `transport`: how to call (transport.ts: a keep-alive pool per origin); a user-supplied base URL passes
+ * the SSRF guard's pinned transport (`urlGuard.request`, ssrf.ts). fetch fits too.
+ */
 export async function callUpstream(
   req: UpstreamRequest,
   policy: RetryPolicy,
   clientSignal?: AbortSignal,
   readError?: ReadProviderError,
-  transport: (url: string, init: RequestInit) => Promise<Response> = fetch,
+  transport: Transport = catalogTransport,
 ): Promise<UpstreamOutcome> {
   const started = performance.now();
   const deadline = policy.deadlineMs ?? policy.timeoutMs;
@@ -105,9 +109,9 @@ export async function callUpstream(
     const onClientAbort = () => controller.abort(new Error('client went away'));
     clientSignal?.addEventListener('abort', onClientAbort, { once: true });
     const timer = new IdleTimer(controller, policy.timeoutMs);
-    let response: Response;
+    let response: UpstreamResponse;
     try {
-      response = await transport(req.url, { method: req.method, headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual' });
+      response = await transport(req.url, { method: req.method, headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual', backstopMs: 2 * policy.timeoutMs });
     } catch {
       timer.stop();
       clientSignal?.removeEventListener('abort', onClientAbort);
@@ -135,7 +139,7 @@ export async function callUpstream(
 }
 
 /** Reads an error body (bounded) for its message; never forwarded as-is. */
-export async function errorMessage(response: Response): Promise<string | undefined> {
+export async function errorMessage(response: Pick<UpstreamResponse, 'text'>): Promise<string | undefined> {
   try {
     const text = (await response.text()).slice(0, 4000);
     const json = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
