@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { periodsAt, reserve, type Settlement } from '../../functions/providers/service/quota.js';
+import { SettleBatcher } from '../../functions/providers/service/settle-batcher.js';
+import { createLogger, setLogSink } from '../../functions/shared/http/logger.js';
+import { createTestDatabase } from '../support/db.js';
+import { createTenant, type TestTenant } from '../support/tenants.js';
+
+/**
+ * The settle batcher's contract (settle-batcher.ts): a batch goes when maxBatch calls wait or once the
+ * oldest waited maxWaitMs, never a partial one before; flush() and close() write what waits; a call the
+ * database refuses is retried and then tried alone, so it cannot keep the others of its batch unbilled,
+ * and it alone is logged ERROR with its usage.
+ */
+const { database } = await createTestDatabase();
+
+type Tenant = Pick<TestTenant, 'orgId' | 'userId'>;
+
+async function call(t: Tenant, used: number, costMicros = used): Promise<Settlement> {
+  const requestId = randomUUID();
+  await reserve(database, t, periodsAt(new Date()), { requestId, tokens: 1_000, costMicros: 1_000, ttlSeconds: 600 });
+  return { requestId, provider: 'openai', model: 'gpt-4o-mini', promptTokens: used, completionTokens: 0, costMicros, latencyMs: 1, status: 200, stream: false, keySource: 'platform' };
+}
+
+async function states(ids: string[]) {
+  const { rows } = await database.pool!.query<{ request_id: string; state: string }>(`SELECT request_id, state FROM providers.quota_reservations WHERE request_id = ANY($1)`, [ids]);
+  return ids.map((id) => rows.find((r) => r.request_id === id)?.state);
+}
+
+const used = async (t: Tenant) => Number((await database.pool!.query(`SELECT tokens_used FROM providers.quota_counters WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [t.userId])).rows[0].tokens_used);
+
+describe('settle batches', () => {
+  it('a full batch goes at once; the rest waits for its time or a flush', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000 });
+    const calls = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => call(t, n)));
+    const outcomes = calls.map((s) => batcher.settle(t, s));
+    expect(await Promise.all(outcomes.slice(0, 4))).toEqual(Array(4).fill({ settled: true, alerts: false }));
+    // Two calls wait for a batch of their own: nothing of theirs is written before it goes.
+    expect(await states(calls.map((s) => s.requestId))).toEqual(['settled', 'settled', 'settled', 'settled', 'reserved', 'reserved']);
+    expect(await used(t)).toBe(10);
+    await batcher.flush();
+    expect(await Promise.all(outcomes.slice(4))).toEqual(Array(2).fill({ settled: true, alerts: false }));
+    expect(await used(t)).toBe(21);
+  });
+
+  it('a lone call goes after maxWaitMs without any flush', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 1 });
+    expect(await batcher.settle(t, await call(t, 7))).toEqual({ settled: true, alerts: false });
+    expect(await used(t)).toBe(7);
+  });
+
+  it('close() writes what waits and sends later calls at once', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000 });
+    const waiting = batcher.settle(t, await call(t, 3));
+    await batcher.close();
+    expect(await waiting).toMatchObject({ settled: true });
+    expect(await batcher.settle(t, await call(t, 4))).toMatchObject({ settled: true });
+    expect(await used(t)).toBe(7);
+  });
+
+  it('a call the database refuses is retried, then tried alone: the others are billed, it alone is logged unbilled', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const lines: any[] = [];
+    const previous = setLogSink((line) => lines.push(JSON.parse(line)));
+    try {
+      const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000, retryDelaysMs: [1, 1] });
+      const good = await Promise.all([5, 6, 7].map((n) => call(t, n)));
+      // A negative cost breaks the reservation's CHECK: the whole statement fails, every time.
+      const bad = await call(t, 9, -1);
+      const outcomes = await Promise.all([...good, bad].map((s) => batcher.settle(t, s)));
+      expect(outcomes.map((o) => o.settled)).toEqual([true, true, true, false]);
+      expect(await states([...good, bad].map((s) => s.requestId))).toEqual(['settled', 'settled', 'settled', 'reserved']);
+      expect(await used(t)).toBe(18);
+      const errors = lines.filter((l) => l.severity === 'ERROR');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ message: 'settle failed: call not billed', gatewayRequestId: bad.requestId, usage: { prompt: 9, completion: 0, costMicros: -1 } });
+      expect(lines.filter((l) => l.message === 'settle failed, retrying in the background')).toHaveLength(2);
+    } finally {
+      setLogSink(previous);
+    }
+  });
+});
