@@ -6,7 +6,7 @@ import { verifyAuditLog } from '../../functions/shared/audit/verify.js';
 import { localSigner } from '../../functions/shared/audit/signer/local.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';
 import { writeOutbox } from '../../functions/shared/events/outbox.js';
-import { rowsOf } from '../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../functions/shared/db/rows.js';
 import { call, testConfig } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { projects } from '../../drizzle/schema/projects.js';
 import type { Database } from '../../functions/shared/db/database.js';
 import { withTenant } from '../../functions/shared/db/tenant.js';
-import { rowsOf } from '../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../functions/shared/db/rows.js';
 
 /** Domain writes whose audit trigger appends audit rows (insert, then update). */
 export async function writeProjects(database: Database, tenant: { orgId: string; userId: string }, n: number): Promise<string[]> {

@@ -4,6 +4,7 @@ import { problems } from '../../shared/http/problem.js';
 import type { ClientInfo } from './client.js';
 import { writeAuthEvent } from './audit.js';
 import { withSystem } from '../../shared/db/tenant.js';
+import { rowsOf } from '../../shared/db/rows.js';
 
 export interface Limit {
   max: number;
@@ -43,7 +44,7 @@ export async function hit(database: Database, key: string, limit: Limit): Promis
     values (${key}, to_timestamp(floor(extract(epoch from clock_timestamp()) / ${w}) * ${w}), 1)
     on conflict (key, window_start) do update set count = r.count + 1
     returning r.count, extract(epoch from r.window_start)::float8 + ${w} - extract(epoch from clock_timestamp())::float8 as retry_after`);
-  const row = (result as unknown as { rows: { count: number; retry_after: number }[] }).rows[0]!;
+  const row = rowsOf<{ count: number; retry_after: number }>(result)[0]!;
   return { count: Number(row.count), retryAfter: Number(row.retry_after) };
 }
 

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { users } from '../../../drizzle/schema/auth.js';
 import type { Database, Queryable } from '../../shared/db/database.js';
 import { withSystem } from '../../shared/db/tenant.js';
+import { rowsOf } from '../../shared/db/rows.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -38,7 +39,7 @@ export async function recordFailure(tx: Queryable, userId: string): Promise<{ co
         else null end
     where id = ${userId} and (locked_until is null or locked_until <= now())
     returning failed_attempts, locked_until`);
-  const row = (result as unknown as { rows: { failed_attempts: number; locked_until: Date | null }[] }).rows[0];
+  const row = rowsOf<{ failed_attempts: number; locked_until: Date | null }>(result)[0];
   if (!row) return { counted: false, lockedNow: false, attempts: LOCKOUT_THRESHOLD };
   return { counted: true, lockedNow: row.locked_until !== null, attempts: Number(row.failed_attempts) };
 }
@@ -56,7 +57,7 @@ export async function clearFailures(tx: Queryable, userId: string, markLogin: bo
       returning id)
     select (select count(*) from cleared)::int as cleared,
            coalesce(extract(epoch from (select locked_until from auth.users where id = ${userId}) - now()), 0)::float8 as wait`);
-  const row = (result as unknown as { rows: { cleared: number; wait: number }[] }).rows[0]!;
+  const row = rowsOf<{ cleared: number; wait: number }>(result)[0]!;
   return row.cleared > 0 ? 0 : Math.max(1, Number(row.wait));
 }
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { withSystem } from '../../shared/db/tenant.js';
 import { writeOutbox } from '../../shared/events/outbox.js';
-import { rowsOf } from '../../shared/events/postgres.js';
+import { rowsOf } from '../../shared/db/rows.js';
 
 export type Health = 'healthy' | 'degraded' | 'down' | 'unknown';
 

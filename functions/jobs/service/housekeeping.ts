@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { rowsOf } from '../../shared/events/postgres.js';
+import { rowsOf } from '../../shared/db/rows.js';
 import { objectName, type ObjectStore } from '../../shared/storage/index.js';
 
 export const AUDIT_MONTHS_AHEAD = 3;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
-import { rowsOf } from '../../shared/events/postgres.js';
+import { rowsOf } from '../../shared/db/rows.js';
 import { HttpProblem } from '../../shared/http/problem.js';
 
 export type JobStatus = 'succeeded' | 'failed' | 'skipped';

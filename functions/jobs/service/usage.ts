@@ -5,7 +5,7 @@ import { uuidArray } from '../../shared/events/drain.js';
 import { deterministicUuid } from '../../shared/events/ids.js';
 import { writeOutbox, type OutboxEvent } from '../../shared/events/outbox.js';
 import type { EventSink, UsageTotals } from '../../shared/events/port.js';
-import { rowsOf } from '../../shared/events/postgres.js';
+import { rowsOf } from '../../shared/db/rows.js';
 import { problems } from '../../shared/http/problem.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

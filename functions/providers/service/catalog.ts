@@ -5,6 +5,7 @@ import { problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { forgetRoutes } from './resolve.js';
 import { assertPublicUrl } from './ssrf.js';
+import { rowsOf } from '../../shared/db/rows.js';
 
 /** The platform catalog: read by everyone, edited by platform admins (owner connection, audited with the actor). */
 export async function listCatalog(database: Database, p: Principal) {
@@ -27,7 +28,7 @@ export async function providerHealthReport(database: Database, p: Principal, rec
       SELECT provider_id, status, latency_ms, error, checked_at FROM (
         SELECT *, row_number() OVER (PARTITION BY provider_id ORDER BY checked_at DESC) AS n FROM providers.provider_health_checks
       ) x WHERE n <= ${recent} ORDER BY provider_id, checked_at DESC`);
-    const rows = (checks as unknown as { rows: { provider_id: string; status: string; latency_ms: number | null; error: string | null; checked_at: Date | string }[] }).rows;
+    const rows = rowsOf<{ provider_id: string; status: string; latency_ms: number | null; error: string | null; checked_at: Date | string }>(checks);
     void providerHealthChecks;
     return {
       items: current.map((h) => ({

@@ -3,6 +3,7 @@ import { withTenant, type Database } from '../../shared/db/index.js';
 import { problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { periodsAt } from './quota.js';
+import { rowsOf } from '../../shared/db/rows.js';
 
 export type GroupBy = 'day' | 'model' | 'provider';
 
@@ -27,7 +28,7 @@ export async function usageReport(database: Database, p: Principal, query: Usage
   const rows = await withTenant(database, p, async (tx) => {
     if (userId !== p.userId) {
       const found = await tx.execute(sql`SELECT 1 FROM auth.users WHERE id = ${userId} AND org_id = ${p.orgId}`);
-      if (!(found as unknown as { rows: unknown[] }).rows.length) throw problems.notFound('user');
+      if (!rowsOf(found).length) throw problems.notFound('user');
     }
     const res = await tx.execute(sql`
       SELECT ${day} AS day, ${provider} AS provider, ${model} AS model,
@@ -36,7 +37,7 @@ export async function usageReport(database: Database, p: Principal, query: Usage
       FROM providers.usage_tracking
       WHERE user_id = ${userId} AND day BETWEEN ${from}::date AND ${to}::date
       GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST, 3 NULLS FIRST`);
-    return (res as unknown as { rows: Record<string, string | null>[] }).rows;
+    return rowsOf<Record<string, string | null>>(res);
   });
   const items = rows.map((r) => ({
     day: r.day, provider: r.provider, model: r.model, requests: Number(r.requests), prompt_tokens: Number(r.prompt_tokens),

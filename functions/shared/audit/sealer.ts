@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/database.js';
 import { writeOutbox, type OutboxEvent } from '../events/outbox.js';
-import { rowsOf } from '../events/postgres.js';
+import { rowsOf } from '../db/rows.js';
 import { HASHABLE_COLUMNS, rangeHash, sealHash, type HashableRow } from './hash.js';
 import type { Signer } from './signer/port.js';
 
@@ -85,9 +85,9 @@ export async function sealAudit(database: Database, signer: Signer, options: Sea
         // Stop before the transaction holding the (maxRows+1)-th row, unless that is the first one: a transaction is never split.
         const cutTxid = cut ? Number(cut.txid) : undefined;
         const to = cutTxid === undefined ? upTo : cutTxid > firstTxid ? cutTxid - 1 : cutTxid;
-        const rows = rowsOf(
+        const rows = rowsOf<HashableRow & { row_hash: string; occurred_at: Date }>(
           await tx.execute(sql`select ${sql.raw(HASHABLE_COLUMNS)}, occurred_at from audits.audit_log a where txid between ${from} and ${to} order by a.txid, a.id`),
-        ) as unknown as (HashableRow & { row_hash: string; occurred_at: Date })[];
+        );
         seq += 1;
         const fields = { seq, fromTxid: from, toTxid: to, rowCount: rows.length, rangeHash: rangeHash(rows.map((r) => r.row_hash)), prevSealHash: prev };
         const hash = sealHash(fields);

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { config as instanceConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { rowsOf } from '../events/postgres.js';
+import { rowsOf } from '../db/rows.js';
 import { HASHABLE_COLUMNS, rangeHash, rowHash, sealHash, type HashableRow } from './hash.js';
 import { openSigner } from './signer/index.js';
 import { verifySignature, type Signer } from './signer/port.js';
@@ -37,7 +37,7 @@ interface Seal {
   key_id: string | null;
 }
 
-const query = async <T>(database: Database, q: ReturnType<typeof sql>) => rowsOf(await database.db.execute(q)) as unknown as T[];
+const query = async <T>(database: Database, q: ReturnType<typeof sql>) => rowsOf<T>(await database.db.execute(q));
 
 /**
  * Recomputes what the log claims: every row hash (formula in drizzle/schema/audits.ts), every seal's

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { EventSink, SinkEvent } from './port.js';
-import { rowsOf } from './postgres.js';
+import { rowsOf } from '../db/rows.js';
 import type { Stream } from './outbox.js';
 
 export interface DrainOptions {
@@ -78,7 +78,7 @@ export async function claimBatch(database: Database, workerId: string, batchSize
     set locked_until = ${at} + make_interval(secs => ${leaseSeconds}), locked_by = ${workerId}, attempts = o.attempts + 1
     from due where o.id = due.id
     returning o.id, o.event_id, o.stream, o.org_id, o.occurred_at, o.payload, o.attempts`);
-  return (rowsOf(result) as unknown as Claimed[]).map((r) => ({
+  return rowsOf<Claimed>(result).map((r) => ({
     eventId: r.event_id,
     stream: r.stream,
     orgId: r.org_id,

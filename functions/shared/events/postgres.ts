@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { rowsOf } from '../db/rows.js';
 import type { EventSink, SendResult, SinkEvent, SinkTable, UsageTotals } from './port.js';
 import { groupValidRows, type Row } from './rows.js';
 
@@ -70,10 +71,4 @@ export function postgresEventSink(database: Database): EventSink {
       }));
     },
   };
-}
-
-/** node-postgres returns {rows}, PGlite an array-like result with rows as well. */
-export function rowsOf(result: unknown): Record<string, unknown>[] {
-  const r = result as { rows?: Record<string, unknown>[] };
-  return r.rows ?? (result as Record<string, unknown>[]);
 }

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Principal, Role } from './tokens.js';
+import { rowsOf } from '../db/rows.js';
 
 /**
  * Access tokens are JWTs that live 15 minutes; what makes them stop within seconds of a logout,
@@ -61,7 +62,7 @@ async function readTokenState(database: Database, userId: string): Promise<Token
   const result = await database.db.execute(sql`
     select org_id, token_version, role, is_platform_admin, status = 'active' and deleted_at is null as active
     from auth.users where id = ${userId}`);
-  const row = (result as unknown as { rows: Record<string, unknown>[] }).rows[0];
+  const row = rowsOf(result)[0];
   if (!row) return undefined;
   return {
     orgId: String(row.org_id),

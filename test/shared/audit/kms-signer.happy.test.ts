@@ -5,7 +5,7 @@ import { kmsSigner } from '../../../functions/shared/audit/signer/kms.js';
 import { localSigner } from '../../../functions/shared/audit/signer/local.js';
 import { verifySignature } from '../../../functions/shared/audit/signer/port.js';
 import { verifyAuditLog } from '../../../functions/shared/audit/verify.js';
-import { rowsOf } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { kmsClientFor, startKmsFake } from '../../fakes/kms.js';
 import { testConfig } from '../../support/app.js';
 import { createTestDatabase } from '../../support/db.js';

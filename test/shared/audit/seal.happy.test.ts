@@ -4,7 +4,8 @@ import { SEAL_LOCK, sealAudit } from '../../../functions/shared/audit/sealer.js'
 import { localSigner } from '../../../functions/shared/audit/signer/local.js';
 import { OTHER, verifyAuditLog } from '../../../functions/shared/audit/verify.js';
 import { drainOutbox } from '../../../functions/shared/events/drain.js';
-import { postgresEventSink, rowsOf } from '../../../functions/shared/events/postgres.js';
+import { postgresEventSink } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { testConfig } from '../../support/app.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';

@@ -5,7 +5,8 @@ import { withSystem } from '../../../functions/shared/db/tenant.js';
 import { backoffSeconds, claimBatch, drainOutbox, replayParked } from '../../../functions/shared/events/drain.js';
 import { writeOutbox } from '../../../functions/shared/events/outbox.js';
 import type { EventSink, SendResult, SinkEvent } from '../../../functions/shared/events/port.js';
-import { postgresEventSink, rowsOf } from '../../../functions/shared/events/postgres.js';
+import { postgresEventSink } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { createTestDatabase } from '../../support/db.js';
 
 const { database } = await createTestDatabase();

@@ -6,7 +6,7 @@ import { settle } from '../../../functions/providers/service/quota.js';
 import { localSigner } from '../../../functions/shared/audit/signer/local.js';
 import { bigQueryEventSink } from '../../../functions/shared/events/bigquery.js';
 import { drainOutbox } from '../../../functions/shared/events/drain.js';
-import { rowsOf } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { rowFor } from '../../../functions/shared/events/rows.js';
 import { tableSchemas } from '../../../functions/shared/events/schemas.js';
 import { startBigQueryFake } from '../../fakes/bigquery.js';

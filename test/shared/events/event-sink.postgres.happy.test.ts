@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { pgFromUrl } from '../../../functions/shared/db/pg.js';
-import { postgresEventSink, rowsOf } from '../../../functions/shared/events/postgres.js';
+import { postgresEventSink } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { describeEventSink } from '../../support/contracts/event-sink.contract.js';
 import { createTestDatabase } from '../../support/db.js';
 import { afterAll } from 'vitest';

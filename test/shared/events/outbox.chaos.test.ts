@@ -7,7 +7,7 @@ import { withSystem } from '../../../functions/shared/db/tenant.js';
 import { bigQueryEventSink } from '../../../functions/shared/events/bigquery.js';
 import { drainOutbox } from '../../../functions/shared/events/drain.js';
 import { writeOutbox, type OutboxEvent } from '../../../functions/shared/events/outbox.js';
-import { rowsOf } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { startBigQueryFake } from '../../fakes/bigquery.js';
 import { createTestDatabase } from '../../support/db.js';
 

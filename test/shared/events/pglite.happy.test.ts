@@ -8,7 +8,8 @@ import { pgliteDatabase } from '../../../functions/shared/db/pglite.js';
 import { withTenant } from '../../../functions/shared/db/tenant.js';
 import { drainOutbox } from '../../../functions/shared/events/drain.js';
 import { writeOutbox } from '../../../functions/shared/events/outbox.js';
-import { postgresEventSink, rowsOf } from '../../../functions/shared/events/postgres.js';
+import { postgresEventSink } from '../../../functions/shared/events/postgres.js';
+import { rowsOf } from '../../../functions/shared/db/rows.js';
 import { testConfig } from '../../support/app.js';
 import { createTenant } from '../../support/tenants.js';
 
