@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../functions/shared/config.js';
 import { openDatabase } from '../functions/shared/db/index.js';
-import { bootstrapFirstOrganization } from '../functions/shared/bootstrap.js';
+import { bootstrapFirstOrganization } from '../functions/auth/service/bootstrap.js';
 
 const name = process.argv[2] ?? 'Lattice Lock';
 const database = await openDatabase(loadConfig());

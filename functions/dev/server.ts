@@ -20,7 +20,7 @@ import { rootLogger, setLogFormat } from '../shared/http/logger.js';
 import { notFoundProblem } from '../shared/http/app.js';
 import { withDecodedBody } from '../shared/http/framework.js';
 import { isObjectLinkPath } from '../shared/http/limits.js';
-import { bootstrapFirstOrganization } from '../shared/bootstrap.js';
+import { bootstrapFirstOrganization } from '../auth/service/bootstrap.js';
 
 // No proxy in front of the dev server: the socket's address is the client (client-ip.ts). The embedded
 // artifact store's upload and download links point back at this server's /projects.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapFirstOrganization } from '../../functions/shared/bootstrap.js';
+import { bootstrapFirstOrganization } from '../../functions/auth/service/bootstrap.js';
 import { call } from '../support/app.js';
 import { authHarness, expectProblemShape, PASSWORD } from '../support/auth.js';
 

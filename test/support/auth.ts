@@ -6,7 +6,7 @@ import { buildAuthApp } from '../../functions/auth/app.js';
 import type { EmailVerificationMail, InvitationMail, Mailer, PasswordResetMail } from '../../functions/auth/service/mailer.js';
 import { DEFAULT_LIMITS, type RateLimitPolicy } from '../../functions/auth/service/rate-limit.js';
 import { buildAuthServices, type AuthServices } from '../../functions/auth/services.js';
-import { newInvitationCode } from '../../functions/shared/bootstrap.js';
+import { newInvitationCode } from '../../functions/auth/service/invitations.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';
 import { sha256Hex } from '../../functions/shared/security/hashing.js';
 import { firestoreSessionStore } from '../../functions/shared/sessions/firestore.js';

@@ -1,11 +1,11 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { invitations, users, type UserRole } from '../../../drizzle/schema/auth.js';
 import { organizations } from '../../../drizzle/schema/projects.js';
-import { newInvitationCode } from '../../shared/bootstrap.js';
 import { withSystem, withTenant } from '../../shared/db/tenant.js';
 import { decodeCursor, page } from '../../shared/http/pagination.js';
 import { problems } from '../../shared/http/problem.js';
-import { sha256Hex } from '../../shared/security/hashing.js';
+import { randomToken, sha256Hex } from '../../shared/security/hashing.js';
+import { slugify } from '../../shared/slug.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { authErrors, isUniqueViolation } from '../errors.js';
 import type { AuthServices } from '../services.js';
@@ -15,6 +15,9 @@ import type { ClientInfo } from './client.js';
 import { sendLogged } from './mailer.js';
 
 export const INVITATION_VALID_DAYS = 7;
+
+/** An invitation code is shown once; only its SHA-256 is stored. */
+export const newInvitationCode = () => `inv_${randomToken(24)}`;
 
 type InvitationRow = typeof invitations.$inferSelect;
 
@@ -95,15 +98,6 @@ export async function revokeInvitation(s: AuthServices, p: Principal, id: string
   });
 }
 
-const slugify = (name: string) =>
-  name
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50)
-    .replace(/-+$/g, '') || 'org';
-
 /**
  * Platform administrators create organizations; the answer carries the owner's invitation code.
  * The platform-admin flag is read from the database, not only the token, so a revoked admin
@@ -118,7 +112,7 @@ export async function createOrganization(s: AuthServices, p: Principal, input: {
       async (tx) => {
         const [me] = await tx.select({ pa: users.isPlatformAdmin }).from(users).where(and(eq(users.id, p.userId), isNull(users.deletedAt)));
         if (!me?.pa) throw authErrors.notPlatformAdmin();
-        const slug = input.slug ?? `${slugify(input.name)}-${sha256Hex(code).slice(0, 6)}`;
+        const slug = input.slug ?? `${slugify(input.name, 'org')}-${sha256Hex(code).slice(0, 6)}`;
         const [org] = await tx.insert(organizations).values({ name: input.name.trim(), slug, createdBy: p.userId, updatedBy: p.userId }).returning();
         const [invitation] = await tx
           .insert(invitations)

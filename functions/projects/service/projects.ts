@@ -4,6 +4,7 @@ import { projectErrors, projects, type ProjectHealthStatus, type ValidationStatu
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
+import { slugify } from '../../shared/slug.js';
 import { conflict } from '../errors.js';
 import { emit } from './events.js';
 import { updateVersioned } from './locking.js';
@@ -39,17 +40,6 @@ export async function requireProject(tx: Tx, orgId: string, id: string, options:
   return row;
 }
 
-export function slugify(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 50)
-    .replace(/-+$/g, '');
-  return slug || 'project';
-}
-
 async function slugInUse(tx: Tx, orgId: string, slug: string): Promise<boolean> {
   const rows = await tx.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, orgId), eq(projects.slug, slug), isNull(projects.deletedAt))).limit(1);
   return rows.length > 0;
@@ -59,7 +49,7 @@ export async function createProject(tx: Tx, p: Principal, input: { name: string;
   let slug = input.slug;
   if (!slug) {
     // A derived slug must not fail the create: disambiguate it instead of answering 409.
-    slug = slugify(input.name);
+    slug = slugify(input.name, 'project');
     if (await slugInUse(tx, p.orgId, slug)) slug = `${slug}-${randomBytes(3).toString('hex')}`;
   }
   const [row] = await tx

@@ -1,5 +1,7 @@
-import type { Database } from './db/database.js';
-import { randomToken, sha256Hex } from './security/hashing.js';
+import type { Database } from '../../shared/db/database.js';
+import { sha256Hex } from '../../shared/security/hashing.js';
+import { slugify } from '../../shared/slug.js';
+import { INVITATION_VALID_DAYS, newInvitationCode } from './invitations.js';
 
 export interface Bootstrap {
   organizationId: string;
@@ -7,11 +9,6 @@ export interface Bootstrap {
   invitationCode: string;
   validDays: number;
 }
-
-const VALID_DAYS = 7;
-
-/** An invitation code is shown once; only its SHA-256 is stored. */
-export const newInvitationCode = () => `inv_${randomToken(24)}`;
 
 /**
  * On a database with no organization: creates the first one and an owner invitation that also
@@ -29,16 +26,16 @@ export async function bootstrapFirstOrganization(database: Database, name = 'Lat
     }
     const [org] = await client.query<{ id: string }>(
       `insert into projects.organizations (name, slug) values ($1, $2) returning id`,
-      [name, name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')],
+      [name, slugify(name, 'org')],
     );
     const code = newInvitationCode();
     await client.query(
       `insert into auth.invitations (org_id, code_hash, role, grants_platform_admin, expires_at)
        values ($1, $2, 'owner', true, now() + make_interval(days => $3))`,
-      [org!.id, sha256Hex(code), VALID_DAYS],
+      [org!.id, sha256Hex(code), INVITATION_VALID_DAYS],
     );
     await client.exec('commit');
-    return { organizationId: org!.id, organizationName: name, invitationCode: code, validDays: VALID_DAYS };
+    return { organizationId: org!.id, organizationName: name, invitationCode: code, validDays: INVITATION_VALID_DAYS };
   } catch (err) {
     await client.exec('rollback').catch(() => {});
     throw err;
