@@ -15,12 +15,11 @@ import {
 import { actors, id, orgId, softDelete, timestamps, ts, version } from './_columns.js';
 import { inList, hex64 } from './_checks.js';
 import { organizations } from './projects.js';
+import { userRoles, type UserRole } from './roles.js';
 
 export const authSchema = pgSchema('auth');
 
-/** Roles a member of an organization can hold (users.role, invitations.role). */
-export const userRoles = ['owner', 'admin', 'member', 'viewer'] as const;
-export type UserRole = (typeof userRoles)[number];
+export { userRoles, type UserRole } from './roles.js';
 
 export const userStatuses = ['active', 'disabled'] as const;
 export type UserStatus = (typeof userStatuses)[number];

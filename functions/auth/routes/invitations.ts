@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { userRoles } from '../../../drizzle/schema/roles.js';
 import { jsonBody } from '../../shared/http/openapi.js';
 import { paginationQuery } from '../../shared/http/pagination.js';
 import type { AuthEnv } from '../app.js';
@@ -11,7 +12,7 @@ const InvitationSchema = z
   .object({
     id: z.string().uuid(),
     email: z.string().nullable(),
-    role: z.enum(['owner', 'admin', 'member', 'viewer']),
+    role: z.enum(userRoles),
     status: z.enum(['pending', 'used', 'revoked', 'expired']),
     expires_at: z.string(),
     used_at: z.string().nullable(),

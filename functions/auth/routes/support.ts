@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { userRoles } from '../../../drizzle/schema/roles.js';
 import type { MiddlewareHandler } from 'hono';
 import { requireAuth, requireRole } from '../../shared/http/auth.js';
 import { ProblemSchema, problemResponses } from '../../shared/http/openapi.js';
@@ -33,7 +34,7 @@ export const UserSchema = z
     org_id: z.string().uuid(),
     email: z.string(),
     name: z.string(),
-    role: z.enum(['owner', 'admin', 'member', 'viewer']),
+    role: z.enum(userRoles),
     is_platform_admin: z.boolean(),
     mfa_enabled: z.boolean(),
     email_verified_at: z.string().nullable(),

@@ -37,10 +37,6 @@ export const reevaluationMoves: Record<ReevaluationStatus, readonly Reevaluation
   rejected: ['pending'],
 };
 
-export function canMove<S extends string>(machine: Record<S, readonly S[]>, from: S, to: S): boolean {
-  return machine[to].includes(from);
-}
-
 export function illegal(what: string, from: string, to: string) {
   return conflict('illegalTransition', `${what} cannot move from ${from} to ${to}`, { from, to });
 }

@@ -1,4 +1,5 @@
 import type { JWTPayload } from 'jose';
+import { userRoles, type UserRole } from '../../../drizzle/schema/roles.js';
 
 /** jose is needed on the first signed or verified token, not to start: it loads then, once. */
 let josePromise: Promise<typeof import('./jose.js')> | undefined;
@@ -12,10 +13,11 @@ export const ISSUER = 'lattice-lock/auth';
 export const AUDIENCE = 'lattice-lock';
 export const ACCESS_TTL_SECONDS = 15 * 60;
 
-export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+export type Role = UserRole;
 /** What a token is for: verifyToken refuses a token of another kind, so one can never stand in for another. */
 export type TokenType = 'access' | 'mfa' | 'email-verification';
-export const ROLES: readonly Role[] = ['viewer', 'member', 'admin', 'owner'];
+/** Lowest first: a role includes every role before it (roleAtLeast). */
+export const ROLES: readonly Role[] = [...userRoles].reverse();
 
 export interface Principal {
   userId: string;
