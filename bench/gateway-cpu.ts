@@ -30,7 +30,8 @@ export async function main(): Promise<void> {
   const bench = await createBenchDatabase({ poolMax: 2 });
   const prof = process.env.BENCH_CPU_PROF;
   // The providers process inherits this environment (KMS_DEK_CACHE_TTL_MS=0 measures without the DEK cache).
-  const providers = await startProviders(bench, prof ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${prof}` } : {});
+  if (prof) process.env.BENCH_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${prof}`;
+  const providers = await startProviders(bench);
   try {
     const caller = await provisionCaller(providers, bench, upstream.apiRoot);
     const headers = { authorization: `Bearer ${caller.gatewayKey}` };

@@ -108,7 +108,9 @@ export async function startProviders(bench: BenchDatabase, env: Record<string, s
 
 async function startBundle(bench: BenchDatabase, cfg: Config, bundleDir: string, env: Record<string, string>): Promise<RunningProviders> {
   const port = await freePort();
-  const child = spawn(process.execPath, [FRAMEWORK_BIN, '--target=providers', `--source=${bundleDir}`, `--port=${port}`], {
+  // BENCH_NODE_ARGS: node flags for the gateway process (e.g. --cpu-prof, which NODE_OPTIONS refuses).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, FRAMEWORK_BIN, '--target=providers', `--source=${bundleDir}`, `--port=${port}`], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATABASE_URL: bench.url, ...env },
     stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'pipe'],
