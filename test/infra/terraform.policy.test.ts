@@ -352,6 +352,21 @@ describe('Cloud Functions', () => {
     expect(signers.sort()).toEqual(['jobs', 'projects']);
   });
 
+  it('runs the gateway concurrent and warm: providers above 1 request per instance, a whole vCPU, a minimum instance in every environment', async () => {
+    const checks = variables(tree, 'modules/functions').get('functions').validation.map((v: Json) => v.condition as string);
+    expect(checks.some((c: string) => c.includes('f.concurrency == 1 || try(tonumber(f.cpu) >= 1, false)'))).toBe(true);
+    expect(checks.some((c: string) => c.includes('var.functions["providers"].concurrency > 1 && var.functions["providers"].min_instances >= 1'))).toBe(true);
+    for (const env of ENVS) {
+      const values = await tfvars(env);
+      const providers = values.functions.providers;
+      expect(providers.concurrency, env).toBeGreaterThan(1);
+      expect(Number(providers.cpu), env).toBeGreaterThanOrEqual(1);
+      expect(providers.min_instances, env).toBeGreaterThanOrEqual(1);
+      // Cloud Run: concurrency above 1 needs at least one vCPU, for every function.
+      for (const [fn, f] of Object.entries<Json>(values.functions)) if (f.concurrency > 1) expect(Number(f.cpu), `${env} ${fn}`).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('grants allUsers invoker only on the public HTTPS functions, never on jobs', async () => {
     const all = blocksOf(tree.files, 'resource').filter((r) => JSON.stringify(r.body).match(/allUsers|allAuthenticatedUsers/));
     expect(all.map((r) => `${r.labels[0]}.${r.labels[1]}`)).toEqual(['google_cloud_run_v2_service_iam_member.public']);

@@ -27,6 +27,6 @@ retention_days = {
 functions = {
   auth      = { memory = "1Gi", cpu = "1", min_instances = 0, max_instances = 3, concurrency = 20, timeout_seconds = 60, ingress = "ALLOW_ALL", public = true }
   projects  = { memory = "512Mi", cpu = "1", min_instances = 0, max_instances = 3, concurrency = 40, timeout_seconds = 60, ingress = "ALLOW_ALL", public = true }
-  providers = { memory = "512Mi", cpu = "1", min_instances = 0, max_instances = 4, concurrency = 80, timeout_seconds = 300, ingress = "ALLOW_ALL", public = true }
+  providers = { memory = "512Mi", cpu = "1", min_instances = 1, max_instances = 4, concurrency = 80, timeout_seconds = 300, ingress = "ALLOW_ALL", public = true }
   jobs      = { memory = "512Mi", cpu = "1", min_instances = 0, max_instances = 1, concurrency = 10, timeout_seconds = 300, ingress = "ALLOW_ALL", public = false }
 }

@@ -47,6 +47,19 @@ variable "functions" {
     condition     = alltrue([for f in values(var.functions) : f.concurrency >= 1 && f.concurrency <= 1000 && f.timeout_seconds >= 1 && f.timeout_seconds <= 3600])
     error_message = "concurrency must be 1-1000 and timeout_seconds 1-3600."
   }
+  # "If you set concurrency greater than 1, the function must have 1 or more vCPU"
+  # (cloud.google.com/functions/docs/configuring/concurrency); Cloud Run refuses the deploy otherwise.
+  validation {
+    condition     = alltrue([for f in values(var.functions) : f.concurrency == 1 || try(tonumber(f.cpu) >= 1, false)])
+    error_message = "a function with concurrency above 1 needs cpu of at least 1 (a whole vCPU)."
+  }
+  # The gateway waits on providers for seconds per call while using milliseconds of CPU: one request per
+  # instance would pay a cold start (and a new pool of connections) per concurrent call. A warm instance
+  # keeps its caches (routes, API keys, KMS data keys) and its keep-alive pools to the providers.
+  validation {
+    condition     = try(var.functions["providers"].concurrency > 1 && var.functions["providers"].min_instances >= 1, false)
+    error_message = "the providers function needs concurrency above 1 and at least one minimum instance."
+  }
   validation {
     condition     = alltrue([for f in values(var.functions) : contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], f.ingress)])
     error_message = "ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
