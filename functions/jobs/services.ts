@@ -1,4 +1,5 @@
 import { openSigner, type Signer } from '../shared/audit/signer/index.js';
+import { alertWebhookSecret } from '../shared/config.js';
 import { openEventSink } from '../shared/events/index.js';
 import type { EventSink } from '../shared/events/port.js';
 import { rootLogger, type KernelServices } from '../shared/http/index.js';
@@ -24,14 +25,9 @@ export interface JobsServices extends KernelServices {
 
 export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifyScheduler' | 'notifier'>> & { sink?: EventSink; signer?: Signer; objects?: ObjectStore };
 
-const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
-
 export async function buildJobsServices(kernel: KernelServices, overrides: JobsOverrides = {}): Promise<JobsServices> {
   const production = kernel.config.NODE_ENV === 'production';
-  // Same secret as the providers function: receivers verify alerts whichever function sent them.
-  // config.ts refuses production without a strong one (assertFunctionConfig).
-  const webhookSecret = kernel.config.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
-  if (!overrides.notifier && production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
+  const webhookSecret = overrides.notifier ? undefined : alertWebhookSecret(kernel.config);
   let sink: Promise<EventSink> | undefined = overrides.sink ? Promise.resolve(overrides.sink) : undefined;
   let signer = overrides.signer;
   let objects: Promise<ObjectStore> | undefined = overrides.objects ? Promise.resolve(overrides.objects) : undefined;

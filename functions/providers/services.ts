@@ -1,3 +1,4 @@
+import { alertWebhookSecret } from '../shared/config.js';
 import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/index.js';
@@ -39,13 +40,9 @@ export interface ProvidersOptions {
   resolve?: Resolver;
 }
 
-const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
-
 export async function buildProvidersServices(kernel: KernelServices, options: ProvidersOptions = {}): Promise<ProvidersServices> {
   const production = kernel.config.NODE_ENV === 'production';
-  // config.ts refuses production without a strong secret (assertFunctionConfig), so this is belt and braces.
-  const webhookSecret = kernel.config.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
-  if (production && !webhookSecret) throw new Error('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
+  const webhookSecret = alertWebhookSecret(kernel.config);
   const pending = new Set<Promise<unknown>>();
   const urlGuard = createUrlGuard({ production, resolve: options.resolve });
   const settles = new SettleBatcher({

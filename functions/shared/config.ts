@@ -231,6 +231,21 @@ export function assertFunctionConfig(fn: string, cfg: Config): void {
   for (const check of FUNCTION_REQUIREMENTS[fn]?.check ?? []) check(cfg, refuse);
 }
 
+/** Development-only webhook signing secret: receivers in development verify with it. */
+const DEV_WEBHOOK_SECRET = 'lattice-lock-development-only-webhook-secret';
+
+/**
+ * The cost-alert webhook signing secret, the same for every function that sends alerts (providers, jobs) so
+ * receivers verify either. Outside production the development secret stands in; production never falls
+ * back (assertFunctionConfig already refuses to start without a strong one, this is belt and braces).
+ */
+export function alertWebhookSecret(cfg: Config): string {
+  const production = cfg.NODE_ENV === 'production';
+  const secret = cfg.ALERT_WEBHOOK_SECRET ?? (production ? undefined : DEV_WEBHOOK_SECRET);
+  if (production && !secret) throw new ConfigError('ALERT_WEBHOOK_SECRET: required (NODE_ENV=production)');
+  return secret!;
+}
+
 let cached: Config | undefined;
 /** The instance's configuration, parsed on first use. */
 export function config(): Config {
