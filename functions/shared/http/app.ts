@@ -4,7 +4,7 @@ import type { Context, Env, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { FunctionEnv, KernelServices } from './context.js';
 import { assertSafeInput, jsonDepthExceeds, jsonTooDeep } from './input.js';
-import { bodyLimitFor, isObjectLinkPath } from './limits.js';
+import { bodyLimitFor, isObjectLinkPath, isOpenAiPath } from './limits.js';
 import { rootLogger, traceFields } from './logger.js';
 import { HttpProblem, sendProblem, toProblem, zodIssues } from './problem.js';
 import { registerHealth } from './health.js';
@@ -22,7 +22,6 @@ export interface AppOptions<S extends KernelServices> {
 }
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
-const isOpenAiPath = (path: string) => /(^|\/)v1\//.test(path);
 
 /** 404 for unknown routes, as problem+json (OpenAI shape under /v1/). */
 export function notFoundProblem(c: Context): Response {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { attachDecodedBody, BodyRefused, hasBody, readDecodedBody } from './body.js';
 import { isDraining, track } from './drain.js';
-import { bodyLimitFor } from './limits.js';
+import { bodyLimitFor, isOpenAiPath } from './limits.js';
 import { rootLogger } from './logger.js';
 import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
 
@@ -82,7 +82,7 @@ function writeProblem(req: IncomingMessage, res: ServerResponse, status: number,
   const instance = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
   const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable' };
   const body: ProblemBody = { type: problemType(code), title: titles[status] ?? 'Error', status, detail, instance };
-  const openAi = /(^|\/)v1\//.test(req.url ?? '');
+  const openAi = isOpenAiPath(req.url ?? '');
   res.statusCode = status;
   res.setHeader('content-type', openAi ? 'application/json' : 'application/problem+json');
   res.setHeader('x-request-id', instance);

@@ -2,8 +2,11 @@
 export const BODY_LIMIT = 1024 * 1024;
 export const V1_BODY_LIMIT = 8 * 1024 * 1024;
 
+/** The OpenAI-compatible routes (/v1/*, under any function prefix): their own body limit and error shape. */
+export const isOpenAiPath = (path: string) => /(^|\/)v1\//.test(path);
+
 export function bodyLimitFor(path: string): number {
-  return /(^|\/)v1\//.test(path) ? V1_BODY_LIMIT : BODY_LIMIT;
+  return isOpenAiPath(path) ? V1_BODY_LIMIT : BODY_LIMIT;
 }
 
 /**
