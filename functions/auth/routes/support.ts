@@ -5,9 +5,8 @@ import { requireAuth, requireRole } from '../../shared/http/auth.js';
 import { ProblemSchema, problemResponses } from '../../shared/http/openapi.js';
 import type { AuthEnv } from '../app.js';
 
-/** The kernel's middleware, typed for this function's env (it only reads kernel variables). */
-export const authed = requireAuth() as unknown as MiddlewareHandler<AuthEnv>;
-export const adminsOnly: MiddlewareHandler<AuthEnv>[] = [authed, requireRole('admin') as unknown as MiddlewareHandler<AuthEnv>];
+export const authed: MiddlewareHandler<AuthEnv> = requireAuth();
+export const adminsOnly: MiddlewareHandler<AuthEnv>[] = [authed, requireRole('admin')];
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
 

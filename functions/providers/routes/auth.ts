@@ -8,7 +8,7 @@ import { authenticateApiKey, type ApiKeyScope } from '../service/api-keys.js';
  * Access tokens everywhere; gateway API keys (llk_…) as well, tried first, cached briefly in memory.
  * Management routes refuse API keys (a leaked gateway key must not mint keys or lift quotas).
  */
-export const gatewayAuth = requireAuth((token, c) => authenticateApiKey(c.var.database, token)) as unknown as MiddlewareHandler<ProvidersEnv>;
+export const gatewayAuth: MiddlewareHandler<ProvidersEnv> = requireAuth((token, c) => authenticateApiKey(c.var.database, token));
 
 export const tokenOnly: MiddlewareHandler<ProvidersEnv> = async (c, next) => {
   if (c.var.principal.via === 'api_key') throw providerProblems.apiKeyNotAllowed();

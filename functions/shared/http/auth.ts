@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import { problems } from './problem.js';
 import { staleReason, tokenStates } from '../security/revocation.js';
 import { roleAtLeast, TokenError, verifyAccessToken, type Principal, type Role } from '../security/tokens.js';
-import type { KernelEnv } from './context.js';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = header?.match(/^Bearer\s+([A-Za-z0-9._~+/=-]{10,4096})\s*$/);
@@ -13,7 +12,7 @@ export function bearerToken(header: string | undefined): string | undefined {
  * Requires `Authorization: Bearer <access token>` and puts the Principal in the context.
  * `extra` lets a function accept another credential (the gateway's API keys) first.
  */
-export function requireAuth(extra?: (token: string, c: Parameters<MiddlewareHandler<KernelEnv>>[0]) => Promise<Principal | undefined>): MiddlewareHandler<KernelEnv> {
+export function requireAuth(extra?: (token: string, c: Parameters<MiddlewareHandler>[0]) => Promise<Principal | undefined>): MiddlewareHandler {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw problems.unauthorized();
@@ -37,7 +36,7 @@ export function requireAuth(extra?: (token: string, c: Parameters<MiddlewareHand
 }
 
 /** 403 unless the caller's role is at least `minimum` (viewer < member < admin < owner). */
-export function requireRole(minimum: Role): MiddlewareHandler<KernelEnv> {
+export function requireRole(minimum: Role): MiddlewareHandler {
   return async (c, next) => {
     const principal = c.get('principal');
     if (!principal) throw problems.unauthorized();

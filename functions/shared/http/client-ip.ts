@@ -37,6 +37,6 @@ function normalise(raw: string | undefined): string | undefined {
 /** The request's client address, or 'unknown' (no trusted header, or not an IP: never stored as given). */
 export function clientIp(c: Context): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  const hops = (c.get('config') as { TRUSTED_PROXY_HOPS?: number } | undefined)?.TRUSTED_PROXY_HOPS ?? 1;
+  const hops = c.get('config')?.TRUSTED_PROXY_HOPS ?? 1;
   return clientAddress(c.req.header('x-forwarded-for'), hops, incoming?.socket?.remoteAddress) ?? 'unknown';
 }

@@ -22,5 +22,14 @@ export interface KernelVariables {
 
 export type KernelEnv = { Variables: KernelVariables };
 
+/**
+ * The kernel's variables are typed on every Context (hono's ContextVariableMap), so kernel middleware
+ * (requireAuth, requireRole, client-ip) is a plain MiddlewareHandler that any function's env accepts
+ * without a cast; a function's own `services` stays in its FunctionEnv.
+ */
+declare module 'hono' {
+  interface ContextVariableMap extends KernelVariables {}
+}
+
 /** A function's env: the kernel variables plus its own services object. */
 export type FunctionEnv<S extends KernelServices> = { Variables: KernelVariables & { services: S } };
