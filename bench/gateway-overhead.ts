@@ -32,7 +32,7 @@ const CHUNKS = 16;
 const SPREAD = 25;
 const INSTANCES = 4;
 const LATENCIES = [0, 20] as const;
-/** Every combination (≈ 2× longer) instead of the four-process case at 20 ms only. */
+/** Every combination (≈ 2× longer) instead of the four-process case at 20 ms only; BENCH_SCENARIOS=<regex> keeps the scenarios whose name matches. */
 const FULL = process.env.BENCH_FULL === '1';
 /** Concurrent scenarios run for a fixed window rather than a fixed count: ours and Portkey differ several-fold in RPS. */
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 4_000) * SCALE;
@@ -61,7 +61,8 @@ function scenarios(): Scenario[] {
   for (const latency of LATENCIES) for (const stream of [false, true]) add({ concurrency: 1, stream, latency, orgs: 1, instances: 1 });
   for (const latency of LATENCIES) for (const orgs of [1, SPREAD] as const) for (const stream of [false, true]) add({ concurrency: 50, stream, latency, orgs, instances: 1 });
   for (const latency of FULL ? LATENCIES : [20 as const]) for (const orgs of [1, SPREAD] as const) for (const stream of [false, true]) add({ concurrency: 50, stream, latency, orgs, instances: INSTANCES });
-  return list;
+  const only = process.env.BENCH_SCENARIOS ? new RegExp(process.env.BENCH_SCENARIOS) : undefined;
+  return only ? list.filter((s) => only.test(s.name)) : list;
 }
 
 interface Path {
@@ -132,8 +133,11 @@ export async function main(): Promise<void> {
   let cluster: ProvidersCluster | undefined;
   let oursServed = 0;
   try {
-    for (let i = 0; i < INSTANCES; i++) portkeys.push(await startPortkey());
-    cluster = await startProvidersCluster(bench, { instances: INSTANCES, kms });
+    const selected = scenarios();
+    if (!selected.length) throw new Error(`BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS} matches no scenario`);
+    const processes = Math.max(...selected.map((s) => s.instances));
+    for (let i = 0; i < processes; i++) portkeys.push(await startPortkey());
+    cluster = await startProvidersCluster(bench, { instances: processes, kms });
     const gw = cluster;
     const paths: Path[] = [
       { name: 'direct', target: (s) => ({ url: `${up(s.latency).apiRoot}/chat/completions`, model: 'gpt-4o-mini', headers: { authorization: 'Bearer sk-bench' } }) },
@@ -166,13 +170,13 @@ export async function main(): Promise<void> {
 
     section(`Gateway overhead (upstreams answering after ${LATENCIES.join(' and ')} ms, ${CHUNKS} streamed chunks, ${kmsLabel})`);
     process.stdout.write(
-      `\nours: ${gw.mode}, up to ${INSTANCES} processes on one PostgreSQL (pool of ${gw.cfg.DB_POOL_MAX} each), BYOK data keys: ${kms ? `Cloud KMS fake answering after ${kms.latencyMs} ms` : 'local keyring'}; ` +
+      `\nours: ${gw.mode}, up to ${processes} processes on one PostgreSQL (pool of ${gw.cfg.DB_POOL_MAX} each), BYOK data keys: ${kms ? `Cloud KMS fake answering after ${kms.latencyMs} ms` : 'local keyring'}; ` +
         `Portkey ${portkeyVersion()} (node build/start-server.js, forced onto 127.0.0.1), as many processes as ours.\n`,
     );
     const summary: Cell[][] = [];
     const raw: Cell[][] = [];
     const targets: Cell[][] = [];
-    for (const [k, s] of scenarios().entries()) {
+    for (const [k, s] of selected.entries()) {
       const results = new Map<string, Measured>();
       // Rotate the order per scenario so no path always runs first (or last) on a shared machine.
       const order = paths.map((_, i) => paths[(i + k) % paths.length]!);
