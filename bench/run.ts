@@ -17,6 +17,7 @@ const BENCHMARKS = [
   { file: 'cold-start.ts', title: '3. Cold start: function bundles vs a bare functions-framework hello world' },
   { file: 'quota-path.ts', title: '4. Quota path: conditional UPDATE vs naive read-then-write' },
   { file: 'audit-outbox.ts', title: '5. Audit and outbox write cost' },
+  { file: 'settle-batch.ts', title: '6. Settlement: one statement per call vs group commit' },
 ];
 
 function run(file: string): Promise<number> {

@@ -75,6 +75,8 @@ export class SettleBatcher {
   /** Retries sleeping out their backoff; close() wakes them. */
   private readonly sleepers = new Set<() => void>();
   private closing = false;
+  /** Batch statements committed and the calls they settled (benchmarks, diagnostics). */
+  readonly stats = { batches: 0, calls: 0 };
 
   constructor(options: SettleBatcherOptions) {
     this.database = options.database;
@@ -161,6 +163,8 @@ export class SettleBatcher {
       this.failed(batch, err);
       return;
     }
+    this.stats.batches++;
+    this.stats.calls += batch.length;
     const byId = new Map(rows.map((r) => [r.request_id, r]));
     for (const p of batch) {
       const row = byId.get(p.s.requestId);
