@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { loadMigrations, migrateUp } from '../../drizzle/migrator.js';
+import { loadMigrations, migrateUp } from '../../scripts/db/migrator.js';
 import type { Database } from '../../functions/shared/db/database.js';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
 

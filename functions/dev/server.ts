@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { migrateUp } from '../../drizzle/migrator.js';
+import { migrateUp } from '../../scripts/db/migrator.js';
 import { buildAuthApp } from '../auth/app.js';
 import { buildAuthServices } from '../auth/services.js';
 import { buildJobsApp } from '../jobs/app.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { loadMigrations, migrateUp } from '../../drizzle/migrator.js';
+import { loadMigrations, migrateUp } from '../../scripts/db/migrator.js';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
 import { createHash } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadMigrations, migrateDown, migrateUp } from '../../../drizzle/migrator.js';
+import { loadMigrations, migrateDown, migrateUp } from '../../../scripts/db/migrator.js';
 import { pgliteDatabase } from '../../../functions/shared/db/pglite.js';
 import type { Database } from '../../../functions/shared/db/database.js';
 import { catalogDump, identifiers } from '../../support/catalog.js';

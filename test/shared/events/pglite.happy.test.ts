@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, expect, it } from 'vitest';
-import { loadMigrations, migrateUp } from '../../../drizzle/migrator.js';
+import { loadMigrations, migrateUp } from '../../../scripts/db/migrator.js';
 import { sealAudit } from '../../../functions/shared/audit/sealer.js';
 import { localSigner } from '../../../functions/shared/audit/signer/local.js';
 import { verifyAuditLog } from '../../../functions/shared/audit/verify.js';

@@ -2,8 +2,8 @@
  * `npm run db:migrate` / `npm run db:rollback [steps|all]` against the configured database
  * (DATABASE_URL, INSTANCE_CONNECTION_NAME, or the embedded PGlite folder).
  */
-import { loadConfig } from '../functions/shared/config.js';
-import { openDatabase } from '../functions/shared/db/index.js';
+import { loadConfig } from '../../functions/shared/config.js';
+import { openDatabase } from '../../functions/shared/db/index.js';
 import { migrateDown, migrateUp } from './migrator.js';
 
 const [command = 'up', arg] = process.argv.slice(2);

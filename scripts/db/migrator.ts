@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SqlClient } from '../functions/shared/db/sql-client.js';
+import type { SqlClient } from '../../functions/shared/db/sql-client.js';
 
 /**
  * Applies drizzle-kit's journal in order, each migration with its hand-written `<tag>.down.sql`.
  * A session-level advisory lock makes concurrent deploys wait for each other; applied tags are
  * recorded with a checksum, so running twice is a no-op and an edited applied file is refused.
  */
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle', 'migrations');
 const LOCK_KEY = 7_243_001; // arbitrary, fixed: "lattice migrate"
 
 export interface Migration {

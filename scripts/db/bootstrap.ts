@@ -3,9 +3,9 @@
  * one and prints a one-time owner invitation code (that owner becomes a platform admin). Later runs print
  * that nothing was done. Uses DATABASE_URL / INSTANCE_CONNECTION_NAME like the functions.
  */
-import { loadConfig } from '../functions/shared/config.js';
-import { openDatabase } from '../functions/shared/db/index.js';
-import { bootstrapFirstOrganization } from '../functions/auth/service/bootstrap.js';
+import { loadConfig } from '../../functions/shared/config.js';
+import { openDatabase } from '../../functions/shared/db/index.js';
+import { bootstrapFirstOrganization } from '../../functions/auth/service/bootstrap.js';
 
 const name = process.argv[2] ?? 'Lattice Lock';
 const database = await openDatabase(loadConfig());
