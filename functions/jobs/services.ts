@@ -1,10 +1,10 @@
 import { openSigner, type Signer } from '../shared/audit/signer/index.js';
-import { alertWebhookSecret } from '../shared/config.js';
 import { openEventSink } from '../shared/events/index.js';
 import type { EventSink } from '../shared/events/port.js';
 import { rootLogger, type KernelServices } from '../shared/http/index.js';
 import type { ObjectStore } from '../shared/storage/index.js';
-import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../providers/service/notifier.js';
+import type { Notifier } from '../shared/notify/index.js';
+import { alertNotifier } from '../providers/service/maintenance.js';
 import { httpProbe, type ProviderProbe } from './service/health.js';
 import { schedulerVerifier } from './service/oidc.js';
 
@@ -26,8 +26,6 @@ export interface JobsServices extends KernelServices {
 export type JobsOverrides = Partial<Pick<JobsServices, 'probe' | 'verifyScheduler' | 'notifier'>> & { sink?: EventSink; signer?: Signer; objects?: ObjectStore };
 
 export async function buildJobsServices(kernel: KernelServices, overrides: JobsOverrides = {}): Promise<JobsServices> {
-  const production = kernel.config.NODE_ENV === 'production';
-  const webhookSecret = overrides.notifier ? undefined : alertWebhookSecret(kernel.config);
   let sink: Promise<EventSink> | undefined = overrides.sink ? Promise.resolve(overrides.sink) : undefined;
   let signer = overrides.signer;
   let objects: Promise<ObjectStore> | undefined = overrides.objects ? Promise.resolve(overrides.objects) : undefined;
@@ -42,8 +40,7 @@ export async function buildJobsServices(kernel: KernelServices, overrides: JobsO
       })),
     probe: overrides.probe ?? httpProbe(),
     notifier:
-      overrides.notifier ??
-      channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production }), log: logNotifier(rootLogger.child({ function: 'jobs' })) }),
+      overrides.notifier ?? alertNotifier(kernel.config, rootLogger.child({ function: 'jobs' })),
     verifyScheduler: overrides.verifyScheduler ?? schedulerVerifier(kernel.config),
   };
 }

@@ -3,7 +3,7 @@ import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/index.js';
 import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batcher.js';
-import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from './service/notifier.js';
+import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../shared/notify/index.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
 import type { RetryPolicy } from './service/upstream.js';
 
@@ -51,7 +51,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   return {
     ...kernel,
     keyEncryptor: options.keyEncryptor ?? (await openKeyEncryptor(kernel.config)),
-    notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret!, production, guard: urlGuard }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
+    notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret, guard: urlGuard }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
     platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
     urlGuard,
     retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },

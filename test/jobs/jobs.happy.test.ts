@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AlertNotification } from '../../functions/providers/service/notifier.js';
+import type { AlertNotification } from '../../functions/shared/notify/index.js';
 import { verifyAuditLog } from '../../functions/shared/audit/verify.js';
 import { localSigner } from '../../functions/shared/audit/signer/local.js';
 import { withSystem } from '../../functions/shared/db/tenant.js';

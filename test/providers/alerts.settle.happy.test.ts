@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertNotification } from '../../functions/providers/service/notifier.js';
+import type { AlertNotification } from '../../functions/shared/notify/index.js';
 import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
 import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';

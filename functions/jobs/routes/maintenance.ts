@@ -1,5 +1,4 @@
-import { evaluateCostAlerts, releaseExpiredReservations } from '../../providers/service/maintenance.js';
-import { reclaimExpiredLeases } from '../../providers/service/leases/store.js';
+import { evaluateCostAlerts, reclaimExpiredLeases, releaseExpiredReservations } from '../../providers/service/maintenance.js';
 import type { JobDefinition } from './jobs.js';
 
 /** Scheduler entry points for work the providers domain owns (its module holds the logic). */

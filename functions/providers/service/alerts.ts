@@ -3,7 +3,7 @@ import { costAlerts } from '../../../drizzle/schema/providers.js';
 import { withTenant, type Database } from '../../shared/db/index.js';
 import { assertRole, decodeCursor, page, problems, rootLogger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import type { AlertNotification, Notifier } from './notifier.js';
+import type { AlertNotification, Notifier } from '../../shared/notify/index.js';
 import { periodsAt } from './quota.js';
 import { systemSql, tenantSql, type Q } from './sql.js';
 import { assertPublicUrl } from './ssrf.js';

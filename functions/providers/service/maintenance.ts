@@ -1,7 +1,9 @@
 import type { Database } from '../../shared/db/index.js';
 import { rootLogger, type Logger } from '../../shared/http/index.js';
 import { evaluateCostAlertsAll } from './alerts.js';
-import type { Notifier } from './notifier.js';
+import { alertWebhookSecret, type Config } from '../../shared/config.js';
+import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../../shared/notify/index.js';
+import { createUrlGuard } from './ssrf.js';
 import { retryTransient } from './quota.js';
 import { systemSql } from './sql.js';
 
@@ -72,4 +74,14 @@ export async function evaluateCostAlerts(database: Database, notifier: Notifier)
   return evaluateCostAlertsAll(database, notifier);
 }
 
-export type { Notifier } from './notifier.js';
+/**
+ * The notifier evaluateCostAlerts delivers through when the jobs function runs it: the kernel's signed
+ * webhook under the providers' SSRF rule for alert targets, or the log, per alert channel.
+ */
+export function alertNotifier(config: Config, log: Logger): Notifier {
+  const guard = createUrlGuard({ production: config.NODE_ENV === 'production' });
+  return channelNotifier({ webhook: webhookNotifier({ secret: alertWebhookSecret(config), guard }), log: logNotifier(log) });
+}
+
+export { reclaimExpiredLeases } from './leases/store.js';
+export type { Notifier } from '../../shared/notify/index.js';

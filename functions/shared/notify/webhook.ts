@@ -1,27 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Logger } from '../../shared/http/index.js';
-import { createUrlGuard, type UrlGuard } from './ssrf.js';
-
-/** The Notifier port: where fired cost alerts go. Adapters: signed webhook, structured log. */
-export interface AlertNotification {
-  alert_id: string;
-  org_id: string;
-  user_id: string | null;
-  period: 'daily' | 'monthly';
-  period_start: string;
-  metric: 'tokens' | 'cost';
-  threshold_percent: number;
-  used: number;
-  limit: number;
-  percent: number;
-  channel: 'webhook' | 'log';
-  target: string | null;
-  fired_at: string;
-}
-
-export interface Notifier {
-  notify(n: AlertNotification): Promise<void>;
-}
+import type { Notifier, OutboundGuard } from './port.js';
 
 /** HMAC-SHA256 over `${timestamp}.${body}` (Stripe-style): receivers reject stale or altered payloads. */
 export function signPayload(secret: string, timestamp: number, body: string): string {
@@ -35,8 +13,9 @@ export function verifySignature(secret: string, timestamp: number, body: string,
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-export function webhookNotifier(options: { secret: string; production: boolean; timeoutMs?: number; guard?: UrlGuard }): Notifier {
-  const guard = options.guard ?? createUrlGuard({ production: options.production });
+/** The webhook adapter: POSTs the signed alert to its target, through the SSRF guard (config.ts alertWebhookSecret signs). */
+export function webhookNotifier(options: { secret: string; guard: OutboundGuard; timeoutMs?: number }): Notifier {
+  const { guard } = options;
   return {
     async notify(n) {
       if (!n.target) throw new Error('webhook alert without a target');
@@ -55,17 +34,4 @@ export function webhookNotifier(options: { secret: string; production: boolean; 
       if (!res.ok) throw new Error(`webhook answered ${res.status}`);
     },
   };
-}
-
-export function logNotifier(log: Logger): Notifier {
-  return {
-    async notify(n) {
-      log.warn('cost alert fired', { alert: n });
-    },
-  };
-}
-
-/** Routes each alert to the adapter of its channel. */
-export function channelNotifier(adapters: { webhook: Notifier; log: Notifier }): Notifier {
-  return { notify: (n) => adapters[n.channel].notify(n) };
 }
