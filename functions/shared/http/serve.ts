@@ -23,8 +23,9 @@ export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => P
     rootLogger.error('refusing to start: invalid configuration', { function: name, detail: err.message });
     process.exit(1);
   }
-  installFrameworkErrorHandling();
-  ff.http(name, getRequestListener(app.fetch));
+  const listener = getRequestListener(app.fetch);
+  installFrameworkErrorHandling(name, listener);
+  ff.http(name, listener);
   process.once('SIGTERM', () => void shutdown(name, onShutdown).finally(() => process.exit(0)));
 }
 

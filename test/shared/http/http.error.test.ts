@@ -22,6 +22,7 @@ function buildKernelApp(db = database) {
   app.get('/boom', () => {
     throw new Error('database password=hunter2 leaked in a message');
   });
+  app.get('/domain', (c) => c.json({ inDomain: (process as { domain?: unknown }).domain != null }));
   app.get('/teapot', () => {
     throw problems.conflict('already done', 'already-done');
   });
@@ -43,6 +44,14 @@ const expectProblem = (body: any, status: number) => {
   expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:lattice-lock:problem:/), title: expect.any(String), detail: expect.any(String), instance: expect.any(String) });
   expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/); // no stack frames
 };
+
+describe('the functions-framework entry (framework.ts)', () => {
+  it("calls the process's one function directly: no per-request domain (which turns on async hooks process-wide)", async () => {
+    const res = await fetch(`${server.url}/domain`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ inDomain: false });
+  });
+});
 
 describe('errors through the functions-framework server', () => {
   it('malformed JSON answers 400 problem+json, not an HTML page', async () => {
