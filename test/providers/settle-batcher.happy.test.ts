@@ -32,7 +32,7 @@ const used = async (t: Tenant) => Number((await database.pool!.query(`SELECT tok
 describe('settle batches', () => {
   it('a full batch goes at once; the rest waits for its time or a flush', async () => {
     const t = await createTenant(database, { role: 'member' });
-    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000 });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000, busy: () => true });
     const calls = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => call(t, n)));
     const outcomes = calls.map((s) => batcher.settle(t, s));
     expect(await Promise.all(outcomes.slice(0, 4))).toEqual(Array(4).fill({ settled: true, alerts: false }));
@@ -46,14 +46,27 @@ describe('settle batches', () => {
 
   it('a lone call goes after maxWaitMs without any flush', async () => {
     const t = await createTenant(database, { role: 'member' });
-    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 1 });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 1, busy: () => true });
     expect(await batcher.settle(t, await call(t, 7))).toEqual({ settled: true, alerts: false });
     expect(await used(t)).toBe(7);
   });
 
+  it('with no other request in flight, a partial batch goes at once (request-based CPU may stop after this answer)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    let others = 2;
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000, busy: () => others > 0 });
+    const calls = await Promise.all([1, 2, 3].map((n) => call(t, n)));
+    const first = [batcher.settle(t, calls[0]!), batcher.settle(t, calls[1]!)];
+    expect(await states(calls.slice(0, 2).map((s) => s.requestId))).toEqual(['reserved', 'reserved']);
+    others = 0; // the last request of the instance: its settle takes the waiting ones along
+    expect(await batcher.settle(t, calls[2]!)).toMatchObject({ settled: true });
+    expect(await Promise.all(first)).toEqual(Array(2).fill({ settled: true, alerts: false }));
+    expect(batcher.stats).toEqual({ batches: 1, calls: 3 });
+  });
+
   it('close() writes what waits and sends later calls at once', async () => {
     const t = await createTenant(database, { role: 'member' });
-    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000 });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000, busy: () => true });
     const waiting = batcher.settle(t, await call(t, 3));
     await batcher.close();
     expect(await waiting).toMatchObject({ settled: true });
@@ -66,7 +79,7 @@ describe('settle batches', () => {
     const lines: any[] = [];
     const previous = setLogSink((line) => lines.push(JSON.parse(line)));
     try {
-      const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000, retryDelaysMs: [1, 1] });
+      const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 4, maxWaitMs: 60_000, retryDelaysMs: [1, 1], busy: () => true });
       const good = await Promise.all([5, 6, 7].map((n) => call(t, n)));
       // A negative cost breaks the reservation's CHECK: the whole statement fails, every time.
       const bad = await call(t, 9, -1);

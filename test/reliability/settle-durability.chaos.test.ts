@@ -17,8 +17,8 @@ import { createTenant, type TestTenant } from '../support/tenants.js';
  *   reports it by request id; afterwards counters = usage_tracking = request logs.
  * - SIGTERM under load: the in-flight calls finish, every queued settle is committed before the
  *   process exits, nothing is left for the expiry job.
- * The instances batch by 5 and never by time (SETTLE_MAX_WAIT_MS of 10 minutes), so which settles sit
- * in the queue at the signal follows from the call count alone, not from timing.
+ * The instances batch by 5 and never by time (SETTLE_MAX_WAIT_MS of 10 minutes, no flush when idle), so
+ * which settles sit in the queue at the signal follows from the call count alone, not from timing.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, '..', 'support', 'reliability', 'gateway-process.ts');
@@ -45,7 +45,7 @@ async function startInstance(): Promise<Instance> {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: url, PROVIDER_KEY_OPENAI: PLATFORM_KEY,
-      SETTLE_MAX_BATCH: String(BATCH), SETTLE_MAX_WAIT_MS: '600000',
+      SETTLE_MAX_BATCH: String(BATCH), SETTLE_MAX_WAIT_MS: '600000', SETTLE_IDLE_FLUSH: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

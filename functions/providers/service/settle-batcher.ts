@@ -1,4 +1,5 @@
 import type { Database } from '../../shared/db/index.js';
+import { inFlightCount } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
 import { abandonTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
@@ -39,6 +40,14 @@ export interface SettleBatcherOptions {
   maxConcurrent?: number;
   /** Backoff between tries of a failed batch; after the last one the calls are logged unbilled. */
   retryDelaysMs?: number[];
+  /**
+   * Whether other requests are in flight on this instance (default: the drain accounting, more than the
+   * calling one). When none is, a partial batch goes at once: no call would join it soon, and with
+   * Cloud Run's request-based billing the instance gets CPU only while requests are processed
+   * (https://cloud.google.com/run/docs/configuring/billing-settings), so a timer firing after the last
+   * answer could wait for the next request. Once the statement is sent, its commit needs none of our CPU.
+   */
+  busy?: () => boolean;
 }
 
 /** Background settle retries (short backoff); the last failure is logged with what the call used. */
@@ -65,6 +74,7 @@ export class SettleBatcher {
   private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
   private readonly retryDelaysMs: number[];
+  private readonly busy: () => boolean;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
@@ -85,12 +95,14 @@ export class SettleBatcher {
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? SETTLE_MAX_WAIT_MS);
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
     this.retryDelaysMs = options.retryDelaysMs ?? SETTLE_RETRY_DELAYS_MS;
+    this.busy = options.busy ?? (() => inFlightCount() > 1);
   }
 
   /** Queues the call's settle; resolves once it is committed (or given up and logged). Never rejects. */
   settle(tenant: SqlTenant, s: Settlement): Promise<SettleOutcome> {
     return new Promise((resolve) => {
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve });
+      if (!this.busy()) this.due = true;
       this.kick();
     });
   }
@@ -114,8 +126,8 @@ export class SettleBatcher {
 
   /**
    * Starts batches while fewer than maxConcurrent are committing: a full batch at once, a partial one
-   * only once due (its oldest call waited maxWaitMs, or a flush was asked for). Calls that arrive while
-   * the batches commit wait for the next one: group commit.
+   * only once due (its oldest call waited maxWaitMs, the instance has no other request in flight, or a
+   * flush was asked for). Calls that arrive while the batches commit wait for the next one: group commit.
    */
   private kick(): void {
     while (this.running < this.maxConcurrent && (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing)))) {
