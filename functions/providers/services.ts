@@ -5,6 +5,7 @@ import { rootLogger } from '../shared/http/index.js';
 import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batcher.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../shared/notify/index.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
+import { QuotaLeases, type QuotaLeasesOptions } from './service/leases/index.js';
 import type { RetryPolicy } from './service/upstream.js';
 
 /**
@@ -22,6 +23,8 @@ export interface ProvidersServices extends KernelServices {
   urlGuard: UrlGuard;
   /** The gateway's settles, written in batches (group commit); flushed by close() on SIGTERM. */
   settles: SettleBatcher;
+  /** This instance's quota leases (GATEWAY_QUOTA_LEASES=on): given back at shutdown (close). */
+  quotaLeases?: QuotaLeases;
   /** Background work (settles and their follow-ups); `idle()` resolves when all of it finished. */
   track(work: Promise<unknown>): void;
   idle(): Promise<void>;
@@ -38,6 +41,8 @@ export interface ProvidersOptions {
   settleBatch?: Pick<SettleBatcherOptions, 'maxBatch' | 'maxWaitMs' | 'maxConcurrent' | 'busy'>;
   /** DNS for the SSRF guard (tests: a fake that changes its answers); default the system resolver. */
   resolve?: Resolver;
+  /** Quota lease options (clock, policy); leases are on when GATEWAY_QUOTA_LEASES=on or this is given. */
+  quotaLeases?: QuotaLeasesOptions;
 }
 
 export async function buildProvidersServices(kernel: KernelServices, options: ProvidersOptions = {}): Promise<ProvidersServices> {
@@ -48,18 +53,33 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   const settles = new SettleBatcher({
     database: kernel.database, log: rootLogger.child({ function: 'providers' }), retryDelaysMs: options.settleRetryDelaysMs, ...options.settleBatch,
   });
+  const retry: RetryPolicy = { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry };
+  const track = (work: Promise<unknown>) => {
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  };
+  const quotaLeases = kernel.config.GATEWAY_QUOTA_LEASES === 'on' || options.quotaLeases
+    ? new QuotaLeases(kernel.database, {
+        track: (w) => track(w.catch((err) => rootLogger.warn('quota lease give-back failed (the expiry job reclaims it)', { error: err }))),
+        ...options.quotaLeases,
+        policy: {
+          serveMs: kernel.config.GATEWAY_LEASE_SERVE_MS,
+          // A killed instance's leases stay set aside as long as its calls may run (the reservation TTL of gateway.ts).
+          graceMs: (Math.ceil((retry.timeoutMs * (retry.maxRetries + 2)) / 1000) + 600) * 1000,
+          ...options.quotaLeases?.policy,
+        },
+      })
+    : undefined;
   return {
     ...kernel,
     keyEncryptor: options.keyEncryptor ?? (await openKeyEncryptor(kernel.config)),
     notifier: options.notifier ?? channelNotifier({ webhook: webhookNotifier({ secret: webhookSecret, guard: urlGuard }), log: logNotifier(rootLogger.child({ function: 'providers' })) }),
     platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
     urlGuard,
-    retry: { timeoutMs: kernel.config.GATEWAY_UPSTREAM_TIMEOUT_MS, maxRetries: 2, baseDelayMs: 250, maxDelayMs: 4_000, ...options.retry },
+    retry,
     settles,
-    track(work) {
-      pending.add(work);
-      void work.finally(() => pending.delete(work));
-    },
+    ...(quotaLeases ? { quotaLeases } : {}),
+    track,
     async idle() {
       while (pending.size) await Promise.allSettled([...pending]);
     },
@@ -67,6 +87,8 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
       // SIGTERM (serve.ts, after the requests drained): every queued settle is committed before the pool closes.
       await settles.close();
       while (pending.size) await Promise.allSettled([...pending]);
+      // Then the unused allowance goes back now rather than when the leases expire (in-flight calls settled above).
+      await quotaLeases?.returnAll().catch((err) => rootLogger.warn('quota leases not given back at shutdown (the expiry job reclaims them)', { error: err }));
       await kernel.close?.();
     },
   };

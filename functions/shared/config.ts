@@ -72,6 +72,11 @@ const envSchema = z.object({
   JOBS_SERVICE_ACCOUNT: z.string().optional(),
   JOBS_JWKS_URL: z.string().url().optional(),
   GATEWAY_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
+  // Quota leases (providers/service/leases): each instance serves reservations from an allowance leased
+  // from PostgreSQL instead of one reservation row per call. GATEWAY_LEASE_SERVE_MS bounds how long an
+  // admin's new limit may take to bind.
+  GATEWAY_QUOTA_LEASES: z.enum(['on', 'off']).default('off'),
+  GATEWAY_LEASE_SERVE_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   // Where links in mail point (the auth function's public URL or the web app in front of it).
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Proxies at the right of X-Forwarded-For whose entries are trusted (http/client-ip.ts): 1 behind

@@ -5,7 +5,8 @@ import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { NO_SDK_RETRY, obtainKey, settleInBackground, upstreamProblem, type GatewayDeps } from './gateway.js';
 import { DROPPED_HEADER, unsupportedContent, unsupportedParameter } from './params.js';
-import { periodsAt, reserve, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
+import { reserveForCall } from './leases/reserve.js';
+import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { resolveModel } from './route-model.js';
 import { callUpstream } from './upstream.js';
 
@@ -43,12 +44,13 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
   const requestId = randomUUID();
   const estimate = estimateInputTokens(body.input);
   const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
-  await reserve(deps.database, tenant, periodsAt(new Date()), { requestId, tokens: estimate, costMicros: worstCaseCostMicros(estimate, 0, route.prices), ttlSeconds });
+  const held = await reserveForCall(deps, tenant, periodsAt(new Date()), { requestId, tokens: estimate, costMicros: worstCaseCostMicros(estimate, 0, route.prices), ttlSeconds });
 
   const finish = async (promptTokens: number, status: number, errorCode: string | null) => {
     const s: Settlement = {
       requestId, provider: route.route, model: route.model, stream: false, keySource: route.byok ? 'byok' : 'platform',
       promptTokens, completionTokens: 0, costMicros: usageCostMicros({ prompt_tokens: promptTokens, completion_tokens: 0 }, route.prices), status, errorCode, latencyMs: performance.now() - started,
+      ...held,
     };
     settleInBackground(deps, tenant, s);
   };

@@ -6,7 +6,9 @@ import type { HttpProblem, Logger } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
-import { periodsAt, reserve, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
+import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
+import type { QuotaLeases } from './leases/index.js';
+import { reserveForCall } from './leases/reserve.js';
 import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
 import type { SettleBatcher } from './settle-batcher.js';
@@ -37,6 +39,8 @@ export interface GatewayDeps {
   track: (work: Promise<unknown>) => void;
   /** The instance's settle batches (group commit). */
   settles: SettleBatcher;
+  /** This instance's quota leases (GATEWAY_QUOTA_LEASES=on); without them every call reserves a row. */
+  quotaLeases?: QuotaLeases;
 }
 
 /**
@@ -76,12 +80,12 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   const choices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const worstOutput = choices * maxTokens;
   const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
-  await reserve(deps.database, tenant, periodsAt(new Date()), {
+  const held = await reserveForCall(deps, tenant, periodsAt(new Date()), {
     requestId, tokens: promptEstimate + worstOutput, costMicros: worstCaseCostMicros(promptEstimate, worstOutput, route.prices), ttlSeconds,
   });
 
   const base: Omit<Settlement, 'promptTokens' | 'completionTokens' | 'costMicros' | 'status' | 'latencyMs'> = {
-    requestId, provider: route.route, model: route.model, stream, keySource: route.byok ? 'byok' : 'platform',
+    requestId, provider: route.route, model: route.model, stream, keySource: route.byok ? 'byok' : 'platform', ...held,
   };
   const finish = async (usage: Usage, status: number, errorCode: string | null) => {
     const s: Settlement = {
