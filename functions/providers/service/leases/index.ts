@@ -122,6 +122,9 @@ export class QuotaLeases {
     const work = (async () => {
       let rows = await this.acquireOnce(tenant, periods, asks, now);
       if (rows.length < 4) {
+        // The counters that exist were leased all the same: their deltas are applied before the second
+        // statement's, or memory would stop mirroring the database.
+        for (const row of rows) this.apply(states[row.idx - 1]!, row, tenant, now);
         await retryTransient(() => tenantSql(this.database, tenant, (q) => ensureCounters(q, tenant, periods)));
         rows = await this.acquireOnce(tenant, periods, asks, now);
       }
@@ -176,7 +179,14 @@ export class QuotaLeases {
       const leaseId = s.leaseId;
       s.leaseId = null;
       s.held = { ...ZERO };
-      this.track(giveBack(this.database, tenant, [{ leaseId, keep: ZERO }]));
+      // Nothing is served from this counter until the row is gone: a limit set again meanwhile would
+      // otherwise lease into the very row this is emptying.
+      const work = giveBack(this.database, tenant, [{ leaseId, keep: ZERO }]);
+      s.pending = work.finally(() => {
+        if (s.pending === guard) s.pending = null;
+      });
+      const guard = s.pending;
+      this.track(work);
     }
   }
 
