@@ -1,4 +1,4 @@
-import { HttpProblem } from '../shared/http/problem.js';
+import { HttpProblem, type ErrorCatalog } from '../shared/http/problem.js';
 
 /**
  * The auth function's error catalog: one place for each stable code and its status
@@ -27,12 +27,4 @@ export const authErrors = {
   invitationNotPending: () => new HttpProblem(409, 'invitation-not-pending', 'the invitation was already used or revoked'),
   slugTaken: () => new HttpProblem(409, 'slug-taken', 'an organization with this slug already exists'),
   notPlatformAdmin: () => new HttpProblem(403, 'forbidden', 'requires a platform administrator'),
-};
-
-/** PostgreSQL unique_violation, whether drizzle wrapped the driver error or not. */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  for (let e: any = err; e; e = e.cause) {
-    if (e.code === '23505' && (!constraint || e.constraint === constraint)) return true;
-  }
-  return false;
-}
+} satisfies ErrorCatalog;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../shared/db/database.js';
 import { rowsOf } from '../../shared/db/rows.js';
-import { HttpProblem } from '../../shared/http/problem.js';
+import { jobsErrors } from '../errors.js';
 
 export type JobStatus = 'succeeded' | 'failed' | 'skipped';
 
@@ -53,7 +53,7 @@ export async function runJob(
     } catch (err) {
       const message = (err as Error).message ?? String(err);
       await finish('failed', {}, message.slice(0, 2000));
-      throw new HttpProblem(500, 'job-failed', `${job} failed; see ops.job_runs ${runId}`, { run_id: runId });
+      throw jobsErrors.jobFailed(job, runId);
     }
     return await finish('succeeded', stats);
   } finally {

@@ -3,7 +3,7 @@ import { analysisSessions, analysisTasks, codeReviewResults, type AnalysisStatus
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -16,7 +16,7 @@ const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled']
 export async function createSession(tx: Tx, p: Principal, projectId: string, versionId: string) {
   await requireProject(tx, p.orgId, projectId);
   const version = await requireVersion(tx, p.orgId, versionId, { projectId });
-  if (version.zone !== 'v2') throw conflict('wrongZone', `analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
+  if (version.zone !== 'v2') throw projectsErrors.wrongZone(`analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx.insert(analysisSessions).values({ orgId: p.orgId, projectId, versionId, createdBy: p.userId, updatedBy: p.userId }).returning();
   return row!;
 }
@@ -44,7 +44,7 @@ export async function listSessions(tx: Tx, orgId: string, projectId: string, q: 
 
 export async function addTask(tx: Tx, p: Principal, sessionId: string, type: AnalysisTaskType) {
   const session = await requireSession(tx, p.orgId, sessionId, true);
-  if (TERMINAL.includes(session.status)) throw conflict('illegalTransition', `the session is ${session.status}; start a new one`);
+  if (TERMINAL.includes(session.status)) throw projectsErrors.illegalTransition(`the session is ${session.status}; start a new one`);
   const [row] = await tx.insert(analysisTasks).values({ orgId: p.orgId, sessionId, type }).returning();
   return row!;
 }

@@ -3,10 +3,10 @@ import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { artifacts } from '../../../drizzle/schema/production.js';
 import type { Database } from '../../shared/db/database.js';
 import { withTenant, type Tx } from '../../shared/db/index.js';
-import { HttpProblem, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { DOWNLOAD_URL_TTL_SECONDS, objectName, UPLOAD_URL_TTL_SECONDS, type ObjectStore } from '../../shared/storage/index.js';
-import { codes, conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { requireSession } from './analysis.js';
 
 export type ArtifactRow = typeof artifacts.$inferSelect;
@@ -53,12 +53,12 @@ export async function requireArtifact(tx: Tx, orgId: string, sessionId: string, 
 export async function registerArtifact(tx: Tx, p: Principal, sessionId: string, input: RegisterInput, store: ObjectStore, limits: ArtifactLimits): Promise<ArtifactRow> {
   await requireSession(tx, p.orgId, sessionId);
   if (input.size_bytes > limits.maxBytes) {
-    throw new HttpProblem(413, codes.artifactTooLarge, `an artifact may hold at most ${limits.maxBytes} bytes (ARTIFACT_MAX_BYTES); this one declares ${input.size_bytes}`, { limit_bytes: limits.maxBytes });
+    throw projectsErrors.artifactTooLarge(`an artifact may hold at most ${limits.maxBytes} bytes (ARTIFACT_MAX_BYTES); this one declares ${input.size_bytes}`, { limit_bytes: limits.maxBytes });
   }
   const now = Date.now();
   const expiresAt = input.expires_at ? new Date(input.expires_at) : new Date(now + ARTIFACT_MAX_TTL_DAYS * DAY_MS);
   if (expiresAt.getTime() <= now || expiresAt.getTime() > now + ARTIFACT_MAX_TTL_DAYS * DAY_MS) {
-    throw new HttpProblem(422, 'validation-failed', `expires_at must be in the future and at most ${ARTIFACT_MAX_TTL_DAYS} days away`, { errors: [{ path: 'expires_at', message: `within ${ARTIFACT_MAX_TTL_DAYS} days from now` }] });
+    throw projectsErrors.invalidField(`expires_at must be in the future and at most ${ARTIFACT_MAX_TTL_DAYS} days away`, { errors: [{ path: 'expires_at', message: `within ${ARTIFACT_MAX_TTL_DAYS} days from now` }] });
   }
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`artifact-quota:${p.orgId}`}, 0))`);
   const [usage] = await tx
@@ -69,10 +69,7 @@ export async function registerArtifact(tx: Tx, p: Principal, sessionId: string, 
   if (used + input.size_bytes > limits.orgQuotaBytes) {
     const next = usage?.next ? new Date(usage.next).getTime() : undefined;
     const retry = next ? Math.max(1, Math.ceil((next - now) / 1000)) : undefined;
-    throw new HttpProblem(
-      429,
-      codes.storageQuota,
-      `the organization's artifact storage quota is ${limits.orgQuotaBytes} bytes (ARTIFACT_ORG_QUOTA_BYTES); ${used} are in use and this artifact needs ${input.size_bytes}`,
+    throw projectsErrors.storageQuota(`the organization's artifact storage quota is ${limits.orgQuotaBytes} bytes (ARTIFACT_ORG_QUOTA_BYTES); ${used} are in use and this artifact needs ${input.size_bytes}`,
       { limit_bytes: limits.orgQuotaBytes, used_bytes: used, ...(retry ? { headers: { 'Retry-After': String(retry) } } : {}) },
     );
   }
@@ -103,13 +100,13 @@ export async function listArtifacts(tx: Tx, orgId: string, sessionId: string) {
 
 /** The signed PUT for a pending artifact: bound to its size and content type, never past its expiry. */
 export async function uploadGrant(store: ObjectStore, row: ArtifactRow) {
-  if (row.status !== 'pending') throw conflict('illegalTransition', 'the artifact is already available; its content cannot change');
+  if (row.status !== 'pending') throw projectsErrors.illegalTransition('the artifact is already available; its content cannot change');
   const untilExpiry = row.expiresAt ? Math.floor((row.expiresAt.getTime() - Date.now()) / 1000) : UPLOAD_URL_TTL_SECONDS;
   return store.signUpload(objectName(row.orgId, row.id), { contentType: row.contentType ?? 'application/octet-stream', size: row.sizeBytes, ttlSeconds: Math.max(1, Math.min(UPLOAD_URL_TTL_SECONDS, untilExpiry)) });
 }
 
 export async function downloadGrant(store: ObjectStore, row: ArtifactRow) {
-  if (row.status !== 'available') throw conflict('notAvailable', 'the artifact has no verified content yet: upload it, then call …/complete');
+  if (row.status !== 'available') throw projectsErrors.notAvailable('the artifact has no verified content yet: upload it, then call …/complete');
   return store.signDownload(objectName(row.orgId, row.id), { ttlSeconds: DOWNLOAD_URL_TTL_SECONDS, contentType: row.contentType ?? 'application/octet-stream', filename: row.name });
 }
 
@@ -138,11 +135,11 @@ export async function completeArtifact(database: Database, p: Principal, session
   const name = objectName(row.orgId, row.id);
   const expected = { sha256: row.sha256, size_bytes: row.sizeBytes };
   const found = await store.stat(name);
-  if (!found) throw conflict('uploadMissing', 'nothing has been uploaded for this artifact yet (PUT the content to its upload URL first)');
+  if (!found) throw projectsErrors.uploadMissing('nothing has been uploaded for this artifact yet (PUT the content to its upload URL first)');
   const actual = found.size === row.sizeBytes ? await digest(store.read(name, found.generation), row.sizeBytes) : { sha256: null, size: found.size };
   if (actual.size !== row.sizeBytes || actual.sha256 !== row.sha256) {
     await store.delete(name);
-    throw new HttpProblem(422, codes.checksumMismatch, 'the uploaded content does not match the registered SHA-256 and size; it was deleted, upload it again', {
+    throw projectsErrors.checksumMismatch('the uploaded content does not match the registered SHA-256 and size; it was deleted, upload it again', {
       expected,
       actual: { sha256: actual.sha256, size_bytes: actual.size },
     });

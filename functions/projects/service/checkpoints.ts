@@ -2,6 +2,7 @@ import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import { baselines, projectPolicies, projects, rollbackCheckpoints, versions, type BaselineOperator, type ValidationStatus, type VersionZone } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
+import { projectsErrors } from '../errors.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
@@ -91,7 +92,7 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
   const project = await requireProject(tx, p.orgId, projectId, { lock: true });
   const checkpoint = await requireCheckpoint(tx, p.orgId, projectId, checkpointId);
   const snap = checkpoint.snapshot as unknown as Snapshot;
-  if (snap.format !== 1) throw problems.conflict('the checkpoint has an unknown format', 'illegal-transition');
+  if (snap.format !== 1) throw projectsErrors.illegalTransition('the checkpoint has an unknown format');
   const why = `rollback to checkpoint ${checkpoint.id}${reason ? `: ${reason}` : ''}`;
 
   const undo = await tx

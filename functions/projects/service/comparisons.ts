@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { comparisonReports } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
-import { HttpProblem, page, problems } from '../../shared/http/index.js';
+import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { effectiveVerdict, latestEvaluation } from './experiments.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -33,13 +33,13 @@ export function metricDeltas(base: Record<string, unknown>, candidate: Record<st
 
 /** Compares the latest evaluations of two versions of one project; the service computes every delta. */
 export async function createComparison(tx: Tx, p: Principal, input: { base_version_id: string; candidate_version_id: string }) {
-  if (input.base_version_id === input.candidate_version_id) throw new HttpProblem(422, 'same-version', 'compare two different versions');
+  if (input.base_version_id === input.candidate_version_id) throw projectsErrors.sameVersion('compare two different versions');
   const base = await requireVersion(tx, p.orgId, input.base_version_id);
   const candidate = await requireVersion(tx, p.orgId, input.candidate_version_id);
-  if (base.projectId !== candidate.projectId) throw new HttpProblem(422, 'different-projects', 'both versions must belong to the same project');
+  if (base.projectId !== candidate.projectId) throw projectsErrors.differentProjects('both versions must belong to the same project');
   const baseEval = await latestEvaluation(tx, p.orgId, base.id);
   const candEval = await latestEvaluation(tx, p.orgId, candidate.id);
-  if (!baseEval || !candEval) throw conflict('illegalTransition', `version ${!baseEval ? base.versionNumber : candidate.versionNumber} has no evaluation to compare`);
+  if (!baseEval || !candEval) throw projectsErrors.illegalTransition(`version ${!baseEval ? base.versionNumber : candidate.versionNumber} has no evaluation to compare`);
   const deltas = metricDeltas(baseEval.metrics, candEval.metrics);
   const summary = {
     base: { version_id: base.id, version_number: base.versionNumber, evaluation_id: baseEval.id, verdict: effectiveVerdict(baseEval) },

@@ -3,7 +3,7 @@ import { evaluations, experiments, type EvaluationVerdict, type ExperimentStatus
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -26,7 +26,7 @@ export async function requireExperiment(tx: Tx, orgId: string, id: string): Prom
 export async function createExperiment(tx: Tx, p: Principal, projectId: string, input: { version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
   await requireProject(tx, p.orgId, projectId);
   const version = await requireVersion(tx, p.orgId, input.version_id, { projectId });
-  if (version.zone !== 'v1') throw conflict('wrongZone', `experiments run on v1 versions; version ${version.versionNumber} is in ${version.zone}`);
+  if (version.zone !== 'v1') throw projectsErrors.wrongZone(`experiments run on v1 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx
     .insert(experiments)
     .values({ orgId: p.orgId, projectId, versionId: version.id, name: input.name, hypothesis: input.hypothesis ?? null, config: input.config ?? {}, createdBy: p.userId, updatedBy: p.userId })
@@ -58,7 +58,7 @@ export async function listExperiments(tx: Tx, orgId: string, projectId: string, 
 
 export async function updateExperiment(tx: Tx, p: Principal, id: string, expected: number, patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
   const current = await requireExperiment(tx, p.orgId, id);
-  if (current.status !== 'draft' && patch.config !== undefined) throw conflict('illegalTransition', 'the config of a started experiment is fixed');
+  if (current.status !== 'draft' && patch.config !== undefined) throw projectsErrors.illegalTransition('the config of a started experiment is fixed');
   const set: Record<string, unknown> = { updatedBy: p.userId };
   for (const k of ['name', 'hypothesis', 'config'] as const) if (patch[k] !== undefined) set[k] = patch[k];
   return updateVersioned(tx, experiments, scope(p.orgId, id), expected, set, 'experiment');
@@ -95,7 +95,7 @@ export async function createEvaluation(
 ) {
   const experiment = await requireExperiment(tx, p.orgId, experimentId);
   if (experiment.status !== 'running' && experiment.status !== 'completed') {
-    throw conflict('illegalTransition', `an experiment in ${experiment.status} cannot be evaluated (start it first)`);
+    throw projectsErrors.illegalTransition(`an experiment in ${experiment.status} cannot be evaluated (start it first)`);
   }
   const override = input.human_override
     ? { humanOverride: input.human_override, humanOverrideReason: input.human_override_reason ?? null, reviewerId: p.userId, reviewedAt: new Date() }

@@ -3,7 +3,7 @@ import { policies, projectPolicies } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
 import { keyset, type SortKey } from './paging.js';
 import { requireProject } from './projects.js';
@@ -57,7 +57,7 @@ export async function linkPolicy(tx: Tx, p: Principal, projectId: string, policy
     .values({ orgId: p.orgId, projectId, policyId, createdBy: p.userId, updatedBy: p.userId })
     .onConflictDoNothing()
     .returning();
-  if (!link) throw conflict('duplicate', 'the policy is already linked to this project');
+  if (!link) throw projectsErrors.duplicate('the policy is already linked to this project');
   return policy;
 }
 

@@ -5,7 +5,7 @@ import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { slugify } from '../../shared/slug.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
 import { updateVersioned } from './locking.js';
 import { keyset, type SortKey } from './paging.js';
@@ -108,8 +108,8 @@ export async function deleteProject(tx: Tx, p: Principal, id: string, expected: 
 
 export async function restoreProject(tx: Tx, p: Principal, id: string): Promise<ProjectRow> {
   const row = await requireProject(tx, p.orgId, id, { includeDeleted: true, lock: true });
-  if (!row.deletedAt) throw conflict('notDeleted', 'the project is not deleted');
-  if (await slugInUse(tx, p.orgId, row.slug)) throw conflict('slugTaken', `another live project uses the slug "${row.slug}"`);
+  if (!row.deletedAt) throw projectsErrors.notDeleted('the project is not deleted');
+  if (await slugInUse(tx, p.orgId, row.slug)) throw projectsErrors.slugTaken(`another live project uses the slug "${row.slug}"`);
   const [restored] = await tx
     .update(projects)
     .set({ deletedAt: null, updatedBy: p.userId, version: sql`${projects.version} + 1` })

@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { blacklist, promotions, type PromotionStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
-import { HttpProblem, page, problems } from '../../shared/http/index.js';
+import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { codes, conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { checkBaselines } from './baseline-check.js';
 import { projectBaselines } from './baselines.js';
 import { brief, emit } from './events.js';
@@ -30,10 +30,10 @@ export async function isBlacklisted(tx: Tx, orgId: string, hash: string): Promis
 /** v1 → v2 request, backed by a passing evaluation of that version (an override counts). */
 export async function requestPromotion(tx: Tx, p: Principal, input: { version_id: string; evaluation_id: string; reason: string }) {
   const version = await requireVersion(tx, p.orgId, input.version_id);
-  if (version.zone !== 'v1') throw conflict('wrongZone', `only v1 versions can be promoted; version ${version.versionNumber} is in ${version.zone}`);
+  if (version.zone !== 'v1') throw projectsErrors.wrongZone(`only v1 versions can be promoted; version ${version.versionNumber} is in ${version.zone}`);
   const evaluation = await requireEvaluation(tx, p.orgId, input.evaluation_id);
-  if (evaluation.versionId !== version.id) throw new HttpProblem(422, 'evaluation-mismatch', 'the evaluation is not of this version');
-  if (effectiveVerdict(evaluation) !== 'pass') throw conflict('illegalTransition', `the evaluation's verdict is ${effectiveVerdict(evaluation)}, not pass`);
+  if (evaluation.versionId !== version.id) throw projectsErrors.evaluationMismatch('the evaluation is not of this version');
+  if (effectiveVerdict(evaluation) !== 'pass') throw projectsErrors.illegalTransition(`the evaluation's verdict is ${effectiveVerdict(evaluation)}, not pass`);
   const [row] = await tx
     .insert(promotions)
     .values({ orgId: p.orgId, projectId: version.projectId, versionId: version.id, evaluationId: evaluation.id, reason: input.reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId })
@@ -51,7 +51,7 @@ export async function requestPromotion(tx: Tx, p: Principal, input: { version_id
 /** Approve or reject: an admin other than the requester (four eyes), from `requested` only. */
 export async function decidePromotion(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
   const current = await requirePromotion(tx, p.orgId, id);
-  if (current.requestedBy === p.userId) throw problems.forbidden('the requester of a promotion cannot decide it', codes.fourEyes);
+  if (current.requestedBy === p.userId) throw projectsErrors.selfApproval('the requester of a promotion cannot decide it');
   const [row] = await tx
     .update(promotions)
     .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: current.version + 1 })
@@ -94,13 +94,13 @@ export async function applyPromotion(tx: Tx, p: Principal, id: string) {
     data: { promotion_id: applied.id, project_id: applied.projectId, version_id: applied.versionId, evaluation_id: applied.evaluationId, from: 'approved', to: 'applied' },
   });
   const version = await requireVersion(tx, p.orgId, applied.versionId, { lock: true });
-  if (version.zone !== 'v1') throw conflict('wrongZone', `version ${version.versionNumber} is in ${version.zone}, not v1`);
+  if (version.zone !== 'v1') throw projectsErrors.wrongZone(`version ${version.versionNumber} is in ${version.zone}, not v1`);
   const banned = await isBlacklisted(tx, p.orgId, version.configHash);
-  if (banned) throw conflict('blacklisted', `the config hash is blacklisted: ${banned.reason}`, { config_hash: version.configHash });
+  if (banned) throw projectsErrors.blacklisted(`the config hash is blacklisted: ${banned.reason}`, { config_hash: version.configHash });
   const evaluation = await latestEvaluation(tx, p.orgId, version.id);
-  if (!evaluation) throw conflict('baselinesFailed', 'the version has no evaluation to check against the baselines');
+  if (!evaluation) throw projectsErrors.baselinesFailed('the version has no evaluation to check against the baselines');
   const check = checkBaselines(await projectBaselines(tx, p.orgId, version.projectId), evaluation.metrics);
-  if (!check.passed) throw conflict('baselinesFailed', 'the latest evaluation does not meet the baselines', { results: check.results, evaluation_id: evaluation.id });
+  if (!check.passed) throw projectsErrors.baselinesFailed('the latest evaluation does not meet the baselines', { results: check.results, evaluation_id: evaluation.id });
   const moved = await moveZone(tx, p, version, 'v2', `promotion ${applied.id}: ${applied.reason}`);
   return { promotion: applied, version: moved, baselines: check };
 }

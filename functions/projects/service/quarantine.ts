@@ -3,7 +3,7 @@ import { quarantineRecords, reevaluationRequests, type QuarantineSource } from '
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { codes, conflict, mapDbError } from '../errors.js';
+import { projectsErrors, mapDbError } from '../errors.js';
 import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
@@ -22,7 +22,7 @@ export async function quarantineVersion(
   version: VersionRow,
   input: { reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
 ): Promise<QuarantineRecordRow> {
-  if (version.zone === 'v3') throw conflict('wrongZone', `version ${version.versionNumber} is already quarantined`);
+  if (version.zone === 'v3') throw projectsErrors.wrongZone(`version ${version.versionNumber} is already quarantined`);
   const moved = await moveZone(tx, p, version, 'v3', `quarantined (${input.source}): ${input.reason}`);
   const [record] = await tx
     .insert(quarantineRecords)
@@ -88,11 +88,11 @@ export async function attemptRecordChange(tx: Tx, orgId: string, id: string, cha
     const mapped = mapDbError(err);
     if (mapped !== err) throw mapped;
     if ((err as { cause?: { code?: string } }).cause?.code === '42501' || (err as { code?: string }).code === '42501') {
-      throw conflict('readOnly', 'quarantine records are read-only: request a re-evaluation instead');
+      throw projectsErrors.readOnly('quarantine records are read-only: request a re-evaluation instead');
     }
     throw err;
   }
-  throw conflict('readOnly', 'quarantine records are read-only');
+  throw projectsErrors.readOnly('quarantine records are read-only');
 }
 
 export async function quarantineStats(tx: Tx, orgId: string) {
@@ -137,7 +137,7 @@ export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: '
   const { request, record } = await requireReevaluation(tx, p.orgId, id);
   // Four eyes, as for promotions: approving brings quarantined config back, so not on one's own request
   // (withdrawing it by rejecting is the requester's right).
-  if (to === 'approved' && request.requestedBy === p.userId) throw problems.forbidden('the requester of a re-evaluation cannot approve it', codes.fourEyes);
+  if (to === 'approved' && request.requestedBy === p.userId) throw projectsErrors.selfApproval('the requester of a re-evaluation cannot approve it');
   const [decided] = await tx
     .update(reevaluationRequests)
     .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: sql`${reevaluationRequests.version} + 1` })

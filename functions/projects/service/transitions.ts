@@ -1,7 +1,7 @@
 import type { AnalysisStatus } from '../../../drizzle/schema/production.js';
 import type { ExperimentStatus, PromotionStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { ReevaluationStatus } from '../../../drizzle/schema/quarantine.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 
 /**
  * The lifecycle state machines, as data: `to → the states it may be entered from`. Services use
@@ -38,5 +38,5 @@ export const reevaluationMoves: Record<ReevaluationStatus, readonly Reevaluation
 };
 
 export function illegal(what: string, from: string, to: string) {
-  return conflict('illegalTransition', `${what} cannot move from ${from} to ${to}`, { from, to });
+  return projectsErrors.illegalTransition(`${what} cannot move from ${from} to ${to}`, { from, to });
 }

@@ -3,7 +3,7 @@ import { projectErrors, validations, type ProjectErrorSeverity, type ValidationK
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
-import { conflict } from '../errors.js';
+import { projectsErrors } from '../errors.js';
 import { keyset } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
 
@@ -107,7 +107,7 @@ export async function resolveError(tx: Tx, p: Principal, projectId: string, erro
     .from(projectErrors)
     .where(and(eq(projectErrors.id, errorId), eq(projectErrors.projectId, projectId), eq(projectErrors.orgId, p.orgId)));
   if (!current) throw problems.notFound('error');
-  if (current.resolvedAt) throw conflict('alreadyResolved', 'the error is already resolved');
+  if (current.resolvedAt) throw projectsErrors.alreadyResolved('the error is already resolved');
   const [row] = await tx
     .update(projectErrors)
     .set({ resolvedAt: new Date(), resolvedBy: p.userId, updatedBy: p.userId })

@@ -2,6 +2,7 @@ import { and, eq, max, sql } from 'drizzle-orm';
 import { versionHistory, versions, type VersionZone } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
+import { projectsErrors } from '../errors.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { configHash } from './canonical.js';
 import { brief, emit } from './events.js';
@@ -71,7 +72,7 @@ export async function moveZone(tx: Tx, p: Principal, v: VersionRow, to: VersionZ
     .set({ zone: to, updatedBy: p.userId, version: sql`${versions.version} + 1` })
     .where(and(eq(versions.id, v.id), eq(versions.zone, v.zone)))
     .returning();
-  if (!row) throw problems.conflict(`version ${v.versionNumber} changed zone concurrently`, 'illegal-transition');
+  if (!row) throw projectsErrors.illegalTransition(`version ${v.versionNumber} changed zone concurrently`);
   await recordZoneChange(tx, p, row, v.zone, to, reason);
   return row;
 }

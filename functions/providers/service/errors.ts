@@ -1,4 +1,4 @@
-import { HttpProblem } from '../../shared/http/index.js';
+import { HttpProblem, type ErrorCatalog } from '../../shared/http/index.js';
 
 /** The providers function's stable error codes (problem `type` suffixes), in one place. */
 export const providerProblems = {
@@ -31,4 +31,8 @@ export const providerProblems = {
     new HttpProblem(status, 'upstream-rejected', `${provider} rejected the request: ${message}`, openaiCode ? { openai_code: openaiCode } : {}),
   apiKeyNotAllowed: () => new HttpProblem(403, 'api-key-not-allowed', 'gateway API keys cannot manage keys, quotas or alerts; use an access token'),
   scopeMissing: (scope: string) => new HttpProblem(403, 'scope-missing', `this API key lacks the "${scope}" scope`),
-};
+  baseUrlRequired: () => new HttpProblem(422, 'validation-failed', 'openai_compatible keys need a base_url', { errors: [{ path: 'base_url', message: 'required for openai_compatible' }] }),
+  keyWithoutBaseUrl: () => new HttpProblem(400, 'missing-base-url', 'this key has no base_url to call'),
+  verifyUnreachable: (provider: string) => new HttpProblem(502, 'upstream-unreachable', `${provider} could not be reached to verify the key`),
+  verifyFailed: (provider: string, status: number) => new HttpProblem(502, 'upstream-error', `${provider} answered ${status} while verifying the key`),
+} satisfies ErrorCatalog;

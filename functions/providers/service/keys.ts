@@ -3,7 +3,8 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { providers, userProviders } from '../../../drizzle/schema/providers.js';
 import type { KeyEncryptor } from '../../shared/crypto/index.js';
 import { withTenant, type Database } from '../../shared/db/index.js';
-import { decodeCursor, HttpProblem, page, problems } from '../../shared/http/index.js';
+import { decodeCursor, page, problems } from '../../shared/http/index.js';
+import { providerProblems } from './errors.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { adapterFor, type ProviderKind } from '../adapters/index.js';
 import { byokAad, forgetRoutes } from './resolve.js';
@@ -52,7 +53,7 @@ async function seal(deps: KeyDeps, userId: string, provider: string, id: string,
 
 export async function createKey(deps: KeyDeps, p: Principal, input: { provider: ProviderKind; name: string; api_key: string; base_url?: string | null; default_max_output_tokens?: number | null; drop_params?: boolean | null }) {
   if (input.provider === 'openai_compatible' && !input.base_url) {
-    throw new HttpProblem(422, 'validation-failed', 'openai_compatible keys need a base_url', { errors: [{ path: 'base_url', message: 'required for openai_compatible' }] });
+    throw providerProblems.baseUrlRequired();
   }
   const baseUrl = input.base_url ? (await deps.urlGuard.check(input.base_url)).toString().replace(/\/+$/, '') : null;
   const id = randomUUID();
@@ -104,14 +105,14 @@ export async function verifyKey(deps: KeyDeps, p: Principal, id: string) {
     status = res.status;
     await res.body?.cancel().catch(() => {});
   } catch {
-    throw new HttpProblem(502, 'upstream-unreachable', `${row.provider} could not be reached to verify the key`);
+    throw providerProblems.verifyUnreachable(row.provider);
   } finally {
     plain.fill(0);
   }
   const valid = status >= 200 && status < 300;
   // Gemini answers 400 INVALID_ARGUMENT ("API key not valid") where the others answer 401.
   const invalid = status === 401 || status === 403 || (row.provider === 'gemini' && status === 400);
-  if (!valid && !invalid) throw new HttpProblem(502, 'upstream-error', `${row.provider} answered ${status} while verifying the key`);
+  if (!valid && !invalid) throw providerProblems.verifyFailed(row.provider, status);
   const [updated] = await withTenant(deps.database, p, (tx) =>
     tx.update(userProviders).set({ status: valid ? 'active' : 'invalid', lastVerifiedAt: sql`now()`, updatedBy: p.userId }).where(live(p, id)).returning(),
   );
@@ -120,9 +121,9 @@ export async function verifyKey(deps: KeyDeps, p: Principal, id: string) {
 }
 
 async function catalogBaseUrl(deps: KeyDeps, p: Principal, catalogId: string | null): Promise<string> {
-  if (!catalogId) throw new HttpProblem(400, 'missing-base-url', 'this key has no base_url to call');
+  if (!catalogId) throw providerProblems.keyWithoutBaseUrl();
   const [row] = await withTenant(deps.database, p, (tx) => tx.select({ baseUrl: providers.baseUrl }).from(providers).where(eq(providers.id, catalogId)));
-  if (!row?.baseUrl) throw new HttpProblem(400, 'missing-base-url', 'this key has no base_url to call');
+  if (!row?.baseUrl) throw providerProblems.keyWithoutBaseUrl();
   return row.baseUrl;
 }
 

@@ -1,3 +1,5 @@
+import { HttpProblem } from '../http/problem.js';
+
 /**
  * drizzle wraps driver errors (DrizzleQueryError with the pg error as `cause`); services map
  * SQLSTATEs to problems, so they need the database's own error whatever wrapped it.
@@ -27,3 +29,50 @@ export const PG = {
   deadlockDetected: '40P01',
   lockNotAvailable: '55P03',
 } as const;
+
+/** PostgreSQL unique_violation (of `constraint`, when named), whether drizzle wrapped the driver error or not. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const pg = pgErrorOf(err);
+  return pg?.code === PG.uniqueViolation && (!constraint || pg.constraint === constraint);
+}
+
+export interface DatabaseProblemOptions {
+  /** A function's own problem for a unique key it knows (e.g. a slug taken), by constraint name. */
+  unique?: Record<string, () => HttpProblem>;
+}
+
+/**
+ * The one mapping from database errors a client can provoke to problems, so none surfaces as a 500:
+ * unique (409 duplicate, or the function's own code for the constraint), foreign key (409
+ * still-referenced), check (422), an append-only trigger (409 read-only), serialization failure,
+ * deadlock and lock timeout (409 retry), and values PostgreSQL cannot store (422 invalid-value).
+ * Returns undefined for anything else (the caller rethrows it: a 500 with the error logged).
+ */
+export function databaseProblem(err: unknown, options: DatabaseProblemOptions = {}): HttpProblem | undefined {
+  if (err instanceof HttpProblem) return err;
+  const pg = pgErrorOf(err);
+  if (!pg) return undefined;
+  switch (pg.code) {
+    case PG.uniqueViolation:
+      return (pg.constraint ? options.unique?.[pg.constraint]?.() : undefined) ?? new HttpProblem(409, 'duplicate', `already exists (${pg.constraint ?? 'unique key'})`);
+    case PG.foreignKeyViolation:
+      return new HttpProblem(409, 'still-referenced', `the change conflicts with a reference (${pg.constraint ?? 'foreign key'})`);
+    case PG.checkViolation:
+      return new HttpProblem(422, 'constraint-violated', `a value breaks a rule (${pg.constraint ?? 'check'})`);
+    case PG.raiseException:
+      return /append-only/.test(pg.message ?? '') ? new HttpProblem(409, 'read-only', 'this record is read-only: append a new one instead') : undefined;
+    case PG.serializationFailure:
+    case PG.deadlockDetected:
+    case PG.lockNotAvailable:
+      return new HttpProblem(409, 'retry', 'the change collided with a concurrent one; retry');
+    case '22001': // string too long
+    case '22003': // numeric out of range
+    case '22021': // bad byte sequence (NUL in text)
+    case '22P02': // invalid text representation
+    case '22P05': // untranslatable character (\u0000 in jsonb)
+    case '54001': // statement too complex (absurdly deep JSON)
+      return new HttpProblem(422, 'invalid-value', 'a value cannot be stored as given');
+    default:
+      return undefined;
+  }
+}

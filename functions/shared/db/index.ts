@@ -3,7 +3,7 @@ import type { Database } from './database.js';
 
 export type { Database, Db, Tx, Queryable, PoolStats } from './database.js';
 export { withTenant, withSystem, type TenantContext } from './tenant.js';
-export { pgErrorOf, PG, type PgError } from './errors.js';
+export { databaseProblem, isUniqueViolation, pgErrorOf, PG, type DatabaseProblemOptions, type PgError } from './errors.js';
 export { rowsOf } from './rows.js';
 
 /** Chooses the driver from configuration: DATABASE_URL → pg, INSTANCE_CONNECTION_NAME → Cloud SQL, else PGlite. */

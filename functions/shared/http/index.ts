@@ -6,5 +6,5 @@ export { clientAddress, clientIp } from './client-ip.js';
 export { createLogger, rootLogger, redact, setLogSink, type Logger } from './logger.js';
 export { paginationQuery, page, encodeCursor, decodeCursor, type CursorKind } from './pagination.js';
 export { text, isoDay, isoDateTime, isSafeText, MAX_JSON_DEPTH } from './input.js';
-export { HttpProblem, problems, problemType, type ProblemBody } from './problem.js';
+export { HttpProblem, problemOf, problems, problemType, type ErrorCatalog, type ProblemBody } from './problem.js';
 export { jsonBody, problemResponses, ProblemSchema } from './openapi.js';

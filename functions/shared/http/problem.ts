@@ -52,6 +52,18 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * A function's error catalog (its `errors.ts`): every stable code it raises, as a named factory of the
+ * problem with its status, so services throw `catalog.entry(…)` and never build a code inline.
+ */
+export type ErrorCatalog = Record<string, (...args: any[]) => HttpProblem>;
+
+/** A catalog entry whose detail is written where it is raised; status and code are fixed here. */
+export const problemOf =
+  (status: number, code: string) =>
+  (detail: string, extra: HttpProblem['extra'] = {}): HttpProblem =>
+    new HttpProblem(status, code, detail, extra);
+
 export const problems = {
   badRequest: (detail: string, code = 'bad-request') => new HttpProblem(400, code, detail),
   unauthorized: (detail = 'authentication required', code = 'unauthorized') =>
