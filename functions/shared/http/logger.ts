@@ -74,9 +74,17 @@ export function setLogSink(next: Sink): Sink {
   return previous;
 }
 
+/** Read again only when LOG_LEVEL changes (tests change it at run time). */
+let levelSetting: string | undefined | null = null;
+let level = LEVELS.INFO;
 function minLevel(): number {
-  const env = (process.env.LOG_LEVEL ?? 'info').toUpperCase();
-  return LEVELS[(env === 'WARN' ? 'WARNING' : env) as Severity] ?? LEVELS.INFO;
+  const setting = process.env.LOG_LEVEL;
+  if (setting !== levelSetting) {
+    levelSetting = setting;
+    const env = (setting ?? 'info').toUpperCase();
+    level = LEVELS[(env === 'WARN' ? 'WARNING' : env) as Severity] ?? LEVELS.INFO;
+  }
+  return level;
 }
 
 /**
@@ -108,11 +116,29 @@ export function prettyLine(entry: Fields & { severity: Severity; message: string
   return `${clock} ${paint(SEVERITY_COLOUR[severity], severity.padEnd(7))} ${message}${requestId ? ` ${paint('dim', String(requestId))}` : ''}${extra}`;
 }
 
+const ENTRY_KEYS = new Set(['severity', 'message', 'time']);
+
+/**
+ * The bound fields (function, request id, trace) are redacted and serialised once, when the logger is
+ * made, not on every line; a line serialises only its own fields and splices the two. The output is the
+ * same as `JSON.stringify({ severity, message, time, ...redact({ ...bound, ...fields }) })`, which is
+ * still what is written when a line's fields repeat a bound or entry key (the later value wins there).
+ */
 export function createLogger(bound: Fields = {}): Logger {
+  const safeBound = redact(bound) as Fields;
+  const boundJson = JSON.stringify(safeBound).slice(1, -1);
+  const reserved = new Set([...ENTRY_KEYS, ...Object.keys(safeBound)]);
   const write = (severity: Severity, message: string, fields?: Fields) => {
     if (LEVELS[severity] < minLevel()) return;
-    const entry = { severity, message, time: new Date().toISOString(), ...(redact({ ...bound, ...fields }) as Fields) };
-    sink(format === 'pretty' ? prettyLine(entry) : JSON.stringify(entry));
+    const time = new Date().toISOString();
+    if (format === 'pretty' || (fields && Object.keys(fields).some((k) => reserved.has(k)))) {
+      const entry = { severity, message, time, ...(redact({ ...bound, ...fields }) as Fields) };
+      sink(format === 'pretty' ? prettyLine(entry) : JSON.stringify(entry));
+      return;
+    }
+    const own = fields ? JSON.stringify(redact(fields)).slice(1, -1) : '';
+    const head = JSON.stringify({ severity, message, time }).slice(0, -1);
+    sink(`${head}${boundJson ? `,${boundJson}` : ''}${own ? `,${own}` : ''}}`);
   };
   return {
     debug: (m, f) => write('DEBUG', m, f),

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { users } from '../../../drizzle/schema/auth.js';
 import { organizations } from '../../../drizzle/schema/projects.js';
 import { withSystem } from '../../../functions/shared/db/tenant.js';
-import { createLogger, setLogSink } from '../../../functions/shared/http/logger.js';
+import { createLogger, redact, setLogSink } from '../../../functions/shared/http/logger.js';
 import { createTestDatabase } from '../../support/db.js';
 
 const { database } = await createTestDatabase();
@@ -63,5 +63,47 @@ describe('database errors in logs', () => {
       throw new Error('outer', { cause: new TypeError('inner reason') });
     });
     expect(entry.error).toMatchObject({ name: 'Error', message: 'outer', cause: { name: 'TypeError', message: 'inner reason' } });
+  });
+});
+
+describe('log lines with the bound fields serialised once', () => {
+  const reference = (bound: Record<string, unknown>, severity: string, message: string, fields: Record<string, unknown> | undefined, time: string) =>
+    JSON.stringify({ severity, message, time, ...(redact({ ...bound, ...fields }) as object) });
+
+  it('write exactly what one JSON.stringify of the merged, redacted entry writes, secrets redacted on both sides', () => {
+    const cases: [Record<string, unknown>, Record<string, unknown> | undefined][] = [
+      [{}, undefined],
+      [{}, { status: 200 }],
+      [{ function: 'providers', requestId: 'r-1', apiKey: 'sk-bound-secret' }, undefined],
+      [{ function: 'providers', requestId: 'r-1' }, { method: 'POST', latencyMs: 3, nested: { password: 'p4ss', ok: [1, { token: 't' }] }, gone: undefined }],
+      [{ function: 'providers', requestId: 'r-1' }, { requestId: 'overridden', status: 500 }],
+      [{ function: 'providers' }, { message: 'a field named message', time: 'a field named time' }],
+      [{ 'logging.googleapis.com/trace': 'projects/p/traces/abc' }, { error: new Error('boom') }],
+    ];
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'debug';
+    for (const [bound, fields] of cases) {
+      const lines: string[] = [];
+      const previous = setLogSink((l) => lines.push(l));
+      try {
+        const log = createLogger({ ...bound });
+        log.info('hello "world"', fields);
+        log.child({ extra: 1 }).warn('child', fields);
+      } finally {
+        setLogSink(previous);
+      }
+      const timeOf = (line: string) => JSON.parse(line).time as string;
+      const [own, child] = lines as [string, string];
+      expect(own).toBe(reference(bound, 'INFO', 'hello "world"', fields, timeOf(own)));
+      expect(child).toBe(reference({ ...bound, extra: 1 }, 'WARNING', 'child', fields, timeOf(child)));
+      expect(own).not.toMatch(/sk-bound-secret|p4ss/);
+    }
+    process.env.LOG_LEVEL = level;
+    // The level is read again when LOG_LEVEL changes: info is below the suite's level once more.
+    const lines: string[] = [];
+    const previous = setLogSink((l) => lines.push(l));
+    createLogger().info('quiet');
+    setLogSink(previous);
+    expect(lines).toEqual(level === undefined || ['debug', 'info'].includes(level) ? [expect.any(String)] : []);
   });
 });
