@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertFunctionConfig, ConfigError, FUNCTION_REQUIREMENTS, loadConfig } from '../../../functions/shared/config.js';
+import { alertWebhookSecret, assertFunctionConfig, ConfigError, FUNCTION_REQUIREMENTS, loadConfig } from '../../../functions/shared/config.js';
 
 const strong = 'k1:' + 'x'.repeat(40);
 const production = {
@@ -106,6 +106,14 @@ describe('what each function needs at start (FUNCTION_REQUIREMENTS)', () => {
 
   it('a weak webhook secret is refused in production whichever function reads it', () => {
     expect(() => loadConfig({ ...complete, ALERT_WEBHOOK_SECRET: 'short' })).toThrowError(/ALERT_WEBHOOK_SECRET: shorter than 32/);
+  });
+
+  it('the alert webhook secret: the configured one; the development one outside production only', () => {
+    expect(alertWebhookSecret(loadConfig(complete))).toBe(secret);
+    const development = alertWebhookSecret(loadConfig({}));
+    expect(development.length).toBeGreaterThanOrEqual(32);
+    expect(alertWebhookSecret(loadConfig({ NODE_ENV: 'test' }))).toBe(development);
+    expect(() => alertWebhookSecret(loadConfig({ ...complete, ALERT_WEBHOOK_SECRET: undefined }))).toThrowError(/ALERT_WEBHOOK_SECRET: required \(NODE_ENV=production\)/);
   });
 
   it('production never falls back to the development JWT secret', () => {
