@@ -128,6 +128,33 @@ describe('quota leases: several holders against one limit', () => {
     }
   });
 
+  it('an idle lease goes back by itself, and the day rolling over leaves yesterday\'s lease idle: it goes back too', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1000 });
+    let now = NOW;
+    const [h] = holders(1, () => now);
+    const busy = (await tryReserve(h!, tenant, 100)) as LeaseTicket;
+    await settleWithAlerts(database, tenant, settlement(busy, 60));
+    expect((await counter('user', t.userId)).leased).toBeGreaterThan(0);
+    // Not idle yet: nothing moves.
+    now += h!.policy.idleMs - 1;
+    await h!.returnIdle();
+    expect((await counter('user', t.userId)).leased).toBeGreaterThan(0);
+    // The next day: a call there leases the new day's counter; the sweep it triggers gives yesterday's back.
+    now += 1 + 86_400_000;
+    const tomorrow = periodsAt(new Date(now));
+    const next = await h!.reserve(tenant, tomorrow, { requestId: randomUUID(), tokens: 100, costMicros: 0, ttlSeconds: 60 });
+    await h!.returnIdle();
+    expect(await counter('user', t.userId)).toMatchObject({ used: 60, leased: 0, held: 0 });
+    abandonTicket(next);
+    now += h!.policy.idleMs;
+    await h!.returnIdle();
+    const { rows } = await database.pool!.query(`SELECT count(*)::int AS n FROM providers.quota_leases WHERE org_id = $1`, [t.orgId]);
+    expect(rows[0].n).toBe(0);
+    expect(h!.snapshot()).toEqual([]);
+  });
+
   it("a killed holder's allowance comes back when its lease expires, not before", async () => {
     const t = await createTenant(database, { role: 'member' });
     const tenant = { orgId: t.orgId, userId: t.userId };
