@@ -176,7 +176,8 @@ export async function main(): Promise<void> {
     for (const p of paths.filter((q) => q.name !== 'direct')) {
       await runLoad({ concurrency: 10, total: WARM_PER_PROCESS * processes, maxMs: 60_000 }, async (i) => {
         const t = p.target({ ...warmScenario, stream: i % 2 === 1 }, i);
-        await post(t.url, requestBody(t.model, i % 2 === 1, i), t.headers);
+        const reply = await post(t.url, requestBody(t.model, i % 2 === 1, i), t.headers);
+        if (p.name === 'ours' && reply.status === 200) oursServed++;
       });
     }
 
