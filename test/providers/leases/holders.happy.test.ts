@@ -155,6 +155,24 @@ describe('quota leases: several holders against one limit', () => {
     expect(h!.snapshot()).toEqual([]);
   });
 
+  it('a call that never settles holds its worst case only until the reservation TTL (graceMs), as a reservation row would', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 300 });
+    let now = NOW;
+    const [h] = holders(1, () => now, { share: 1 });
+    expect(await tryReserve(h!, tenant, 300)).not.toBeInstanceOf(HttpProblem); // never settled
+    expect(await tryReserve(h!, tenant, 300)).toBeInstanceOf(HttpProblem);
+    now += h!.policy.graceMs + 1;
+    const later = await tryReserve(h!, tenant, 300);
+    // The sweep that call triggered let the lost call go: the next one fits again.
+    const again = later instanceof HttpProblem ? await tryReserve(h!, tenant, 300) : later;
+    expect(again).not.toBeInstanceOf(HttpProblem);
+    abandonTicket(again as LeaseTicket);
+    await h!.returnAll();
+    expect((await counter('user', t.userId)).leased).toBe(0);
+  });
+
   it("a killed holder's allowance comes back when its lease expires, not before", async () => {
     const t = await createTenant(database, { role: 'member' });
     const tenant = { orgId: t.orgId, userId: t.userId };

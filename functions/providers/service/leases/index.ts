@@ -5,7 +5,7 @@ import { ensureCounters, refusal, retryTransient, type Periods, type Reservation
 import type { SqlTenant } from '../sql.js';
 import { tenantSql } from '../sql.js';
 import { CounterLease, DEFAULT_LEASE_POLICY, ZERO, type Amount, type LeasePolicy } from './allocator.js';
-import type { LeaseTicket } from './ticket.js';
+import { abandonTicket, type LeaseTicket } from './ticket.js';
 import { acquireLeases, COUNTER_ORDER, giveBack, type LeaseRow } from './store.js';
 
 /**
@@ -38,6 +38,8 @@ export class QuotaLeases {
   readonly policy: LeasePolicy;
   private readonly clock: () => number;
   private readonly counters = new Map<string, CounterLease>();
+  /** Tickets served and maybe not yet settled (pruned by the sweep). */
+  private readonly open = new Set<LeaseTicket>();
   /** The tenant to run a counter's statements as (RLS): the org is what matters, any of its users will do. */
   private readonly tenants = new Map<string, SqlTenant>();
   private lastSweep = 0;
@@ -77,7 +79,9 @@ export class QuotaLeases {
 
   private ticket(requestId: string, want: Amount, states: CounterLease[], now: number): LeaseTicket {
     for (const s of states) s.take(want, now);
-    return { requestId, want, parts: states.map((s) => ({ state: s, counterId: s.counterId, leaseId: s.leaseId })), done: false };
+    const ticket: LeaseTicket = { requestId, want, parts: states.map((s) => ({ state: s, counterId: s.counterId, leaseId: s.leaseId })), done: false, takenAt: now };
+    this.open.add(ticket);
+    return ticket;
   }
 
   /** Gives back every lease's unused allowance now (SIGTERM; in-flight calls keep theirs). */
@@ -101,7 +105,20 @@ export class QuotaLeases {
     if (this.lastSweep === 0) this.lastSweep = now;
     if (now - this.lastSweep < this.policy.idleMs / 2) return;
     this.lastSweep = now;
+    this.dropStale(now);
     this.track(this.returnIdle());
+  }
+
+  /**
+   * A call that never reached its settle (a bug, an exception between reserve and answer) would hold its
+   * worst case in memory for ever; after graceMs (the reservation TTL, when the expiry job would release a
+   * reservation row) its hold ends, as a row's would.
+   */
+  private dropStale(now: number): void {
+    for (const t of this.open) {
+      if (!t.done && now - t.takenAt > this.policy.graceMs) abandonTicket(t);
+      if (t.done) this.open.delete(t);
+    }
   }
 
   private readonly keyByCounter = new Map<string, string>();

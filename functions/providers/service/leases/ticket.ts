@@ -11,6 +11,8 @@ export interface LeaseTicket {
   parts: { state: CounterLease; counterId: string; leaseId: string | null }[];
   /** Set once the settle answered (or was given up): memory is adjusted exactly once. */
   done: boolean;
+  /** When it was served (the holder's clock): a ticket never settled is let go after the reservation TTL. */
+  takenAt: number;
 }
 
 /** The call settled: `consumed` (lease id → amount) is what the settle took from each lease. */
