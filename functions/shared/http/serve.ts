@@ -26,7 +26,31 @@ export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => P
   const listener = getRequestListener(app.fetch);
   installFrameworkErrorHandling(name, listener);
   ff.http(name, listener);
-  process.once('SIGTERM', () => void shutdown(name, onShutdown).finally(() => process.exit(0)));
+  keepFrameworkOffSignals();
+  for (const signal of SIGNALS) process.once(signal, () => void shutdown(name, onShutdown).finally(() => process.exit(0)));
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const GUARDED = Symbol.for('lattice.signals.guarded');
+
+/**
+ * functions-framework's main.js, once its server listens, registers its own SIGINT/SIGTERM handler
+ * (build/src/invoker.js ErrorHandler.register: sendCrashResponse, then a synchronous `process.exit()`).
+ * Node runs every listener of a signal, so that exit would cut our drain short: in-flight calls,
+ * the settle batcher's flush and the quota leases' return would all be lost. The framework's handler
+ * is recognised by where it is registered from (its invoker module) and removed right after it is
+ * added ('newListener' fires before the listener is attached); other listeners are left alone.
+ */
+function keepFrameworkOffSignals(): void {
+  const proc = process as unknown as Record<symbol, unknown>;
+  if (proc[GUARDED]) return;
+  proc[GUARDED] = true;
+  process.on('newListener', (event, fn) => {
+    if (!(SIGNALS as readonly (string | symbol)[]).includes(event)) return;
+    const stack = new Error().stack ?? '';
+    if (!/functions-framework[\\/]build[\\/]src[\\/]invoker\.js/.test(stack)) return;
+    process.nextTick(() => process.removeListener(event as NodeJS.Signals, fn as () => void));
+  });
 }
 
 /** The SIGTERM sequence, separate so it can be tested without signalling the test process. */

@@ -1,0 +1,34 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startFramework, type FrameworkProcess } from '../../support/framework-process.js';
+
+/** The function process as Cloud Functions runs it: functions-framework's own main.js, signals and all. */
+const dir = mkdtempSync(join(tmpdir(), 'lattice-ff-'));
+const started: FrameworkProcess[] = [];
+afterAll(() => {
+  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start(name: string): Promise<FrameworkProcess & { marker: string }> {
+  const marker = join(dir, name);
+  const p = await startFramework('test/support/framework-fixture.ts', 'frameworkFixture', { FIXTURE_MARKER: marker, FIXTURE_SLOW_MS: '300' });
+  started.push(p);
+  return { ...p, marker };
+}
+
+describe('function process under functions-framework main.js', () => {
+  it('SIGTERM drains: the in-flight request completes and onShutdown runs before the exit', async () => {
+    const p = await start('sigterm');
+    const slow = fetch(`${p.url}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the request is admitted and waiting
+    p.child.kill('SIGTERM');
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ finished: true });
+    expect(await p.exited).toBe(0);
+    expect(existsSync(p.marker) && readFileSync(p.marker, 'utf8')).toBe('shutdown ran');
+  }, 30_000);
+});
