@@ -2,26 +2,21 @@ import { z } from '@hono/zod-openapi';
 import { userRoles } from '../../../drizzle/schema/roles.js';
 import type { MiddlewareHandler } from 'hono';
 import { requireAuth, requireRole } from '../../shared/http/auth.js';
-import { ProblemSchema, problemResponses } from '../../shared/http/openapi.js';
+import { moreProblems, problem, problemResponses } from '../../shared/http/openapi.js';
 import type { AuthEnv } from '../app.js';
 
 export const authed: MiddlewareHandler<AuthEnv> = requireAuth();
 export const adminsOnly: MiddlewareHandler<AuthEnv>[] = [authed, requireRole('admin')];
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-
 export const errors = {
   ...problemResponses,
-  409: problem('Conflicts with the current state'),
-  415: problem('Body is not application/json'),
-  429: problem('Rate limited (Retry-After)'),
+  409: moreProblems[409],
+  415: moreProblems[415],
+  429: moreProblems[429],
   503: problem('Password hashing saturated (Retry-After)'),
 } as const;
 
-export const ok = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-export const noContent = { 204: { description: 'Done' } } as const;
-
-export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
+export { idParams, listOf, noContent, ok } from '../../shared/http/openapi.js';
 
 export const TokenPairSchema = z
   .object({ access_token: z.string(), refresh_token: z.string(), token_type: z.literal('Bearer'), expires_in: z.number().int() })
@@ -42,7 +37,6 @@ export const UserSchema = z
   })
   .openapi('User');
 
-export const idParams = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
 
 /** An opaque secret from a client: bounded, printable, never logged. */
 export const secretString = (max = 512) => z.string().min(1).max(max);

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { withTenant, type Tx } from '../../shared/db/index.js';
-import { assertRole, paginationQuery, ProblemSchema, problemResponses } from '../../shared/http/index.js';
+import { assertRole, moreProblems, paginationQuery, problem, problemResponses } from '../../shared/http/index.js';
 import type { Principal, Role } from '../../shared/security/tokens.js';
 import type { ProjectsEnv } from '../app.js';
 import { mapDbError } from '../errors.js';
@@ -22,8 +22,6 @@ export async function inTenant<T>(c: Ctx, minimum: Role, fn: (tx: Tx, principal:
   }
 }
 
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
-
 export const errors = {
   ...problemResponses,
   409: problem('Conflict or illegal state transition'),
@@ -31,11 +29,11 @@ export const errors = {
 
 export const lockErrors = {
   ...errors,
-  412: problem('If-Match does not match the current ETag'),
-  428: problem('If-Match is required'),
+  412: moreProblems[412],
+  428: moreProblems[428],
 } as const;
 
-export const ok = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+export { idParams, listOf, ok } from '../../shared/http/index.js';
 
 /** Text without NUL or unpaired surrogates (the kernel's rule, see shared/http/input.ts) or surrounding whitespace. */
 export { text } from '../../shared/http/index.js';
@@ -44,10 +42,8 @@ export { text } from '../../shared/http/index.js';
 export const jsonObject = z.record(z.string(), z.unknown());
 
 export const uuid = z.uuid();
-export const idParams = z.object({ id: uuid });
 export const listQuery = paginationQuery.extend({ sort: z.enum(['created_at', 'name']).default('created_at') });
 
-export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
 export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 export const isoNN = (d: Date): string => d.toISOString();

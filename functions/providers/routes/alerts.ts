@@ -4,7 +4,9 @@ import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag }
 import type { ProvidersEnv } from '../app.js';
 import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from '../service/alerts.js';
 import { tokenOnly } from './auth.js';
-import { IdParam, json, Loose, noContent } from './schemas.js';
+import { IdParam, json, noContent } from './schemas.js';
+import { CostAlertSchema } from './shapes.js';
+import { listOf, moreProblems } from '../../shared/http/openapi.js';
 
 const create = createRoute({
   method: 'post', path: '/alerts', middleware: [tokenOnly] as const,
@@ -18,10 +20,10 @@ const create = createRoute({
       scope: z.enum(['user', 'org']).default('user'),
     })),
   },
-  responses: { 201: json(Loose('CostAlert')), ...problemResponses },
+  responses: { 201: json(CostAlertSchema), ...problemResponses },
 });
-const list = createRoute({ method: 'get', path: '/alerts', middleware: [tokenOnly] as const, request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Loose('CostAlertItem')), next_cursor: z.string().nullable() })), ...problemResponses } });
-const get = createRoute({ method: 'get', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 200: json(Loose('CostAlert')), ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/alerts', middleware: [tokenOnly] as const, request: { query: paginationQuery }, responses: { 200: json(listOf(CostAlertSchema)), ...problemResponses } });
+const get = createRoute({ method: 'get', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 200: json(CostAlertSchema), ...problemResponses } });
 const patch = createRoute({
   method: 'patch', path: '/alerts/{id}', middleware: [tokenOnly] as const,
   request: {
@@ -35,9 +37,9 @@ const patch = createRoute({
       enabled: z.boolean().optional(),
     }).refine((b) => Object.keys(b).length > 0, { message: 'send at least one field to change' })),
   },
-  responses: { 200: json(Loose('CostAlert')), ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) },
+  responses: { 200: json(CostAlertSchema), ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] },
 });
-const remove = createRoute({ method: 'delete', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) } });
+const remove = createRoute({ method: 'delete', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
 
 export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {

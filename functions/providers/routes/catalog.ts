@@ -3,12 +3,14 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { listCatalog, modelPrices, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
-import { json, Loose } from './schemas.js';
+import { json } from './schemas.js';
+import { CatalogEntrySchema, CatalogModelSchema, CatalogProviderSchema, ProviderHealthSchema } from './shapes.js';
+import { moreProblems } from '../../shared/http/openapi.js';
 
 const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
 
-const list = createRoute({ method: 'get', path: '/providers', responses: { 200: json(z.object({ items: z.array(Loose('CatalogProvider')) })), ...problemResponses } });
-const health = createRoute({ method: 'get', path: '/providers/health', responses: { 200: json(z.object({ items: z.array(Loose('ProviderHealth')) })), ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/providers', responses: { 200: json(z.object({ items: z.array(CatalogEntrySchema) })), ...problemResponses } });
+const health = createRoute({ method: 'get', path: '/providers/health', responses: { 200: json(z.object({ items: z.array(ProviderHealthSchema) })), ...problemResponses } });
 const patch = createRoute({
   method: 'patch',
   path: '/providers/{id}',
@@ -16,7 +18,7 @@ const patch = createRoute({
     params: z.object({ id: ProviderId }),
     body: jsonBody(z.object({ display_name: z.string().min(1).max(100).optional(), base_url: z.string().url().max(2000).nullable().optional(), enabled: z.boolean().optional() })),
   },
-  responses: { 200: json(Loose('CatalogProviderRow')), ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) },
+  responses: { 200: json(CatalogProviderSchema), ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] },
 });
 const putModel = createRoute({
   method: 'put',
@@ -35,7 +37,7 @@ const putModel = createRoute({
       enabled: z.boolean().optional(),
     })),
   },
-  responses: { 200: json(Loose('CatalogModel')), ...problemResponses },
+  responses: { 200: json(CatalogModelSchema), ...problemResponses },
 });
 
 export function registerCatalog(app: OpenAPIHono<ProvidersEnv>): void {

@@ -9,6 +9,7 @@ import { callerModels, publicEntry, qualifyModel, type ModelListDeps } from '../
 import { createEmbeddings } from '../service/embeddings.js';
 import { chatCompletions, type GatewayDeps } from '../service/gateway.js';
 import { json, Loose } from './schemas.js';
+import { ChatCompletionSchema, EmbeddingListSchema, ModelListSchema } from './shapes.js';
 import { scope } from './auth.js';
 
 const Message = z.looseObject({ role: z.string().min(1).max(32), content: z.unknown().optional() });
@@ -35,7 +36,7 @@ const completions = createRoute({
   middleware: [scope('chat')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: ChatCompletionRequest } } } },
   responses: {
-    200: { description: 'chat.completion (JSON) or chat.completion.chunk events (text/event-stream)', content: { 'application/json': { schema: Loose('ChatCompletion') }, 'text/event-stream': { schema: z.string() } } },
+    200: { description: 'chat.completion (JSON) or chat.completion.chunk events (text/event-stream)', content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: z.string() } } },
     ...problemResponses,
     429: json(Loose('QuotaExceeded'), 'A quota limit (named in the body) or the provider rate limit'),
     502: json(Loose('UpstreamError'), 'The provider failed'),
@@ -60,7 +61,7 @@ const embeddings = createRoute({
   middleware: [scope('chat')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: EmbeddingCreateRequest } } } },
   responses: {
-    200: json(Loose('CreateEmbeddingResponse')),
+    200: json(EmbeddingListSchema),
     ...problemResponses,
     429: json(Loose('QuotaExceeded'), 'A quota limit (named in the body) or the provider rate limit'),
     502: json(Loose('UpstreamError'), 'The provider failed'),
@@ -72,7 +73,7 @@ const models = createRoute({
   method: 'get',
   path: '/v1/models',
   middleware: [scope('models')] as const,
-  responses: { 200: json(Loose('ModelList')), ...problemResponses },
+  responses: { 200: json(ModelListSchema), ...problemResponses },
 });
 
 function gatewayDeps(c: Context<ProvidersEnv>): GatewayDeps {

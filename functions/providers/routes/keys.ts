@@ -5,9 +5,11 @@ import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag }
 import { PROVIDER_KINDS } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { createKey, deleteKey, getKey, listKeys, rotateKey, verifyKey, type KeyDeps } from '../service/keys.js';
-import { IdParam, json, Loose, noContent } from './schemas.js';
+import { IdParam, json, noContent } from './schemas.js';
+import { ProviderKeySchema, VerifiedKeySchema } from './shapes.js';
+import { listOf, moreProblems, problem } from '../../shared/http/openapi.js';
 
-const Key = Loose('ProviderKey');
+const Key = ProviderKeySchema;
 const ApiKeySecret = z.string().min(8).max(4096).regex(/^\S+$/, 'must not contain whitespace');
 
 const create = createRoute({
@@ -25,18 +27,18 @@ const create = createRoute({
       drop_params: z.boolean().nullish(),
     })),
   },
-  responses: { 201: json(Key, 'Created (never the key: only its fingerprint)'), ...problemResponses, 409: json(Loose('NameTaken')) },
+  responses: { 201: json(Key, 'Created (never the key: only its fingerprint)'), ...problemResponses, 409: moreProblems[409] },
 });
-const list = createRoute({ method: 'get', path: '/keys', request: { query: paginationQuery }, responses: { 200: json(z.object({ items: z.array(Key), next_cursor: z.string().nullable() })), ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/keys', request: { query: paginationQuery }, responses: { 200: json(listOf(Key)), ...problemResponses } });
 const get = createRoute({ method: 'get', path: '/keys/{id}', request: { params: IdParam }, responses: { 200: json(Key), ...problemResponses } });
-const verify = createRoute({ method: 'post', path: '/keys/{id}/verify', request: { params: IdParam }, responses: { 200: json(Key), ...problemResponses, 502: json(Loose('VerifyFailed')) } });
+const verify = createRoute({ method: 'post', path: '/keys/{id}/verify', request: { params: IdParam }, responses: { 200: json(VerifiedKeySchema), ...problemResponses, 502: problem('The provider could not be reached or failed while verifying') } });
 const rotate = createRoute({
   method: 'post',
   path: '/keys/{id}/rotate',
   request: { params: IdParam, body: { required: false, content: { 'application/json': { schema: z.object({ api_key: ApiKeySecret.optional() }) } } } },
-  responses: { 200: json(Key), ...problemResponses, 412: json(Loose('Stale')) },
+  responses: { 200: json(Key), ...problemResponses, 412: moreProblems[412] },
 });
-const remove = createRoute({ method: 'delete', path: '/keys/{id}', request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: json(Loose('Stale')), 428: json(Loose('IfMatchRequired')) } });
+const remove = createRoute({ method: 'delete', path: '/keys/{id}', request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
 
 const deps = (c: Context<ProvidersEnv>): KeyDeps => ({
   database: c.var.database,

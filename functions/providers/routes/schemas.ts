@@ -1,7 +1,10 @@
 import { z } from '@hono/zod-openapi';
+import { idParams, noContent as noContentResponse, ok } from '../../shared/http/openapi.js';
 
-export const Uuid = z.string().uuid();
-export const IdParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+/** The kernel's route kit under the names these routes use. */
+export const Uuid = z.uuid();
+export const IdParam = idParams;
+export const json = ok;
+export const noContent = noContentResponse[204];
+/** Only the OpenAI-compatible error bodies of /v1/ still use it (their 2xx bodies have real schemas). */
 export const Loose = (name: string) => z.looseObject({}).openapi(name);
-export const json = (schema: z.ZodType, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
-export const noContent = { description: 'No content' };

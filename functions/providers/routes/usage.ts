@@ -4,7 +4,8 @@ import { isoDay, problemResponses } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { usageReport } from '../service/usage.js';
 import { scope } from './auth.js';
-import { json, Loose, Uuid } from './schemas.js';
+import { json, Uuid } from './schemas.js';
+import { UsageSchema } from './shapes.js';
 
 const Day = isoDay();
 const usage = createRoute({
@@ -12,7 +13,7 @@ const usage = createRoute({
   path: '/usage',
   middleware: [scope('usage')] as const,
   request: { query: z.object({ from: Day.optional(), to: Day.optional(), group_by: z.enum(['day', 'model', 'provider']).default('day'), user_id: Uuid.optional() }) },
-  responses: { 200: json(Loose('Usage')), ...problemResponses },
+  responses: { 200: json(UsageSchema), ...problemResponses },
 });
 
 export function registerUsage(app: OpenAPIHono<ProvidersEnv>): void {
