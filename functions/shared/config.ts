@@ -77,6 +77,9 @@ const envSchema = z.object({
   // admin's new limit may take to bind.
   GATEWAY_QUOTA_LEASES: z.enum(['on', 'off']).default('off'),
   GATEWAY_LEASE_SERVE_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  // Set by Cloud Run on every instance (container runtime contract, "Environment variables"): names the
+  // revision in a quota lease's holder id, so an operator can tell which deploy holds allowance.
+  K_REVISION: z.string().min(1).optional(),
   // Where links in mail point (the auth function's public URL or the web app in front of it).
   PUBLIC_BASE_URL: z.string().url().optional(),
   // Proxies at the right of X-Forwarded-For whose entries are trusted (http/client-ip.ts): 1 behind

@@ -24,6 +24,8 @@ export interface QuotaLeasesOptions {
   /** Milliseconds since the epoch (tests inject a clock). */
   clock?: () => number;
   holder?: string;
+  /** The Cloud Run revision (config K_REVISION), part of the default holder id. */
+  revision?: string | undefined;
   /** Background work (idle returns), kept visible for shutdown and tests. */
   track?: (work: Promise<unknown>) => void;
 }
@@ -48,7 +50,7 @@ export class QuotaLeases {
   constructor(private readonly database: Database, options: QuotaLeasesOptions = {}) {
     this.policy = { ...DEFAULT_LEASE_POLICY, ...options.policy };
     this.clock = options.clock ?? Date.now;
-    this.holder = options.holder ?? `${process.env.K_REVISION ?? 'local'}/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.holder = options.holder ?? `${options.revision ?? 'local'}/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.track = options.track ?? ((w) => void w.catch(() => {}));
   }
 
