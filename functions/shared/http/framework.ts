@@ -18,32 +18,15 @@ import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
  */
 const PATCHED = Symbol.for('lattice.express.finalHandler');
 
-type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
-/**
- * The functions served by this process, by name (serve.ts); see `direct` below. Held on globalThis, like
- * the express patch it goes with: a test runner that loads this module again in one process must not
- * leave the patch calling an earlier copy's function.
+/*
+ * Every call goes through the framework's own routing and wrapper (function_wrappers.js wrapHttpFunction),
+ * which runs it in a per-request `domain`: an exception thrown outside the request's promise chain (a timer,
+ * a stream 'error' without a listener) answers that request's crash response and leaves the process and
+ * its other requests running. Calling the function straight from here (9d6d42b) saved the domain's async
+ * hooks (≈ 10 % CPU per gateway request) but sent such an exception to the framework's uncaughtException
+ * handler, which exits the instance (code 16) and cuts every concurrent request; reverted.
  */
-const SERVED = Symbol.for('lattice.express.served');
-const served: Map<string, Listener> = ((globalThis as Record<symbol, unknown>)[SERVED] ??= new Map()) as Map<string, Listener>;
-
-/**
- * The one function this process serves, when it serves exactly one (production: one target per
- * instance), called straight from express's entry: no express routing and middleware per request, and
- * no functions-framework wrapper, which runs every call in a new `domain` (function_wrappers.js
- * wrapHttpFunction). The first domain turns on Node's async hooks for the whole process, so every
- * promise and socket pays for them (≈ 10 % of the gateway's CPU per request, bench/gateway-cpu.ts).
- * What the domain did, catching an exception thrown outside the request's promise chain, is left to
- * the framework's process handler (invoker.js: crash response, then the instance exits): Node's
- * guidance is to stop a process after an uncaught exception rather than carry on in an unknown state.
- * A process serving several functions (the dev server, some tests) keeps the framework's routing.
- */
-function direct(): Listener | undefined {
-  return served.size === 1 ? served.values().next().value : undefined;
-}
-
-export function installFrameworkErrorHandling(name?: string, listener?: Listener): void {
-  if (name && listener) served.set(name, listener);
+export function installFrameworkErrorHandling(): void {
   const require = createRequire(import.meta.url);
   const frameworkEntry = require.resolve('@google-cloud/functions-framework');
   const express = createRequire(frameworkEntry)('express') as { application: Record<PropertyKey, unknown> };
@@ -58,16 +41,6 @@ export function installFrameworkErrorHandling(name?: string, listener?: Listener
       return writeProblem(req, res, 503, 'shutting-down', 'this instance is shutting down; retry the request');
     }
     track(res);
-    const fast = direct();
-    if (fast) {
-      return withDecodedBody(req, res, () => {
-        try {
-          Promise.resolve(fast(req, res)).catch((err: unknown) => finalHandler(req, res, err));
-        } catch (err) {
-          finalHandler(req, res, err);
-        }
-      });
-    }
     return withDecodedBody(req, res, () => original.call(this, req, res, callback ?? ((err?: unknown) => finalHandler(req, res, err))));
   };
   proto[PATCHED] = true;

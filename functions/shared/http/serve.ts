@@ -23,9 +23,8 @@ export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => P
     rootLogger.error('refusing to start: invalid configuration', { function: name, detail: err.message });
     process.exit(1);
   }
-  const listener = getRequestListener(app.fetch);
-  installFrameworkErrorHandling(name, listener);
-  ff.http(name, listener);
+  installFrameworkErrorHandling();
+  ff.http(name, getRequestListener(app.fetch));
   keepFrameworkOffSignals();
   for (const signal of SIGNALS) process.once(signal, () => void shutdown(name, onShutdown).finally(() => process.exit(0)));
 }

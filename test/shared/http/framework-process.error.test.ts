@@ -31,4 +31,16 @@ describe('function process under functions-framework main.js', () => {
     expect(await p.exited).toBe(0);
     expect(existsSync(p.marker) && readFileSync(p.marker, 'utf8')).toBe('shutdown ran');
   }, 30_000);
+
+  it('an exception thrown outside a request\'s promise chain answers that request 500; the others and the process carry on', async () => {
+    const p = await start('uncaught');
+    const slow = fetch(`${p.url}/slow`);
+    const thrown = await fetch(`${p.url}/throw-later`);
+    expect(thrown.status).toBe(500);
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ finished: true });
+    expect(p.child.exitCode).toBeNull();
+    expect((await fetch(`${p.url}/slow`)).status).toBe(200);
+  }, 30_000);
 });

@@ -46,10 +46,10 @@ const expectProblem = (body: any, status: number) => {
 };
 
 describe('the functions-framework entry (framework.ts)', () => {
-  it("calls the process's one function directly: no per-request domain (which turns on async hooks process-wide)", async () => {
+  it("runs each call in the framework wrapper's per-request domain (isolates exceptions outside its promise chain)", async () => {
     const res = await fetch(`${server.url}/domain`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ inDomain: false });
+    expect(await res.json()).toEqual({ inDomain: true });
   });
 });
 
