@@ -9,7 +9,8 @@ import { emailField, passwordField } from '../service/policy.js';
 import { sendVerification } from '../service/email-verification.js';
 import { register } from '../service/register.js';
 import { findUserById, userView } from '../service/users.js';
-import { authed, errors, ok, secretString, UserSchema } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, ok, secretString, UserSchema } from './support.js';
 
 const registerRoute = createRoute({
   method: 'post',
@@ -29,8 +30,7 @@ const meRoute = createRoute({
   method: 'get',
   path: '/me',
   tags: ['account'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   responses: { 200: ok(UserSchema), ...errors },
 });
 

@@ -3,7 +3,8 @@ import { authAuditEvents } from '../../../drizzle/schema/auth.js';
 import { paginationQuery } from '../../shared/http/pagination.js';
 import type { AuthEnv } from '../app.js';
 import { listAuthEvents } from '../service/audit.js';
-import { adminsOnly, errors, listOf, ok } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, listOf, ok } from './support.js';
 
 const AuthEventSchema = z
   .object({
@@ -21,8 +22,7 @@ const auditRoute = createRoute({
   method: 'get',
   path: '/audit',
   tags: ['audit'],
-  security: [{ bearer: [] }],
-  middleware: adminsOnly,
+  ...signedIn({ role: 'admin' }),
   request: { query: paginationQuery.extend({ event: z.enum(authAuditEvents).optional(), user_id: z.string().uuid().optional() }) },
   responses: { 200: ok(listOf(AuthEventSchema), 'The organization\'s auth events, newest first'), ...errors },
 });

@@ -2,14 +2,14 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { jsonBody } from '../../shared/http/openapi.js';
 import type { AuthEnv } from '../app.js';
 import { requestVerification, verifyEmail } from '../service/email-verification.js';
-import { authed, errors, ok, secretString } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, ok, secretString } from './support.js';
 
 const requestRoute = createRoute({
   method: 'post',
   path: '/email/verification',
   tags: ['account'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   responses: { 202: ok(z.object({ status: z.enum(['sent', 'already_verified']) }), 'A verification link was mailed to the caller\'s address, unless it is verified already'), ...errors },
 });
 

@@ -6,7 +6,8 @@ import type { AuthEnv } from '../app.js';
 import { clientInfo } from '../service/client.js';
 import { createInvitation, createOrganization, listInvitations, revokeInvitation } from '../service/invitations.js';
 import { emailField } from '../service/policy.js';
-import { adminsOnly, authed, errors, idParams, listOf, noContent, ok } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, idParams, listOf, noContent, ok } from './support.js';
 
 const InvitationSchema = z
   .object({
@@ -25,8 +26,7 @@ const createRouteDef = createRoute({
   method: 'post',
   path: '/invitations',
   tags: ['invitations'],
-  security: [{ bearer: [] }],
-  middleware: adminsOnly,
+  ...signedIn({ role: 'admin' }),
   request: { body: jsonBody(z.object({ email: emailField.optional(), role: z.enum(['admin', 'member', 'viewer']) }).openapi('CreateInvitation')) },
   responses: { 201: ok(InvitationSchema.extend({ invitation_code: z.string(), mailed: z.boolean() }), 'Created; the code is shown only here (and mailed to `email` when one is given)'), ...errors },
 });
@@ -35,8 +35,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/invitations',
   tags: ['invitations'],
-  security: [{ bearer: [] }],
-  middleware: adminsOnly,
+  ...signedIn({ role: 'admin' }),
   request: { query: paginationQuery },
   responses: { 200: ok(listOf(InvitationSchema)), ...errors },
 });
@@ -45,8 +44,7 @@ const revokeRoute = createRoute({
   method: 'delete',
   path: '/invitations/{id}',
   tags: ['invitations'],
-  security: [{ bearer: [] }],
-  middleware: adminsOnly,
+  ...signedIn({ role: 'admin' }),
   request: { params: idParams },
   responses: { ...noContent, ...errors },
 });
@@ -55,8 +53,7 @@ const orgRoute = createRoute({
   method: 'post',
   path: '/organizations',
   tags: ['organizations'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   request: {
     body: jsonBody(
       z.object({

@@ -4,7 +4,8 @@ import type { AuthEnv } from '../app.js';
 import { clientInfo } from '../service/client.js';
 import { disableTotp, enableTotp, setupTotp } from '../service/mfa.js';
 import { passwordField } from '../service/policy.js';
-import { authed, errors, noContent, ok } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, noContent, ok } from './support.js';
 
 const code = z.string().trim().min(6).max(32);
 
@@ -12,8 +13,7 @@ const setupRoute = createRoute({
   method: 'post',
   path: '/mfa/totp/setup',
   tags: ['mfa'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   responses: { 200: ok(z.object({ otpauth_uri: z.string(), secret: z.string() }).openapi('TotpSetup')), ...errors },
 });
 
@@ -21,8 +21,7 @@ const enableRoute = createRoute({
   method: 'post',
   path: '/mfa/totp/enable',
   tags: ['mfa'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   // The password too: a stolen access token alone must not bind the account to the thief's authenticator.
   request: { body: jsonBody(z.object({ password: passwordField, code: z.string().trim().regex(/^\d{6}$/, 'a 6-digit code') })) },
   responses: { 200: ok(z.object({ recovery_codes: z.array(z.string()).length(10) }).openapi('RecoveryCodes'), 'Shown once'), ...errors },
@@ -32,8 +31,7 @@ const disableRoute = createRoute({
   method: 'post',
   path: '/mfa/totp/disable',
   tags: ['mfa'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   request: { body: jsonBody(z.object({ password: passwordField, code })) },
   responses: { ...noContent, ...errors },
 });

@@ -4,7 +4,8 @@ import type { AuthEnv } from '../app.js';
 import { clientInfo } from '../service/client.js';
 import { changePassword, FORGOT_ANSWER, forgotPassword, resetPassword } from '../service/password.js';
 import { emailField, passwordField } from '../service/policy.js';
-import { authed, errors, noContent, ok, secretString } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, noContent, ok, secretString } from './support.js';
 
 const forgotRoute = createRoute({
   method: 'post',
@@ -36,8 +37,7 @@ const changeRoute = createRoute({
   method: 'post',
   path: '/password/change',
   tags: ['password'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   request: { body: jsonBody(z.object({ current_password: passwordField, new_password: passwordField })) },
   responses: { ...noContent, ...errors },
 });

@@ -4,7 +4,8 @@ import { problems } from '../../shared/http/problem.js';
 import type { AuthEnv } from '../app.js';
 import { clientInfo } from '../service/client.js';
 import { listSessions, revokeSession } from '../service/sessions.js';
-import { authed, errors, idParams, listOf, noContent, ok } from './support.js';
+import { signedIn } from '../../shared/http/auth.js';
+import { errors, idParams, listOf, noContent, ok } from './support.js';
 
 const SessionSchema = z
   .object({
@@ -22,8 +23,7 @@ const listRoute = createRoute({
   method: 'get',
   path: '/sessions',
   tags: ['sessions'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   request: { query: paginationQuery },
   responses: { 200: ok(listOf(SessionSchema)), ...errors },
 });
@@ -32,8 +32,7 @@ const revokeRoute = createRoute({
   method: 'delete',
   path: '/sessions/{id}',
   tags: ['sessions'],
-  security: [{ bearer: [] }],
-  middleware: [authed] as const,
+  ...signedIn(),
   request: { params: idParams },
   responses: { ...noContent, ...errors },
 });

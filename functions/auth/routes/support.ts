@@ -1,12 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { userRoles } from '../../../drizzle/schema/roles.js';
-import type { MiddlewareHandler } from 'hono';
-import { requireAuth, requireRole } from '../../shared/http/auth.js';
 import { moreProblems, problem, problemResponses } from '../../shared/http/openapi.js';
-import type { AuthEnv } from '../app.js';
 
-export const authed: MiddlewareHandler<AuthEnv> = requireAuth();
-export const adminsOnly: MiddlewareHandler<AuthEnv>[] = [authed, requireRole('admin')];
+/** Routes that need a caller declare it with the kernel's `...signedIn({ role })` (shared/http/auth.ts). */
 
 export const errors = {
   ...problemResponses,

@@ -48,3 +48,17 @@ export function requireRole(minimum: Role): MiddlewareHandler {
 export function assertRole(principal: Principal, minimum: Role): void {
   if (!roleAtLeast(principal.role, minimum)) throw problems.forbidden(`requires the ${minimum} role or higher`);
 }
+
+/**
+ * The declarative way to mark a route as needing a caller, in createRoute's config:
+ * `createRoute({ method, path, ...signedIn({ role: 'admin' }), request, responses })`. It sets the
+ * operation's OpenAPI `security` and the middleware that enforces it (the bearer access token, then
+ * the minimum role, then any `also` checks, e.g. API-key scopes), so the document and the check
+ * cannot drift apart. A route without it is public.
+ */
+export function signedIn(options: { role?: Role; also?: MiddlewareHandler[] } = {}) {
+  return {
+    security: [{ bearer: [] }],
+    middleware: [requireAuth(), ...(options.role ? [requireRole(options.role)] : []), ...(options.also ?? [])],
+  };
+}
