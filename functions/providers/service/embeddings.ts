@@ -9,6 +9,7 @@ import { reserveForCall } from './leases/reserve.js';
 import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
 import { resolveModel } from './route-model.js';
 import { callUpstream } from './upstream.js';
+import { readJsonCapped } from './transport.js';
 
 /**
  * POST /v1/embeddings on the chat path's rails: route (bare names too) → reserve the input estimate in
@@ -84,7 +85,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
     let json: unknown;
     try {
       if (!response.ok) return await fail(await upstreamProblem(adapter, route, response, outcome.attempts, secret));
-      json = await response.json();
+      json = await readJsonCapped(response);
     } catch (err) {
       if (err instanceof HttpProblem) throw err;
       return await fail(timer.fired ? providerProblems.upstreamTimeout(route.route) : providerProblems.upstreamError(route.route, response.status, outcome.attempts));

@@ -13,7 +13,7 @@ import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
 import type { SettleBatcher } from './settle-batcher.js';
 import type { UrlGuard } from './ssrf.js';
-import type { UpstreamResponse } from './transport.js';
+import { MAX_ERROR_BODY_BYTES, readCapped, readJsonCapped, type UpstreamResponse } from './transport.js';
 import { callUpstream, scrub, type RetryPolicy } from './upstream.js';
 
 /**
@@ -131,7 +131,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
     if (!stream) {
       let json: unknown;
       try {
-        json = await response.json();
+        json = await readJsonCapped(response);
       } catch {
         return await fail(timer.fired ? providerProblems.upstreamTimeout(route.route) : providerProblems.upstreamError(route.route, response.status, outcome.attempts));
       } finally {
@@ -182,7 +182,7 @@ export async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, re
   const status = response.status;
   let json: unknown;
   try {
-    json = JSON.parse((await response.text()).slice(0, 16_000));
+    json = JSON.parse((await readCapped(response, MAX_ERROR_BODY_BYTES, { truncate: true })).slice(0, 16_000));
   } catch {
     json = undefined;
   }

@@ -6,6 +6,7 @@ import type { Principal } from '../../shared/security/tokens.js';
 import { joinUrl, type ProviderKind } from '../adapters/index.js';
 import { byokAad, onRoutesChanged } from './resolve.js';
 import type { UrlGuard } from './ssrf.js';
+import { readJsonCapped } from './transport.js';
 
 /**
  * What models a caller can address: the enabled catalog models (`<provider>/<model>`) and, for each
@@ -91,7 +92,7 @@ async function fetchList(deps: ModelListDeps, userId: string, key: KeyRow, catal
       await res.body?.cancel().catch(() => {});
       return undefined;
     }
-    const models = [...new Set(req.read(await res.json()).filter((m) => m && m.length <= 200))].sort();
+    const models = [...new Set(req.read(await readJsonCapped(res)).filter((m) => m && m.length <= 200))].sort();
     if (lists.size >= LIST_CACHE_MAX) lists.delete(lists.keys().next().value!);
     lists.set(cacheKey, { models, until: Date.now() + LIST_TTL_MS });
     return models;

@@ -167,3 +167,46 @@ export async function loadUndici(): Promise<typeof import('undici')> {
 
 /** Pools for the platform catalog's origins (set by platform admins, checked when saved). */
 export const catalogTransport = poolTransport();
+
+/**
+ * What is read of an upstream answer, at most: an error body only for its message (the first 64 KiB hold
+ * any provider's error object), a success body (non-streaming chat, embeddings) up to 32 MiB, far above
+ * any real completion or embedding batch. A user's base URL can answer anything: a 200 MB error body read
+ * whole by text() grew the process by 600 MB.
+ */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+export const MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`upstream body larger than ${limit} bytes`);
+  }
+}
+
+/**
+ * Reads a body up to `limit` bytes, then cancels the rest (which also closes a pooled connection).
+ * `truncate` answers the first `limit` bytes; otherwise an oversized body throws BodyTooLarge.
+ */
+export async function readCapped(response: Pick<UpstreamResponse, 'body'>, limit: number, options: { truncate: boolean }): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await reader.read();
+    if (next.done) break;
+    chunks.push(next.value);
+    size += next.value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      if (!options.truncate) throw new BodyTooLarge(limit);
+      return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
+    }
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** A success body's JSON, read up to MAX_JSON_BODY_BYTES (BodyTooLarge past it, a SyntaxError if not JSON). */
+export async function readJsonCapped(response: Pick<UpstreamResponse, 'body'>, limit = MAX_JSON_BODY_BYTES): Promise<unknown> {
+  return JSON.parse(await readCapped(response, limit, { truncate: false }));
+}

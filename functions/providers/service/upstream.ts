@@ -1,5 +1,5 @@
 import type { ProviderError, UpstreamRequest } from '../adapters/index.js';
-import { catalogTransport, type Transport, type UpstreamResponse } from './transport.js';
+import { catalogTransport, MAX_ERROR_BODY_BYTES, readCapped, type Transport, type UpstreamResponse } from './transport.js';
 
 /**
  * One upstream call with retries before the first byte, only for what is transient: connection
@@ -66,7 +66,7 @@ function retryDelay(policy: RetryPolicy, attempt: number, hintSeconds?: number):
 
 /** Reads an error answer's body once (bounded) and gives back an equivalent unread Response. */
 async function peekError(response: UpstreamResponse): Promise<{ response: UpstreamResponse; json: unknown }> {
-  const text = (await response.text().catch(() => '')).slice(0, 16_000);
+  const text = (await readCapped(response, MAX_ERROR_BODY_BYTES, { truncate: true }).catch(() => '')).slice(0, 16_000);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -139,9 +139,9 @@ export async function callUpstream(
 }
 
 /** Reads an error body (bounded) for its message; never forwarded as-is. */
-export async function errorMessage(response: Pick<UpstreamResponse, 'text'>): Promise<string | undefined> {
+export async function errorMessage(response: Pick<UpstreamResponse, 'body'>): Promise<string | undefined> {
   try {
-    const text = (await response.text()).slice(0, 4000);
+    const text = (await readCapped(response, MAX_ERROR_BODY_BYTES, { truncate: true })).slice(0, 4000);
     const json = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
     const m = typeof json.error === 'string' ? json.error : (json.error?.message ?? json.message);
     return typeof m === 'string' ? m : undefined;
