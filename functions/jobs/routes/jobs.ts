@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sealAudit } from '../../shared/audit/sealer.js';
 import { drainOutbox, replayParked } from '../../shared/events/drain.js';
-import { bearerToken, problemResponses } from '../../shared/http/index.js';
+import { bearerToken, ok, problemResponses } from '../../shared/http/index.js';
 import type { JobsEnv } from '../app.js';
 import type { JobsServices } from '../services.js';
 import { checkProviderHealth } from '../service/health.js';
@@ -99,7 +99,7 @@ export function registerJobs(app: OpenAPIHono<JobsEnv>) {
       summary: job.summary,
       security: [{ bearer: [] }],
       ...(job.query ? { request: { query: job.query } } : {}),
-      responses: { 200: { description: 'the recorded job run', content: { 'application/json': { schema: JobRunSchema } } }, ...problemResponses },
+      responses: { 200: ok(JobRunSchema, 'the recorded job run'), ...problemResponses },
     });
     app.openapi(route, async (c) => {
       const query = (job.query ? c.req.valid('query' as never) : {}) as Record<string, string | undefined>;
