@@ -9,8 +9,8 @@ import { createTenant, type TestTenant } from '../support/tenants.js';
 /**
  * The settle batcher's contract (settle-batcher.ts): a batch goes when maxBatch calls wait or once the
  * oldest waited maxWaitMs, never a partial one before; flush() and close() write what waits; a call the
- * database refuses is retried and then tried alone, so it cannot keep the others of its batch unbilled,
- * and it alone is logged ERROR with its usage.
+ * database refuses is retried and then tried alone (at once when the refusal is about the data, SQLSTATE
+ * class 22/23), so it cannot keep the others of its batch unbilled, and it alone is logged ERROR with its usage.
  */
 const { database } = await createTestDatabase();
 
@@ -90,9 +90,22 @@ describe('settle batches', () => {
       const errors = lines.filter((l) => l.severity === 'ERROR');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ message: 'settle failed: call not billed', gatewayRequestId: bad.requestId, usage: { prompt: 9, completion: 0, costMicros: -1 } });
-      expect(lines.filter((l) => l.message === 'settle failed, retrying in the background')).toHaveLength(2);
+      // A CHECK violation (SQLSTATE class 23) cannot pass on a retry: the batch is split at once, not retried.
+      expect(lines.filter((l) => l.message === 'settle failed, retrying in the background')).toHaveLength(0);
     } finally {
       setLogSink(previous);
     }
   });
+
+  it('a usage number beyond bigint (class 22) splits a cross-tenant batch at once: the other tenant is billed without waiting for retries', async () => {
+    const [a, b] = [await createTenant(database, { role: 'member' }), await createTenant(database, { role: 'member' })];
+    // Retries 60 s apart: only a batch split at once lets this test finish.
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 2, maxWaitMs: 60_000, retryDelaysMs: [60_000], busy: () => true });
+    const good = await call(a, 5);
+    const huge = { ...(await call(b, 1)), promptTokens: 1e19 };
+    const outcomes = await Promise.all([batcher.settle(a, good), batcher.settle(b, huge)]);
+    expect(outcomes.map((o) => o.settled)).toEqual([true, false]);
+    expect(await used(a)).toBe(5);
+    expect(await states([huge.requestId])).toEqual(['reserved']);
+  }, 10_000);
 });

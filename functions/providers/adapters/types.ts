@@ -185,7 +185,15 @@ export function completionBody(ctx: StreamContext, content: string, finishReason
   };
 }
 
-export const nonNegInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
+/**
+ * The most tokens one usage number may claim (2^31 - 1): far above any model's context, and safe through
+ * the cost arithmetic and the settle statement's bigint columns. A provider (or a user's base URL)
+ * answering 1e19 would otherwise fail the cross-tenant settle batch it lands in.
+ */
+export const MAX_USAGE_TOKENS = 2 ** 31 - 1;
+
+export const nonNegInt = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.min(Math.floor(v), MAX_USAGE_TOKENS) : undefined;
 
 /**
  * The provider failed inside an already started stream (an error event, or an event that cannot be

@@ -172,6 +172,12 @@ export class SettleBatcher {
         q.query<{ request_id: string; settled: boolean; alerts: boolean }>(CALL, [items], { last: true, prepare: 'llc_quota_settle_batch_v1' }),
       ));
     } catch (err) {
+      if (refusesData(err) && batch.length > 1) {
+        // One call's value fails the whole statement, every time: each call goes alone now, not after the retries.
+        this.log.warn('settle batch refused a value, settling its calls one by one', { error: err, calls: batch.length });
+        await Promise.all(batch.map((p) => this.write([p])));
+        return;
+      }
       this.failed(batch, err);
       return;
     }
@@ -196,7 +202,7 @@ export class SettleBatcher {
   private failed(batch: Pending[], err: unknown): void {
     const failures = batch[0]!.failures + 1;
     for (const p of batch) p.failures = failures;
-    if (failures > this.retryDelaysMs.length) {
+    if (failures > this.retryDelaysMs.length || (batch.length === 1 && refusesData(err))) {
       for (const p of batch) this.giveUp(p, err);
       return;
     }
@@ -246,4 +252,14 @@ function item(p: Pending) {
     day: periodsAt(s.occurredAt).day, prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros,
     event_id: requestLogEventId(s.requestId), occurred_at: s.occurredAt.toISOString(), payload: requestLogPayload(s, s.occurredAt),
   };
+}
+
+/**
+ * SQLSTATE classes 22 (data exception: a number out of bigint's range, an invalid value) and 23 (integrity
+ * constraint violation: a CHECK) refuse the data itself (PostgreSQL Appendix A, Error Codes): trying the
+ * same statement again fails the same way, unlike a lost connection, a deadlock or a failover.
+ */
+function refusesData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
 }
