@@ -3,6 +3,7 @@ import type { Database } from '../../shared/db/index.js';
 import { providerProblems } from './errors.js';
 import type { LeaseTicket } from './leases/ticket.js';
 import { settleLeased } from './leases/settle-ticket.js';
+import { usageAndRequestLogCtes } from './settle-sql.js';
 import { tenantSql, type Q, type SqlTenant } from './sql.js';
 
 /**
@@ -269,20 +270,7 @@ WITH prev AS (
   FROM r, lk
   WHERE qc.id = lk.id
   RETURNING qc.id
-), u AS (
-  INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
-  SELECT r.org_id, r.user_id, $4::text, $5::text, $6::date, 1, $7::bigint, $8::bigint, $3::bigint FROM r
-  ON CONFLICT (user_id, provider, model, day) DO UPDATE
-  SET requests = ut.requests + 1, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
-      completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
-  RETURNING 1
-), o AS (
-  INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
-  SELECT $9::uuid, 'request_logs', r.org_id, $10::timestamptz,
-         $11::jsonb || jsonb_build_object('org_id', r.org_id, 'user_id', r.user_id)
-  FROM r
-  ON CONFLICT DO NOTHING -- no conflict target: naming one needs SELECT on ops.outbox, which the app role lacks
-)
+), ${usageAndRequestLogCtes('r')}
 SELECT (SELECT count(*) FROM r) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM u) AS usage,
   -- Whether a cost alert could fire now: without one (the usual case) no evaluation round trip follows.
   EXISTS (SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = $12::uuid AND a.enabled AND (a.user_id IS NULL OR a.user_id = $13::uuid)) AS alerts`;

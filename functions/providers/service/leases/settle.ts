@@ -1,4 +1,5 @@
 import type { Database } from '../../../shared/db/index.js';
+import { usageAndRequestLogCtes } from '../settle-sql.js';
 import { tenantSql, type SqlTenant } from '../sql.js';
 import type { Amount } from './allocator.js';
 
@@ -43,19 +44,7 @@ WITH ins AS (
   FROM lk LEFT JOIN (SELECT counter_id, sum(t) AS t, sum(c) AS c FROM ls GROUP BY counter_id) s ON s.counter_id = lk.id
   WHERE qc.id = lk.id
   RETURNING qc.id
-), u AS (
-  INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
-  SELECT ins.org_id, ins.user_id, $4::text, $5::text, $6::date, 1, $7::bigint, $8::bigint, $3::bigint FROM ins
-  ON CONFLICT (user_id, provider, model, day) DO UPDATE
-  SET requests = ut.requests + 1, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
-      completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
-  RETURNING 1
-), o AS (
-  INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
-  SELECT $9::uuid, 'request_logs', ins.org_id, $10::timestamptz, $11::jsonb || jsonb_build_object('org_id', ins.org_id, 'user_id', ins.user_id)
-  FROM ins
-  ON CONFLICT DO NOTHING
-)
+), ${usageAndRequestLogCtes('ins')}
 SELECT (SELECT count(*) FROM ins) AS settled, (SELECT count(*) FROM c) AS counters, (SELECT count(*) FROM ul) AS leases,
   (SELECT coalesce(json_agg(json_build_object('lease', ls.id, 't', ls.t, 'c', ls.c)), '[]'::json) FROM ls) AS consumed,
   EXISTS (SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = $12::uuid AND a.enabled AND (a.user_id IS NULL OR a.user_id = $13::uuid)) AS alerts`;
