@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { unusedAfter } from '../../../functions/providers/service/leases/allocator.js';
-import { abandonTicket, QuotaLeases, reclaimExpiredLeases, type LeaseTicket } from '../../../functions/providers/service/leases/index.js';
+import { abandonTicket, finishTicket, QuotaLeases, reclaimExpiredLeases, type LeaseTicket } from '../../../functions/providers/service/leases/index.js';
 import { periodsAt, settleWithAlerts } from '../../../functions/providers/service/quota.js';
 import { putQuota } from '../../../functions/providers/service/quotas.js';
 import { HttpProblem } from '../../../functions/shared/http/index.js';
@@ -233,5 +233,38 @@ describe('quota leases: several holders against one limit', () => {
     // Only the in-flight calls stay held (they were admitted under the old limit).
     expect(after[0].committed).toBe(300);
     await Promise.all(hs.map((h) => h.returnAll()));
+  });
+
+  it('a lease statement racing a settle that already committed does not grant the settled call\'s worst case again (bench race overspend)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    const W = 50;
+    const LIMIT = 2 * W;
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: LIMIT });
+    // share 1: the first slice takes the whole limit, so both calls are served from it.
+    const [h] = holders(1, () => NOW, { share: 1 });
+    const t1 = await tryReserve(h!, tenant, W);
+    const t2 = await tryReserve(h!, tenant, W);
+    if (t1 instanceof HttpProblem || t2 instanceof HttpProblem) throw new Error('both calls fit the limit');
+    // t1's settle commits (20 of its 50 go to used) but its answer has not reached the holder yet: the
+    // holder still counts t1 in flight when it asks for more (what the settle batcher's timing produces).
+    await settleWithAlerts(database, tenant, settlement({ ...t1, done: true }, 20));
+    let c = await counter('user', t.userId);
+    expect(c).toMatchObject({ used: 20, leased: LIMIT - 20 });
+    const t3 = await tryReserve(h!, tenant, W);
+    c = await counter('user', t.userId);
+    expect(c.used + c.reserved + c.leased).toBeLessThanOrEqual(LIMIT);
+    // The answer arrives; only t2 (50) is in flight, 20 used: 30 of room, less than a call.
+    finishTicket(t1, new Map([[t1.parts[0]!.leaseId!, { tokens: 20, cost: 0 }]]));
+    const t4 = await tryReserve(h!, tenant, W);
+    expect(t3).toBeInstanceOf(HttpProblem);
+    expect(t4).toBeInstanceOf(HttpProblem);
+    // Every call granted uses its whole worst case: still within the limit.
+    await settleWithAlerts(database, tenant, settlement(t2, W));
+    c = await counter('user', t.userId);
+    expect(c.used).toBe(20 + W);
+    expect(c.used + c.reserved + c.leased).toBeLessThanOrEqual(LIMIT);
+    await h!.returnAll();
+    expect(await counter('user', t.userId)).toMatchObject({ used: 20 + W, leased: 0, held: 0 });
   });
 });

@@ -77,14 +77,19 @@ WITH k AS (
          l.cost_limit_micros - l.cost_used_micros - l.cost_reserved_micros - (l.cost_leased_micros - coalesce(m.cost_held_micros, 0)) - s.inflight_c AS room_c
   FROM locked l JOIN seen s ON s.id = l.id LEFT JOIN mine m ON m.counter_id = l.id
 ), sized AS (
-  -- allocator.ts unusedAfter(), per limited dimension; an unlimited dimension holds nothing.
+  -- allocator.ts unusedAfter(), per limited dimension; an unlimited dimension holds nothing. A lease
+  -- never grows past what the limit leaves (room + inflight = limit − used − reserved − other leases),
+  -- nor past what it already holds: inflight is the holder's memory when it asked, and a call in it
+  -- whose settle committed before this statement took the counter lock is already in used (its share
+  -- left the lease), so holding inflight again would grant that call's worst case a second time. A
+  -- lowered limit still never takes from a lease what it holds for calls in flight.
   SELECT r.*,
-    CASE WHEN r.token_limit IS NULL THEN 0 ELSE r.inflight_t + CASE
+    CASE WHEN r.token_limit IS NULL THEN 0 ELSE least(greatest(r.room_t + r.inflight_t, r.old_t), r.inflight_t + CASE
       WHEN r.room_t >= r.need_t THEN least(greatest(r.target_t, r.need_t), greatest(r.need_t, floor(r.room_t * $12::float8)::bigint), r.room_t)
-      ELSE greatest(least(r.room_t, r.old_t - r.inflight_t), 0) END END AS new_t,
-    CASE WHEN r.cost_limit_micros IS NULL THEN 0 ELSE r.inflight_c + CASE
+      ELSE greatest(least(r.room_t, r.old_t - r.inflight_t), 0) END) END AS new_t,
+    CASE WHEN r.cost_limit_micros IS NULL THEN 0 ELSE least(greatest(r.room_c + r.inflight_c, r.old_c), r.inflight_c + CASE
       WHEN r.room_c >= r.need_c THEN least(greatest(r.target_c, r.need_c), greatest(r.need_c, floor(r.room_c * $12::float8)::bigint), r.room_c)
-      ELSE greatest(least(r.room_c, r.old_c - r.inflight_c), 0) END END AS new_c
+      ELSE greatest(least(r.room_c, r.old_c - r.inflight_c), 0) END) END AS new_c
   FROM room r
 ), lease AS (
   INSERT INTO providers.quota_leases AS ql (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
@@ -125,7 +130,7 @@ export async function acquireLeases(database: Database, tenant: SqlTenant, input
     tenant.orgId, tenant.userId, input.periods.day, input.periods.month, input.holder,
     col((a) => a.need.tokens), col((a) => a.need.cost), col((a) => a.target.tokens), col((a) => a.target.cost),
     col((a) => a.inflight.tokens), col((a) => a.inflight.cost), input.share, input.serveUntil, input.expiresAt,
-  ], { last: true, prepare: 'llc_lease_acquire_v1' }));
+  ], { last: true, prepare: 'llc_lease_acquire_v2' }));
 }
 
 /**
