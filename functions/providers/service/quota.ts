@@ -197,7 +197,9 @@ export function refusal(row: RefusalRow | undefined, r: Pick<Reservation, 'token
   const tokenLimit = row.token_limit === null ? null : Number(row.token_limit);
   const used = Number(row.tokens_used);
   const reserved = Number(row.tokens_reserved);
-  const tokensOver = tokenLimit !== null && used + reserved + r.tokens > tokenLimit;
+  // A counter without a cost limit is refused for tokens, even when the figures it is given would still
+  // fit the call (the lease path's in-flight figure comes from the holder's memory, which can lag a settle).
+  const tokensOver = tokenLimit !== null && (used + reserved + r.tokens > tokenLimit || row.cost_limit_micros === null);
   const metric = tokensOver ? 'tokens' : 'cost';
   const limit = tokensOver ? tokenLimit : Number(row.cost_limit_micros);
   const usedM = tokensOver ? used : Number(row.cost_used_micros);
