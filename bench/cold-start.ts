@@ -9,11 +9,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFunction, folderBytes, functionNames, zipFolder } from '../scripts/build.js';
+import { freePort } from './lib/net.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FRAMEWORK_BIN = join(ROOT, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
@@ -26,14 +26,6 @@ interface Target {
   source: string;
   bytes: number;
   zipBytes: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The baseline: the smallest function functions-framework can serve, as an ESM module like ours. */

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFunction, functionNames, type BundleResult } from '../../scripts/build.js';
 import { ROOT } from '../support/infra/hcl.js';
+import { freePort } from '../support/framework-process.js';
 
 /**
  * The deployable bundles: `npm run build` output, started the way Cloud Functions starts it
@@ -28,14 +28,6 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts a bundle under functions-framework and waits for /healthz; a crash fails with its output. */
 async function serve(fn: string): Promise<{ status: number; body: any }> {

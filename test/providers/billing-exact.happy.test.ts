@@ -4,8 +4,8 @@ import { estimatePromptTokens, FALLBACK_MAX_OUTPUT } from '../../functions/provi
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { RECORDED } from '../fakes/fixtures/recorded-streams.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream.js';
-import { pointCatalog, requestLogs, setLimits, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
+import type { ScriptedUpstream } from '../fakes/scripted-upstream.js';
+import { requestLogs, setLimits, settled, startScriptedGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 /**
  * Exact billing (issue 13): the reservation is prompt estimate + n × output cap, the cap is the
@@ -18,11 +18,7 @@ let upstream: ScriptedUpstream;
 let gw: Gateway;
 
 beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  await pointCatalog(database, 'openai', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'anthropic', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'gemini', upstream.baseUrl('/v1beta'));
-  gw = await startGateway(database, { platformKeys: { openai: 'sk-platform-openai-0000', anthropic: 'sk-ant-platform-0000', gemini: 'AIzaPlatformGemini0000' } });
+  ({ upstream, gw } = await startScriptedGateway(database));
 });
 afterAll(async () => {
   await gw.close();

@@ -4,8 +4,8 @@ import { estimatePromptTokens } from '../../functions/providers/service/gateway.
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
 import { eventsOf, RECORDED, type Recorded } from '../fakes/fixtures/recorded-streams.js';
-import { startScriptedUpstream, type Script, type ScriptedUpstream } from '../fakes/scripted-upstream.js';
-import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
+import type { Script, ScriptedUpstream } from '../fakes/scripted-upstream.js';
+import { requestLogs, settled, startScriptedGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 /**
  * Streams that fail after the first byte (issue 19 item 5), through the gateway with the official
@@ -23,14 +23,7 @@ let tenant: TestTenant;
 const MODEL: Record<Recorded['kind'], string> = { openai: 'openai/gpt-4o-mini', anthropic: 'anthropic/claude-3-5-haiku-latest', gemini: 'gemini/gemini-2.0-flash' };
 
 beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  await pointCatalog(database, 'openai', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'anthropic', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'gemini', upstream.baseUrl('/v1beta'));
-  gw = await startGateway(database, {
-    platformKeys: { openai: 'sk-platform-openai-0000', anthropic: 'sk-ant-platform-0000', gemini: 'AIzaPlatformGemini0000' },
-    envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '500' },
-  });
+  ({ upstream, gw } = await startScriptedGateway(database, { envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '500' } }));
   tenant = await createTenant(database, { role: 'member' });
 });
 afterAll(async () => {

@@ -4,8 +4,8 @@ import { openAiError } from '../../functions/providers/adapters/provider-errors.
 import { callUpstream, scrub } from '../../functions/providers/service/upstream.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
-import { startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream.js';
-import { pointCatalog, requestLogs, settled, startGateway, type Gateway } from '../support/gateway.js';
+import type { ScriptedUpstream } from '../fakes/scripted-upstream.js';
+import { requestLogs, settled, startScriptedGateway, type Gateway } from '../support/gateway.js';
 
 /**
  * Upstream refusals keep their meaning (DESIGN.md §4): the status class, the provider's message and
@@ -21,11 +21,7 @@ let gw: Gateway;
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  await pointCatalog(database, 'openai', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'anthropic', upstream.baseUrl('/v1'));
-  await pointCatalog(database, 'gemini', upstream.baseUrl('/v1beta'));
-  gw = await startGateway(database, { platformKeys: { openai: 'sk-platform-openai-0000', anthropic: 'sk-ant-platform-0000', gemini: 'AIzaPlatformGemini0000' } });
+  ({ upstream, gw } = await startScriptedGateway(database));
   tenant = await createTenant(database, { role: 'member' });
 });
 afterAll(async () => {

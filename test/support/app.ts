@@ -23,7 +23,11 @@ export async function call(app: Fetchable, method: string, path: string, options
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await app.request(path, { method, headers, body });
+  return readResponse(await app.request(path, { method, headers, body }));
+}
+
+/** A response's status, headers, text, and its JSON when the text is JSON (undefined otherwise). */
+export async function readResponse(res: Response): Promise<{ status: number; headers: Headers; json: any; text: string }> {
   const text = await res.text();
   let json: any;
   try {

@@ -12,7 +12,7 @@ import { gcsObjectStore } from '../../functions/shared/storage/gcs.js';
 import type { ObjectStore } from '../../functions/shared/storage/index.js';
 import { startGcsFake, storageClientFor } from '../fakes/gcs.js';
 import { jobsApp, startJwks } from './jobs.js';
-import { call, listen, testKernel } from './app.js';
+import { call, listen, readResponse, testKernel } from './app.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from './lifecycle.js';
 import { TEST_ARTIFACTS } from './projects.js';
 import type { TestTenant } from './tenants.js';
@@ -54,14 +54,7 @@ export async function artifactWorld(database: Database, kind: StoreKind, env: Re
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
+    return readResponse(res);
   }
 
   /** PUTs bytes where the upload grant says, with its headers, as a browser or curl would. */

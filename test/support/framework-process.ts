@@ -14,7 +14,8 @@ export interface FrameworkProcess {
   exited: Promise<number | null>;
 }
 
-async function freePort(): Promise<number> {
+/** A port free on 127.0.0.1 right now, for a child process that takes a port argument. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -5,6 +5,7 @@ import type { Database } from '../../functions/shared/db/database.js';
 import { buildProvidersApp } from '../../functions/providers/app.js';
 import { buildProvidersServices, type ProvidersOptions, type ProvidersServices } from '../../functions/providers/services.js';
 import { listen, testKernel } from './app.js';
+import { startScriptedUpstream, type ScriptedUpstream } from '../fakes/scripted-upstream.js';
 
 /**
  * The providers app on a loopback port, with its services exposed. Catalog providers are pointed at
@@ -68,4 +69,20 @@ export async function settled(gateway: Gateway, database: Database, orgId: strin
     if (Date.now() > deadline) throw new Error(`${rows[0].n} reservations still open`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Platform keys whose shapes the scrubber knows (sk-…, sk-ant-…, AIza…), for tests that look for them in answers and logs. */
+export const PLATFORM_KEYS = { openai: 'sk-platform-openai-0000', anthropic: 'sk-ant-platform-0000', gemini: 'AIzaPlatformGemini0000' };
+
+/**
+ * The three providers' catalog entries pointed at one scripted upstream (OpenAI and Anthropic under /v1,
+ * Gemini under /v1beta, as their real base URLs are), and a gateway with platform keys for all three.
+ */
+export async function startScriptedGateway(database: Database, options: Parameters<typeof startGateway>[1] = {}): Promise<{ upstream: ScriptedUpstream; gw: Gateway }> {
+  const upstream = await startScriptedUpstream();
+  await pointCatalog(database, 'openai', upstream.baseUrl('/v1'));
+  await pointCatalog(database, 'anthropic', upstream.baseUrl('/v1'));
+  await pointCatalog(database, 'gemini', upstream.baseUrl('/v1beta'));
+  const gw = await startGateway(database, { platformKeys: PLATFORM_KEYS, ...options });
+  return { upstream, gw };
 }

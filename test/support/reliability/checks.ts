@@ -1,3 +1,4 @@
+import { readResponse } from '../app.js';
 import { isV1 } from './openapi.js';
 
 export interface Exchange {
@@ -47,13 +48,7 @@ export async function send(
   init: { headers?: Record<string, string>; body?: string | Uint8Array } = {},
 ): Promise<Exchange> {
   const res = await app.request(path, { method, headers: init.headers, body: init.body as BodyInit | undefined });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
+  const { text, json } = await readResponse(res);
   const requestBody = typeof init.body === 'string' ? init.body : undefined;
   return { fn, method, path, status: res.status, contentType: res.headers.get('content-type'), text, json, label, requestBody };
 }
