@@ -3,7 +3,7 @@ import { adapterFor, embeddingAdapterFor, UnsupportedInput, unsupportedEmbedding
 import { HttpProblem } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
-import { NO_SDK_RETRY, obtainKey, settleInBackground, upstreamProblem, type GatewayDeps } from './gateway.js';
+import { NO_SDK_RETRY, obtainKey, reservationTtlSeconds, settleInBackground, upstreamProblem, type GatewayDeps } from './gateway.js';
 import { DROPPED_HEADER, unsupportedContent, unsupportedParameter } from './params.js';
 import { reserveForCall } from './leases/reserve.js';
 import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
@@ -44,7 +44,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
 
   const requestId = randomUUID();
   const estimate = estimateInputTokens(body.input);
-  const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
+  const ttlSeconds = reservationTtlSeconds(deps.retry);
   const held = await reserveForCall(deps, tenant, periodsAt(new Date()), { requestId, tokens: estimate, costMicros: worstCaseCostMicros(estimate, 0, route.prices), ttlSeconds });
 
   const finish = async (promptTokens: number, status: number, errorCode: string | null) => {

@@ -79,7 +79,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   // Every one of the n choices may use the whole output cap.
   const choices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const worstOutput = choices * maxTokens;
-  const ttlSeconds = Math.ceil((deps.retry.timeoutMs * (deps.retry.maxRetries + 2)) / 1000) + 600;
+  const ttlSeconds = reservationTtlSeconds(deps.retry);
   const held = await reserveForCall(deps, tenant, periodsAt(new Date()), {
     requestId, tokens: promptEstimate + worstOutput, costMicros: worstCaseCostMicros(promptEstimate, worstOutput, route.prices), ttlSeconds,
   });
@@ -176,6 +176,13 @@ export async function obtainKey(deps: GatewayDeps, principal: Principal, route: 
  * the SDK's retries would only multiply the upstream calls.
  */
 export const NO_SDK_RETRY = { 'x-should-retry': 'false' };
+
+/**
+ * How long a call's reservation holds before the expiry job may release it, for chat and embeddings
+ * alike: every upstream attempt (maxRetries + 1) may run to its timeout, one timeout more as slack,
+ * then ten minutes for the settle to land.
+ */
+export const reservationTtlSeconds = (retry: RetryPolicy): number => Math.ceil((retry.timeoutMs * (retry.maxRetries + 2)) / 1000) + 600;
 
 /** The provider's refusal with its status class kept (DESIGN.md §4 "Upstream errors keep their class"). */
 export async function upstreamProblem(adapter: Adapter, route: ResolvedRoute, response: UpstreamResponse, attempts: number, secret: string): Promise<HttpProblem> {
