@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { pgFromUrl } from '../../functions/shared/db/pg.js';
-import type { Database } from '../../functions/shared/db/database.js';
+import type { Database, Tx } from '../../functions/shared/db/database.js';
+import { withSystem, withTenant } from '../../functions/shared/db/tenant.js';
+import type { Tenant } from '../../functions/shared/http/transactions.js';
 import { adminUrl } from './global-setup.js';
 
 export interface TestDatabase {
@@ -53,4 +55,39 @@ export async function dropTestDatabase(name: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+/** Thrown to end a test transaction: rollback is the point, not an error. */
+class RolledBack extends Error {}
+
+/**
+ * Runs a service unit test inside one tenant transaction that is always rolled back, as a route would
+ * run the service (functions/shared/http/transactions.ts), so tests leave no rows behind and can share
+ * one database. Returns what `fn` returned; an error thrown by `fn` propagates.
+ */
+export async function inRolledBackTenant<T>(database: Database, tenant: Tenant, fn: (tx: Tx, tenant: Tenant) => Promise<T>): Promise<T> {
+  let value: T | undefined;
+  try {
+    await withTenant(database, tenant, async (tx) => {
+      value = await fn(tx, tenant);
+      throw new RolledBack();
+    });
+  } catch (err) {
+    if (!(err instanceof RolledBack)) throw err;
+  }
+  return value as T;
+}
+
+/** The same, as the owner role (services that run before a tenant is known). */
+export async function inRolledBackSystem<T>(database: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  let value: T | undefined;
+  try {
+    await withSystem(database, async (tx) => {
+      value = await fn(tx);
+      throw new RolledBack();
+    });
+  } catch (err) {
+    if (!(err instanceof RolledBack)) throw err;
+  }
+  return value as T;
 }
