@@ -171,8 +171,10 @@ describe('gateway API keys', () => {
     const out = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'via api key' }] });
     expect(out.choices[0]!.message.content).toBe('Echo: via api key');
     expect((await client.models.list().catch((e) => e)).status).toBe(403); // no 'models' scope
-    expect((await api(created.json.key, 'GET', '/keys')).status).toBe(403);
-    expect((await api(created.json.key, 'POST', '/api-keys', { name: 'escalate' })).status).toBe(403);
+    for (const refused of [await api(created.json.key, 'GET', '/keys'), await api(created.json.key, 'POST', '/api-keys', { name: 'escalate' }), await api(created.json.key, 'GET', '/quotas/org')]) {
+      expect(refused.status).toBe(403);
+      expect(refused.json.type).toMatch(/:api-key-not-allowed$/);
+    }
     expect((await api(created.json.key, 'GET', '/usage')).status).toBe(200);
     // Another user cannot revoke it.
     expect((await api(alice.token, 'DELETE', `/api-keys/${created.json.id}`)).status).toBe(404);
@@ -180,6 +182,10 @@ describe('gateway API keys', () => {
     const after = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
     expect(after.status).toBe(401);
     expect((await api('llk_notarealkey000_xxxxxxxxxxxxxxxxxxxx', 'GET', '/usage')).status).toBe(401);
+    // A key that is not (or no longer) valid is refused as such on management routes too, before their API-key rule.
+    const revoked = await api(created.json.key, 'GET', '/keys');
+    expect(revoked.status).toBe(401);
+    expect(revoked.json.type).toMatch(/:invalid-api-key$/);
   });
 });
 

@@ -3,13 +3,13 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from '../service/alerts.js';
-import { tokenOnly } from './auth.js';
+import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { CostAlertSchema } from './shapes.js';
 import { listOf, moreProblems } from '../../shared/http/openapi.js';
 
 const create = createRoute({
-  method: 'post', path: '/alerts', middleware: [tokenOnly] as const,
+  method: 'post', path: '/alerts', ...userOnly(),
   request: {
     body: jsonBody(z.object({
       threshold_percent: z.number().int().min(1).max(1000),
@@ -22,10 +22,10 @@ const create = createRoute({
   },
   responses: { 201: json(CostAlertSchema), ...problemResponses },
 });
-const list = createRoute({ method: 'get', path: '/alerts', middleware: [tokenOnly] as const, request: { query: paginationQuery }, responses: { 200: json(listOf(CostAlertSchema)), ...problemResponses } });
-const get = createRoute({ method: 'get', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 200: json(CostAlertSchema), ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/alerts', ...userOnly(), request: { query: paginationQuery }, responses: { 200: json(listOf(CostAlertSchema)), ...problemResponses } });
+const get = createRoute({ method: 'get', path: '/alerts/{id}', ...userOnly(), request: { params: IdParam }, responses: { 200: json(CostAlertSchema), ...problemResponses } });
 const patch = createRoute({
-  method: 'patch', path: '/alerts/{id}', middleware: [tokenOnly] as const,
+  method: 'patch', path: '/alerts/{id}', ...userOnly(),
   request: {
     params: IdParam,
     body: jsonBody(z.object({
@@ -39,7 +39,7 @@ const patch = createRoute({
   },
   responses: { 200: json(CostAlertSchema), ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] },
 });
-const remove = createRoute({ method: 'delete', path: '/alerts/{id}', middleware: [tokenOnly] as const, request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
+const remove = createRoute({ method: 'delete', path: '/alerts/{id}', ...userOnly(), request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
 
 export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {

@@ -3,18 +3,19 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { isoDateTime, jsonBody, paginationQuery, problemResponses, text } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../service/api-keys.js';
+import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { ApiKeyCreatedSchema, ApiKeySchema } from './shapes.js';
 import { listOf } from '../../shared/http/openapi.js';
 
 const create = createRoute({
   method: 'post',
-  path: '/api-keys',
+  path: '/api-keys', ...userOnly(),
   request: { body: jsonBody(z.object({ name: text(100), scopes: z.array(z.enum(API_KEY_SCOPES)).max(10).optional(), expires_at: isoDateTime().nullish() })) },
   responses: { 201: json(ApiKeyCreatedSchema, 'Created; `key` is shown only in this response'), ...problemResponses },
 });
-const list = createRoute({ method: 'get', path: '/api-keys', request: { query: paginationQuery }, responses: { 200: json(listOf(ApiKeySchema)), ...problemResponses } });
-const revoke = createRoute({ method: 'delete', path: '/api-keys/{id}', request: { params: IdParam }, responses: { 204: noContent, ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/api-keys', ...userOnly(), request: { query: paginationQuery }, responses: { 200: json(listOf(ApiKeySchema)), ...problemResponses } });
+const revoke = createRoute({ method: 'delete', path: '/api-keys/{id}', ...userOnly(), request: { params: IdParam }, responses: { 204: noContent, ...problemResponses } });
 
 export function registerApiKeys(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {

@@ -1,25 +1,33 @@
 import type { MiddlewareHandler } from 'hono';
-import { requireAuth } from '../../shared/http/index.js';
+import { signedIn, type CredentialVerifier } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { providerProblems } from '../service/errors.js';
 import { authenticateApiKey, type ApiKeyScope } from '../service/api-keys.js';
 
-/**
- * Access tokens everywhere; gateway API keys (llk_…) as well, tried first, cached briefly in memory.
- * Management routes refuse API keys (a leaked gateway key must not mint keys or lift quotas).
- */
-export const gatewayAuth: MiddlewareHandler<ProvidersEnv> = requireAuth((token, c) => authenticateApiKey(c.var.database, token));
+/** The security scheme of gateway API keys (llk_…), registered in app.ts. */
+export const API_KEY_SCHEME = 'apiKey';
 
-export const tokenOnly: MiddlewareHandler<ProvidersEnv> = async (c, next) => {
-  if (c.var.principal.via === 'api_key') throw providerProblems.apiKeyNotAllowed();
-  await next();
+/** A gateway API key (llk_…), tried before the access token check; cached briefly in memory. */
+const apiKeyPrincipal: CredentialVerifier = (token, c) => authenticateApiKey(c.var.database, token);
+
+/**
+ * Management routes refuse API keys (a leaked gateway key must not mint keys or lift quotas): the key
+ * is still authenticated first, so an invalid one answers 401 invalid-api-key and a valid one 403.
+ */
+const refuseApiKeys: CredentialVerifier = async (token, c) => {
+  if (await authenticateApiKey(c.var.database, token)) throw providerProblems.apiKeyNotAllowed();
+  return undefined;
 };
 
 /** An API key with scopes must list this one; an API key without scopes may use every gateway scope. */
-export const scope = (needed: ApiKeyScope): MiddlewareHandler<ProvidersEnv> => async (c, next) => {
+const scope = (needed: ApiKeyScope): MiddlewareHandler<ProvidersEnv> => async (c, next) => {
   const p = c.var.principal;
   if (p.via === 'api_key' && p.scopes?.length && !p.scopes.includes(needed)) throw providerProblems.scopeMissing(needed);
   await next();
 };
 
-export const AUTHENTICATED_PATHS = ['/v1/*', '/providers', '/providers/*', '/keys', '/keys/*', '/api-keys', '/api-keys/*', '/quotas', '/quotas/*', '/usage', '/alerts', '/alerts/*'];
+/** createRoute config of a route gateway API keys may call (with `needed` among their scopes) as well as access tokens. */
+export const gatewayCaller = (needed: ApiKeyScope) => signedIn({ accept: { verify: apiKeyPrincipal, scheme: API_KEY_SCHEME }, also: [scope(needed)] });
+
+/** createRoute config of a management route: a signed-in user's access token, never an API key. */
+export const userOnly = () => signedIn({ accept: { verify: refuseApiKeys } });

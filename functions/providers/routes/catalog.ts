@@ -3,17 +3,18 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { listCatalog, modelPrices, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
+import { userOnly } from './auth.js';
 import { json } from './schemas.js';
 import { CatalogEntrySchema, CatalogModelSchema, CatalogProviderSchema, ProviderHealthSchema } from './shapes.js';
 import { moreProblems } from '../../shared/http/openapi.js';
 
 const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/);
 
-const list = createRoute({ method: 'get', path: '/providers', responses: { 200: json(z.object({ items: z.array(CatalogEntrySchema) })), ...problemResponses } });
-const health = createRoute({ method: 'get', path: '/providers/health', responses: { 200: json(z.object({ items: z.array(ProviderHealthSchema) })), ...problemResponses } });
+const list = createRoute({ method: 'get', path: '/providers', ...userOnly(), responses: { 200: json(z.object({ items: z.array(CatalogEntrySchema) })), ...problemResponses } });
+const health = createRoute({ method: 'get', path: '/providers/health', ...userOnly(), responses: { 200: json(z.object({ items: z.array(ProviderHealthSchema) })), ...problemResponses } });
 const patch = createRoute({
   method: 'patch',
-  path: '/providers/{id}',
+  path: '/providers/{id}', ...userOnly(),
   request: {
     params: z.object({ id: ProviderId }),
     body: jsonBody(z.object({ display_name: z.string().min(1).max(100).optional(), base_url: z.string().url().max(2000).nullable().optional(), enabled: z.boolean().optional() })),
@@ -22,7 +23,7 @@ const patch = createRoute({
 });
 const putModel = createRoute({
   method: 'put',
-  path: '/providers/{id}/models/{model}',
+  path: '/providers/{id}/models/{model}', ...userOnly(),
   request: {
     params: z.object({ id: ProviderId, model: z.string().min(1).max(200) }),
     body: jsonBody(z.object({

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HttpProblem, problemResponses } from '../../shared/http/index.js';
 import type { ChatRequest, EmbeddingRequest } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
@@ -10,7 +10,7 @@ import { createEmbeddings } from '../service/embeddings.js';
 import { chatCompletions, type GatewayDeps } from '../service/gateway.js';
 import { json, Loose } from './schemas.js';
 import { ChatCompletionSchema, EmbeddingListSchema, ModelListSchema } from './shapes.js';
-import { scope } from './auth.js';
+import { gatewayCaller } from './auth.js';
 
 const Message = z.looseObject({ role: z.string().min(1).max(32), content: z.unknown().optional() });
 export const ChatCompletionRequest = z
@@ -33,7 +33,7 @@ export const ChatCompletionRequest = z
 const completions = createRoute({
   method: 'post',
   path: '/v1/chat/completions',
-  middleware: [scope('chat')] as const,
+  ...gatewayCaller('chat'),
   request: { body: { required: true, content: { 'application/json': { schema: ChatCompletionRequest } } } },
   responses: {
     200: { description: 'chat.completion (JSON) or chat.completion.chunk events (text/event-stream)', content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: z.string() } } },
@@ -58,7 +58,7 @@ export const EmbeddingCreateRequest = z
 const embeddings = createRoute({
   method: 'post',
   path: '/v1/embeddings',
-  middleware: [scope('chat')] as const,
+  ...gatewayCaller('chat'),
   request: { body: { required: true, content: { 'application/json': { schema: EmbeddingCreateRequest } } } },
   responses: {
     200: json(EmbeddingListSchema),
@@ -72,7 +72,7 @@ const embeddings = createRoute({
 const models = createRoute({
   method: 'get',
   path: '/v1/models',
-  middleware: [scope('models')] as const,
+  ...gatewayCaller('models'),
   responses: { 200: json(ModelListSchema), ...problemResponses },
 });
 
@@ -94,7 +94,8 @@ export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(models, async (c) => c.json({ object: 'list', data: (await callerModels(listDeps(c), c.var.principal)).map(publicEntry) }, 200));
   // Model ids contain '/', so the id is the rest of the path (hono's regexp parameter); documented
   // beside GET /v1/models rather than as an OpenAPI path parameter, which cannot hold a '/'.
-  app.get('/v1/models/:id{.+}', scope('models'), async (c) => {
+  const [authenticate, modelsScope] = gatewayCaller('models').middleware as [MiddlewareHandler<ProvidersEnv>, MiddlewareHandler<ProvidersEnv>];
+  app.get('/v1/models/:id{.+}', authenticate, modelsScope, async (c) => {
     const id = decodeURIComponent(c.req.param('id'));
     const all = await callerModels(listDeps(c), c.var.principal);
     let found = all.find((m) => m.id === id);

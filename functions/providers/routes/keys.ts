@@ -5,6 +5,7 @@ import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag }
 import { PROVIDER_KINDS } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { createKey, deleteKey, getKey, listKeys, rotateKey, verifyKey, type KeyDeps } from '../service/keys.js';
+import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { ProviderKeySchema, VerifiedKeySchema } from './shapes.js';
 import { listOf, moreProblems, problem } from '../../shared/http/openapi.js';
@@ -14,7 +15,7 @@ const ApiKeySecret = z.string().min(8).max(4096).regex(/^\S+$/, 'must not contai
 
 const create = createRoute({
   method: 'post',
-  path: '/keys',
+  path: '/keys', ...userOnly(),
   request: {
     body: jsonBody(z.object({
       provider: z.enum(PROVIDER_KINDS),
@@ -29,16 +30,16 @@ const create = createRoute({
   },
   responses: { 201: json(Key, 'Created (never the key: only its fingerprint)'), ...problemResponses, 409: moreProblems[409] },
 });
-const list = createRoute({ method: 'get', path: '/keys', request: { query: paginationQuery }, responses: { 200: json(listOf(Key)), ...problemResponses } });
-const get = createRoute({ method: 'get', path: '/keys/{id}', request: { params: IdParam }, responses: { 200: json(Key), ...problemResponses } });
-const verify = createRoute({ method: 'post', path: '/keys/{id}/verify', request: { params: IdParam }, responses: { 200: json(VerifiedKeySchema), ...problemResponses, 502: problem('The provider could not be reached or failed while verifying') } });
+const list = createRoute({ method: 'get', path: '/keys', ...userOnly(), request: { query: paginationQuery }, responses: { 200: json(listOf(Key)), ...problemResponses } });
+const get = createRoute({ method: 'get', path: '/keys/{id}', ...userOnly(), request: { params: IdParam }, responses: { 200: json(Key), ...problemResponses } });
+const verify = createRoute({ method: 'post', path: '/keys/{id}/verify', ...userOnly(), request: { params: IdParam }, responses: { 200: json(VerifiedKeySchema), ...problemResponses, 502: problem('The provider could not be reached or failed while verifying') } });
 const rotate = createRoute({
   method: 'post',
-  path: '/keys/{id}/rotate',
+  path: '/keys/{id}/rotate', ...userOnly(),
   request: { params: IdParam, body: { required: false, content: { 'application/json': { schema: z.object({ api_key: ApiKeySecret.optional() }) } } } },
   responses: { 200: json(Key), ...problemResponses, 412: moreProblems[412] },
 });
-const remove = createRoute({ method: 'delete', path: '/keys/{id}', request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
+const remove = createRoute({ method: 'delete', path: '/keys/{id}', ...userOnly(), request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
 
 const deps = (c: Context<ProvidersEnv>): KeyDeps => ({
   database: c.var.database,

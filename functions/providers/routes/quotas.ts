@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { getOrgQuota, getQuota, putQuota } from '../service/quotas.js';
-import { scope, tokenOnly } from './auth.js';
+import { gatewayCaller, userOnly } from './auth.js';
 import { json, Uuid } from './schemas.js';
 import { OrgQuotaSchema, UserQuotaSchema } from './shapes.js';
 import { moreProblems } from '../../shared/http/openapi.js';
@@ -12,16 +12,16 @@ const Limit = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullis
 const Limits = z.object({ daily_token_limit: Limit, monthly_token_limit: Limit, daily_cost_limit_micros: Limit, monthly_cost_limit_micros: Limit });
 const UserParam = z.object({ user_id: Uuid.openapi({ param: { name: 'user_id', in: 'path' } }) });
 
-const mine = createRoute({ method: 'get', path: '/quotas', middleware: [scope('usage')] as const, responses: { 200: json(UserQuotaSchema), ...problemResponses } });
-const ofUser = createRoute({ method: 'get', path: '/quotas/users/{user_id}', middleware: [tokenOnly] as const, request: { params: UserParam }, responses: { 200: json(UserQuotaSchema), ...problemResponses } });
+const mine = createRoute({ method: 'get', path: '/quotas', ...gatewayCaller('usage'), responses: { 200: json(UserQuotaSchema), ...problemResponses } });
+const ofUser = createRoute({ method: 'get', path: '/quotas/users/{user_id}', ...userOnly(), request: { params: UserParam }, responses: { 200: json(UserQuotaSchema), ...problemResponses } });
 const putUser = createRoute({
-  method: 'put', path: '/quotas/users/{user_id}', middleware: [tokenOnly] as const,
+  method: 'put', path: '/quotas/users/{user_id}', ...userOnly(),
   request: { params: UserParam, body: jsonBody(Limits) },
   responses: { 200: json(UserQuotaSchema), ...problemResponses, 412: moreProblems[412] },
 });
-const ofOrg = createRoute({ method: 'get', path: '/quotas/org', middleware: [tokenOnly] as const, responses: { 200: json(OrgQuotaSchema), ...problemResponses } });
+const ofOrg = createRoute({ method: 'get', path: '/quotas/org', ...userOnly(), responses: { 200: json(OrgQuotaSchema), ...problemResponses } });
 const putOrg = createRoute({
-  method: 'put', path: '/quotas/org', middleware: [tokenOnly] as const,
+  method: 'put', path: '/quotas/org', ...userOnly(),
   request: { body: jsonBody(Limits) },
   responses: { 200: json(OrgQuotaSchema), ...problemResponses, 412: moreProblems[412] },
 });

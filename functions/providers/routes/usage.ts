@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { isoDay, problemResponses } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { usageReport } from '../service/usage.js';
-import { scope } from './auth.js';
+import { gatewayCaller } from './auth.js';
 import { json, Uuid } from './schemas.js';
 import { UsageSchema } from './shapes.js';
 
@@ -11,7 +11,7 @@ const Day = isoDay();
 const usage = createRoute({
   method: 'get',
   path: '/usage',
-  middleware: [scope('usage')] as const,
+  ...gatewayCaller('usage'),
   request: { query: z.object({ from: Day.optional(), to: Day.optional(), group_by: z.enum(['day', 'model', 'provider']).default('day'), user_id: Uuid.optional() }) },
   responses: { 200: json(UsageSchema), ...problemResponses },
 });

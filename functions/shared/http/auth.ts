@@ -9,10 +9,17 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /**
+ * Another credential a function accepts beside access tokens (the gateway's API keys): the Principal
+ * for a token it recognizes, undefined for one it does not (then the access token check runs); it
+ * throws for a token it recognizes and refuses.
+ */
+export type CredentialVerifier = (token: string, c: Parameters<MiddlewareHandler>[0]) => Promise<Principal | undefined>;
+
+/**
  * Requires `Authorization: Bearer <access token>` and puts the Principal in the context.
  * `extra` lets a function accept another credential (the gateway's API keys) first.
  */
-export function requireAuth(extra?: (token: string, c: Parameters<MiddlewareHandler>[0]) => Promise<Principal | undefined>): MiddlewareHandler {
+export function requireAuth(extra?: CredentialVerifier): MiddlewareHandler {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw problems.unauthorized();
@@ -45,7 +52,7 @@ export function requireRole(minimum: Role): MiddlewareHandler {
   };
 }
 
-export function assertRole(principal: Principal, minimum: Role): void {
+export function assertRole(principal: Pick<Principal, 'role'>, minimum: Role): void {
   if (!roleAtLeast(principal.role, minimum)) throw problems.forbidden(`requires the ${minimum} role or higher`);
 }
 
@@ -55,10 +62,15 @@ export function assertRole(principal: Principal, minimum: Role): void {
  * operation's OpenAPI `security` and the middleware that enforces it (the bearer access token, then
  * the minimum role, then any `also` checks, e.g. API-key scopes), so the document and the check
  * cannot drift apart. A route without it is public.
+ *
+ * `accept` tries another credential first (CredentialVerifier); with a `scheme` (a security scheme the
+ * function registers) the credential grants access and the document lists it as an alternative,
+ * without one it only recognizes the credential to refuse it with the function's own problem.
  */
-export function signedIn(options: { role?: Role; also?: MiddlewareHandler[] } = {}) {
+export function signedIn(options: { role?: Role; also?: MiddlewareHandler[]; accept?: { verify: CredentialVerifier; scheme?: string } } = {}) {
+  const scheme = options.accept?.scheme;
   return {
-    security: [{ bearer: [] }],
-    middleware: [requireAuth(), ...(options.role ? [requireRole(options.role)] : []), ...(options.also ?? [])],
+    security: [{ bearer: [] }, ...(scheme ? [{ [scheme]: [] }] : [])],
+    middleware: [requireAuth(options.accept?.verify), ...(options.role ? [requireRole(options.role)] : []), ...(options.also ?? [])],
   };
 }

@@ -1,5 +1,5 @@
 export { createApp, validationHook, type AppOptions } from './app.js';
-export { requireAuth, requireRole, assertRole, bearerToken, signedIn } from './auth.js';
+export { requireAuth, requireRole, assertRole, bearerToken, signedIn, type CredentialVerifier } from './auth.js';
 export type { FunctionEnv, KernelEnv, KernelServices, KernelVariables } from './context.js';
 export { etagOf, setEtag, expectedVersion } from './etag.js';
 export { clientAddress, clientIp } from './client-ip.js';
