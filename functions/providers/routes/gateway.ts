@@ -1,14 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { HttpProblem, problemResponses } from '../../shared/http/index.js';
+import { HttpProblem, openAiProblem, openAiProblemResponses } from '../../shared/http/index.js';
 import type { ChatRequest, EmbeddingRequest } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { evaluateCostAlertsFor } from '../service/alerts.js';
 import { callerModels, publicEntry, qualifyModel, type ModelListDeps } from '../service/model-lists.js';
 import { createEmbeddings } from '../service/embeddings.js';
 import { chatCompletions, type GatewayDeps } from '../service/gateway.js';
-import { json, Loose } from './schemas.js';
+import { json } from './schemas.js';
 import { ChatCompletionSchema, EmbeddingListSchema, ModelListSchema } from './shapes.js';
 import { gatewayCaller } from './auth.js';
 
@@ -30,6 +30,15 @@ export const ChatCompletionRequest = z
   })
   .openapi('ChatCompletionRequest');
 
+/** What a model call can answer besides 2xx, in the OpenAI shape every /v1/ error is sent in. */
+const gatewayProblems = {
+  ...openAiProblemResponses,
+  429: openAiProblem('A quota limit (named in the body) or the provider rate limit'),
+  502: openAiProblem('The provider failed'),
+  503: openAiProblem('The provider is disabled, not configured or overloaded'),
+  504: openAiProblem('The provider did not answer in time'),
+} as const;
+
 const completions = createRoute({
   method: 'post',
   path: '/v1/chat/completions',
@@ -37,10 +46,7 @@ const completions = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: ChatCompletionRequest } } } },
   responses: {
     200: { description: 'chat.completion (JSON) or chat.completion.chunk events (text/event-stream)', content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: z.string() } } },
-    ...problemResponses,
-    429: json(Loose('QuotaExceeded'), 'A quota limit (named in the body) or the provider rate limit'),
-    502: json(Loose('UpstreamError'), 'The provider failed'),
-    504: json(Loose('UpstreamTimeout'), 'The provider did not answer in time'),
+    ...gatewayProblems,
   },
 });
 
@@ -62,10 +68,7 @@ const embeddings = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: EmbeddingCreateRequest } } } },
   responses: {
     200: json(EmbeddingListSchema),
-    ...problemResponses,
-    429: json(Loose('QuotaExceeded'), 'A quota limit (named in the body) or the provider rate limit'),
-    502: json(Loose('UpstreamError'), 'The provider failed'),
-    504: json(Loose('UpstreamTimeout'), 'The provider did not answer in time'),
+    ...gatewayProblems,
   },
 });
 
@@ -73,7 +76,7 @@ const models = createRoute({
   method: 'get',
   path: '/v1/models',
   ...gatewayCaller('models'),
-  responses: { 200: json(ModelListSchema), ...problemResponses },
+  responses: { 200: json(ModelListSchema), ...openAiProblemResponses },
 });
 
 function gatewayDeps(c: Context<ProvidersEnv>): GatewayDeps {

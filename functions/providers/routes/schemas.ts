@@ -6,5 +6,3 @@ export const Uuid = z.uuid();
 export const IdParam = idParams;
 export const json = ok;
 export const noContent = noContentResponse[204];
-/** Only the OpenAI-compatible error bodies of /v1/ still use it (their 2xx bodies have real schemas). */
-export const Loose = (name: string) => z.looseObject({}).openapi(name);

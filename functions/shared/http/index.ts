@@ -7,5 +7,5 @@ export { createLogger, rootLogger, redact, setLogSink, type Logger } from './log
 export { paginationQuery, page, encodeCursor, decodeCursor, type CursorKind } from './pagination.js';
 export { text, isoDay, isoDateTime, isSafeText, MAX_JSON_DEPTH } from './input.js';
 export { HttpProblem, problemOf, problems, problemType, type ErrorCatalog, type ProblemBody } from './problem.js';
-export { idParams, jsonBody, listOf, moreProblems, noContent, ok, problem, problemResponses, ProblemSchema } from './openapi.js';
+export { idParams, jsonBody, listOf, moreProblems, noContent, ok, openAiProblem, openAiProblemResponses, OpenAiErrorSchema, problem, problemResponses, ProblemSchema } from './openapi.js';
 export { inSystem, inTenant, tenantOf, type Tenant } from './transactions.js';

@@ -12,12 +12,31 @@ export const ProblemSchema = z
   .openapi('Problem');
 
 /**
+ * An error under /v1/ (sendProblem's OpenAI shape, problem.ts toOpenAiError): OpenAI's `error` object,
+ * which the OpenAI SDKs read, then the problem's own fields (and any extension such as `limit`).
+ */
+export const OpenAiErrorSchema = z
+  .looseObject({
+    error: z.object({
+      message: z.string(),
+      type: z.string().openapi({ enum: ['invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'rate_limit_error', 'api_error'] }),
+      code: z.string(),
+      param: z.string().nullable(),
+    }),
+    ...ProblemSchema.shape,
+  })
+  .openapi('OpenAiError');
+
+/**
  * The route kit every function builds its routes from (createRoute's `request` and `responses`):
  * one way to write a JSON response, an error response, a 204, a list envelope and an id parameter.
  */
 
 /** An RFC 9457 error response. */
 export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+
+/** An error response of an OpenAI-compatible route (/v1/): `application/json`, OpenAiErrorSchema. */
+export const openAiProblem = (description: string) => ({ description, content: { 'application/json': { schema: OpenAiErrorSchema } } });
 
 /** A JSON response with its schema (every 2xx has a real one: test/shared/http/openapi-schemas.policy.test.ts). */
 export const ok = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
@@ -38,6 +57,15 @@ export const problemResponses = {
   403: problem('Role does not allow this'),
   404: problem('Not found (or another tenant\'s)'),
   422: problem('Body, query or path failed validation'),
+} as const;
+
+/** problemResponses of the OpenAI-compatible routes, in the shape they are sent. */
+export const openAiProblemResponses = {
+  400: openAiProblem('Malformed request'),
+  401: openAiProblem('Missing or invalid credentials'),
+  403: openAiProblem('Role or API key scope does not allow this'),
+  404: openAiProblem('Not found (or another tenant\'s)'),
+  422: openAiProblem('Body, query or path failed validation'),
 } as const;
 
 /** Error responses some routes add to problemResponses, described once. */

@@ -3,6 +3,8 @@ import { buildAuthApp } from '../../../functions/auth/app.js';
 import { buildJobsApp } from '../../../functions/jobs/app.js';
 import { buildProjectsApp } from '../../../functions/projects/app.js';
 import { buildProvidersApp } from '../../../functions/providers/app.js';
+import { HttpProblem, OpenAiErrorSchema } from '../../../functions/shared/http/index.js';
+import { toOpenAiError, toProblem } from '../../../functions/shared/http/problem.js';
 
 /**
  * Every success response of every function documents its body: a 2xx with content has a schema
@@ -75,5 +77,43 @@ describe('OpenAPI: every 2xx response has a real schema', () => {
     expect(emptiness(doc, { $ref: '#/components/schemas/Loose' }, 'application/json')).toBe('an object without properties');
     expect(emptiness(doc, { type: 'object', additionalProperties: { $ref: '#/components/schemas/Full' } }, 'application/json')).toBeUndefined();
     expect(emptiness(doc, { $ref: '#/components/schemas/Full' }, 'application/json')).toBeUndefined();
+  });
+});
+
+describe('OpenAPI: every error response of the OpenAI-compatible routes (/v1/) has their real schema', () => {
+  it('providers: each 4xx/5xx of a /v1/ operation is application/json with the OpenAI error object', () => {
+    const doc = documents.providers!;
+    const wrong: string[] = [];
+    let described = 0;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!path.startsWith('/v1/')) continue;
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(op.responses ?? {})) {
+          if (!/^[45]\d\d$/.test(status)) continue;
+          const name = `${method.toUpperCase()} ${path} ${status}`;
+          const types = Object.keys(response.content ?? {});
+          // /v1/ errors are sent as application/json (sendProblem), never problem+json.
+          if (types.join() !== 'application/json') wrong.push(`${name}: content ${types.join() || 'none'}`);
+          const media = response.content?.['application/json'];
+          const why = emptiness(doc, media?.schema, 'application/json');
+          if (why) wrong.push(`${name}: ${why}`);
+          else if (!deref(doc, media?.schema).properties?.error) wrong.push(`${name}: no OpenAI error object`);
+          else described++;
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(described).toBeGreaterThanOrEqual(20);
+  });
+
+  it('the schema holds what the gateway sends (toOpenAiError of a problem, extensions included)', () => {
+    const sent = [
+      new HttpProblem(429, 'quota-exceeded', 'daily token limit reached', { limit: { scope: 'user', period: 'daily' } }),
+      new HttpProblem(404, 'model-not-found', 'no such model', { openai_code: 'model_not_found' }),
+      new HttpProblem(422, 'validation-failed', 'bad body', { errors: [{ path: 'messages', message: 'required' }] }),
+      new HttpProblem(504, 'upstream-timeout', 'openai did not answer in time'),
+    ].map((p) => toOpenAiError(toProblem(p, 'req-1').body));
+    for (const body of sent) expect(OpenAiErrorSchema.safeParse(body).success, JSON.stringify(body)).toBe(true);
+    expect(OpenAiErrorSchema.safeParse({ type: 'x', title: 'x', status: 400, detail: 'x', instance: 'x' }).success).toBe(false);
   });
 });
