@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { isoDateTime, jsonBody, paginationQuery, problemResponses, text } from '../../shared/http/index.js';
+import { inTenant, isoDateTime, jsonBody, paginationQuery, problemResponses, text } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey } from '../service/api-keys.js';
+import { API_KEY_SCOPES, createApiKey, forgetApiKey, listApiKeys, revokeApiKey } from '../service/api-keys.js';
 import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { ApiKeyCreatedSchema, ApiKeySchema } from './shapes.js';
@@ -19,16 +19,15 @@ const revoke = createRoute({ method: 'delete', path: '/api-keys/{id}', ...userOn
 
 export function registerApiKeys(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {
-    const created = await createApiKey(c.var.database, c.var.principal, c.req.valid('json'));
+    const created = await inTenant(c, (tx, t) => createApiKey(tx, t, c.req.valid('json')));
     c.header('cache-control', 'no-store');
     return c.json(created, 201);
   });
-  app.openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    return c.json(await listApiKeys(c.var.database, c.var.principal, limit, cursor), 200);
-  });
+  app.openapi(list, async (c) => c.json(await inTenant(c, (tx, t) => listApiKeys(tx, t, c.req.valid('query'))), 200));
   app.openapi(revoke, async (c) => {
-    await revokeApiKey(c.var.database, c.var.principal, c.req.valid('param').id);
+    const { id } = c.req.valid('param');
+    await inTenant(c, (tx, t) => revokeApiKey(tx, t, id));
+    forgetApiKey(id);
     return c.body(null, 204);
   });
 }

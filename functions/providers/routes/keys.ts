@@ -1,10 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag } from '../../shared/http/index.js';
+import { expectedVersion, inTenant, jsonBody, paginationQuery, problemResponses, problems, setEtag, tenantOf } from '../../shared/http/index.js';
 import { PROVIDER_KINDS } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { createKey, deleteKey, getKey, listKeys, rotateKey, verifyKey, type KeyDeps } from '../service/keys.js';
+import {
+  createKey, deleteKey, getKey, keyNameTaken, keyToVerify, listKeys, loadKey, probeKey, recordVerification, resealKey, rotateKey, sealKey, type KeyDeps,
+} from '../service/keys.js';
+import { forgetRoutes } from '../service/resolve.js';
 import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { ProviderKeySchema, VerifiedKeySchema } from './shapes.js';
@@ -42,39 +45,56 @@ const rotate = createRoute({
 const remove = createRoute({ method: 'delete', path: '/keys/{id}', ...userOnly(), request: { params: IdParam }, responses: { 204: noContent, ...problemResponses, 412: moreProblems[412], 428: moreProblems[428] } });
 
 const deps = (c: Context<ProvidersEnv>): KeyDeps => ({
-  database: c.var.database,
   keyEncryptor: c.var.services.keyEncryptor,
   production: c.var.config.NODE_ENV === 'production',
   urlGuard: c.var.services.urlGuard,
   verifyTimeoutMs: Math.min(c.var.config.GATEWAY_UPSTREAM_TIMEOUT_MS, 15_000),
 });
 
+/**
+ * KMS and the provider are called between transactions (sealKey, probeKey, resealKey), never inside
+ * one; a change forgets the caller's cached routes once it is committed.
+ */
 export function registerKeys(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {
-    const key = await createKey(deps(c), c.var.principal, c.req.valid('json'));
+    const input = c.req.valid('json');
+    const sealed = await sealKey(deps(c), tenantOf(c.var.principal), input);
+    const key = await inTenant(c, (tx, t) => createKey(tx, t, sealed), { unique: keyNameTaken(input.name) });
+    forgetRoutes(c.var.principal.userId);
     setEtag(c, key.version);
     c.var.log.info('provider key stored', { keyId: key.id, provider: key.provider, fingerprint: key.fingerprint });
     return c.json(key, 201);
   });
-  app.openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    return c.json(await listKeys(deps(c), c.var.principal, limit, cursor), 200);
-  });
+  app.openapi(list, async (c) => c.json(await inTenant(c, (tx, t) => listKeys(tx, t, c.req.valid('query'))), 200));
   app.openapi(get, async (c) => {
-    const key = await getKey(deps(c), c.var.principal, c.req.valid('param').id);
+    const key = await inTenant(c, (tx, t) => getKey(tx, t, c.req.valid('param').id));
     setEtag(c, key.version);
     return c.json(key, 200);
   });
-  app.openapi(verify, async (c) => c.json(await verifyKey(deps(c), c.var.principal, c.req.valid('param').id), 200));
+  app.openapi(verify, async (c) => {
+    const { id } = c.req.valid('param');
+    const target = await inTenant(c, (tx, t) => keyToVerify(tx, t, id));
+    const valid = await probeKey(deps(c), tenantOf(c.var.principal), target);
+    const key = await inTenant(c, (tx, t) => recordVerification(tx, t, { id, valid }));
+    forgetRoutes(c.var.principal.userId);
+    return c.json(key, 200);
+  });
   app.openapi(rotate, async (c) => {
-    const body = c.req.header('content-type')?.includes('application/json') ? c.req.valid('json') : {};
+    const body = (c.req.header('content-type')?.includes('application/json') ? c.req.valid('json') : {}) ?? {};
     const ifMatch = c.req.header('if-match') ? expectedVersion(c) : undefined;
-    const key = await rotateKey(deps(c), c.var.principal, c.req.valid('param').id, body ?? {}, ifMatch);
+    const row = await inTenant(c, (tx, t) => loadKey(tx, t, c.req.valid('param').id));
+    if (ifMatch !== undefined && ifMatch !== row.version) throw problems.preconditionFailed();
+    const sealed = await resealKey(deps(c), tenantOf(c.var.principal), row, body);
+    const key = await inTenant(c, (tx, t) => rotateKey(tx, t, { row, sealed, api_key: body.api_key }));
+    forgetRoutes(c.var.principal.userId);
     setEtag(c, key.version);
     return c.json(key, 200);
   });
   app.openapi(remove, async (c) => {
-    await deleteKey(deps(c), c.var.principal, c.req.valid('param').id, expectedVersion(c));
+    const { id } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    await inTenant(c, (tx, t) => deleteKey(tx, t, { id, expected }));
+    forgetRoutes(c.var.principal.userId);
     return c.body(null, 204);
   });
 }

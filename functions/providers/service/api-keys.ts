@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { apiKeys } from '../../../drizzle/schema/providers.js';
-import { withTenant, type Database } from '../../shared/db/index.js';
-import { decodeCursor, page, problems } from '../../shared/http/index.js';
+import type { Database, Tx } from '../../shared/db/index.js';
+import { decodeCursor, page, problems, type Tenant } from '../../shared/http/index.js';
+import { providerProblems } from './errors.js';
 import { randomToken, sha256Hex } from '../../shared/security/hashing.js';
 import type { Principal, Role } from '../../shared/security/tokens.js';
 import { systemSql } from './sql.js';
@@ -53,7 +54,8 @@ export async function authenticateApiKey(database: Database, token: string): Pro
   return entry.principal;
 }
 
-function forget(keyId: string): void {
+/** Drops a revoked key from this instance's cache (other instances within CACHE_MS). */
+export function forgetApiKey(keyId: string): void {
   for (const [hash, e] of cache) if (e.keyId === keyId) cache.delete(hash);
 }
 
@@ -73,35 +75,31 @@ const view = (r: typeof apiKeys.$inferSelect): ApiKeyView => ({
   id: r.id, name: r.name, prefix: r.prefix, scopes: r.scopes, expires_at: iso(r.expiresAt), revoked_at: iso(r.revokedAt), last_used_at: iso(r.lastUsedAt), created_at: r.createdAt.toISOString(),
 });
 
-export async function createApiKey(database: Database, p: Principal, input: { name: string; scopes?: string[]; expires_at?: string | null }) {
+export async function createApiKey(tx: Tx, t: Tenant, input: { name: string; scopes?: string[]; expires_at?: string | null }) {
   const prefix = newPrefix();
   const key = `${prefix}_${randomToken(32)}`;
   const expiresAt = input.expires_at ? new Date(input.expires_at) : null;
-  if (expiresAt && expiresAt.getTime() <= Date.now()) throw problems.badRequest('expires_at must be in the future', 'invalid-expiry');
-  const [row] = await withTenant(database, p, (tx) =>
-    tx.insert(apiKeys).values({ orgId: p.orgId, userId: p.userId, name: input.name, prefix, keyHash: sha256Hex(key), scopes: [...new Set(input.scopes ?? [])], expiresAt, createdBy: p.userId, updatedBy: p.userId }).returning(),
-  );
+  if (expiresAt && expiresAt.getTime() <= Date.now()) throw providerProblems.expiryInThePast();
+  const [row] = await tx.insert(apiKeys)
+    .values({ orgId: t.orgId, userId: t.userId, name: input.name, prefix, keyHash: sha256Hex(key), scopes: [...new Set(input.scopes ?? [])], expiresAt, createdBy: t.userId, updatedBy: t.userId })
+    .returning();
   return { ...view(row!), key };
 }
 
-export async function listApiKeys(database: Database, p: Principal, limit: number, cursor?: string) {
-  const after = decodeCursor(cursor, ['timestamp', 'uuid']);
-  const rows = await withTenant(database, p, (tx) =>
-    tx.select().from(apiKeys)
-      .where(and(eq(apiKeys.userId, p.userId), after ? or(lt(apiKeys.createdAt, new Date(after[0])), and(eq(apiKeys.createdAt, new Date(after[0])), lt(apiKeys.id, after[1]))) : undefined))
-      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-      .limit(limit + 1),
-  );
-  const result = page(rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
+export async function listApiKeys(tx: Tx, t: Tenant, query: { limit: number; cursor?: string }) {
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+  const rows = await tx.select().from(apiKeys)
+    .where(and(eq(apiKeys.userId, t.userId), after ? or(lt(apiKeys.createdAt, new Date(after[0])), and(eq(apiKeys.createdAt, new Date(after[0])), lt(apiKeys.id, after[1]))) : undefined))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(query.limit + 1);
+  const result = page(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id]);
   return { items: result.items.map(view), next_cursor: result.next_cursor };
 }
 
-export async function revokeApiKey(database: Database, p: Principal, id: string): Promise<void> {
-  const rows = await withTenant(database, p, (tx) =>
-    tx.update(apiKeys).set({ revokedAt: sql`now()`, updatedBy: p.userId })
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, p.userId), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id }),
-  );
+/** Revokes the caller's key; the route then calls forgetApiKey after commit (this instance stops accepting it at once). */
+export async function revokeApiKey(tx: Tx, t: Tenant, id: string): Promise<void> {
+  const rows = await tx.update(apiKeys).set({ revokedAt: sql`now()`, updatedBy: t.userId })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, t.userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
   if (!rows.length) throw problems.notFound('API key');
-  forget(id);
 }

@@ -35,4 +35,6 @@ export const providerProblems = {
   keyWithoutBaseUrl: () => new HttpProblem(400, 'missing-base-url', 'this key has no base_url to call'),
   verifyUnreachable: (provider: string) => new HttpProblem(502, 'upstream-unreachable', `${provider} could not be reached to verify the key`),
   verifyFailed: (provider: string, status: number) => new HttpProblem(502, 'upstream-error', `${provider} answered ${status} while verifying the key`),
+  expiryInThePast: () => new HttpProblem(400, 'invalid-expiry', 'expires_at must be in the future'),
+  keyNameTaken: (name: string) => new HttpProblem(409, 'key-name-taken', `you already have a key named "${name}"`),
 } satisfies ErrorCatalog;
