@@ -2,6 +2,7 @@ import { alertWebhookSecret } from '../shared/config.js';
 import { openKeyEncryptor, type KeyEncryptor } from '../shared/crypto/index.js';
 import type { KernelServices } from '../shared/http/index.js';
 import { rootLogger } from '../shared/http/index.js';
+import { ReserveBatcher, type ReserveBatcherOptions } from './service/reserve-batcher.js';
 import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batcher.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../shared/notify/index.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
@@ -21,6 +22,8 @@ export interface ProvidersServices extends KernelServices {
   retry: RetryPolicy;
   /** The SSRF rule for user-supplied URLs and the pinned fetch that calls them. */
   urlGuard: UrlGuard;
+  /** The gateway's reservations, judged in batches while one is in flight (group commit, no timer). */
+  reserves: ReserveBatcher;
   /** The gateway's settles, written in batches (group commit); flushed by close() on SIGTERM. */
   settles: SettleBatcher;
   /** This instance's quota leases (GATEWAY_QUOTA_LEASES=on): given back at shutdown (close). */
@@ -39,6 +42,8 @@ export interface ProvidersOptions {
   settleRetryDelaysMs?: number[];
   /** Batch size and wait of the settle batches (defaults in settle-batcher.ts). */
   settleBatch?: Pick<SettleBatcherOptions, 'maxBatch' | 'maxWaitMs' | 'maxConcurrent' | 'busy'>;
+  /** Size and concurrency of the reservation batches (defaults in reserve-batcher.ts). */
+  reserveBatch?: Pick<ReserveBatcherOptions, 'maxBatch' | 'maxConcurrent'>;
   /** DNS for the SSRF guard (tests: a fake that changes its answers); default the system resolver. */
   resolve?: Resolver;
   /** Quota lease options (clock, policy); leases are on when GATEWAY_QUOTA_LEASES=on or this is given. */
@@ -78,6 +83,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
     platformKeys: options.platformKeys ?? kernel.config.PROVIDER_KEYS,
     urlGuard,
     retry,
+    reserves: new ReserveBatcher({ database: kernel.database, ...options.reserveBatch }),
     settles,
     ...(quotaLeases ? { quotaLeases } : {}),
     track,

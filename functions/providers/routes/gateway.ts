@@ -83,7 +83,7 @@ function gatewayDeps(c: Context<ProvidersEnv>): GatewayDeps {
   const s = c.var.services;
   return {
     database: s.database, keyEncryptor: s.keyEncryptor, production: s.config.NODE_ENV === 'production', platformKeys: s.platformKeys,
-    retry: s.retry, urlGuard: s.urlGuard, log: c.var.log, track: s.track, settles: s.settles, quotaLeases: s.quotaLeases,
+    retry: s.retry, urlGuard: s.urlGuard, log: c.var.log, track: s.track, settles: s.settles, reserves: s.reserves, quotaLeases: s.quotaLeases,
     afterSettle: (tenant) => evaluateCostAlertsFor(s.database, s.notifier, tenant),
   };
 }

@@ -11,6 +11,7 @@ import type { QuotaLeases } from './leases/index.js';
 import { reserveForCall } from './leases/reserve.js';
 import { byokAad, type ResolvedRoute } from './resolve.js';
 import { resolveModel } from './route-model.js';
+import type { ReserveBatcher } from './reserve-batcher.js';
 import type { SettleBatcher } from './settle-batcher.js';
 import type { UrlGuard } from './ssrf.js';
 import { MAX_ERROR_BODY_BYTES, readCapped, readJsonCapped, type UpstreamResponse } from './transport.js';
@@ -39,6 +40,8 @@ export interface GatewayDeps {
   track: (work: Promise<unknown>) => void;
   /** The instance's settle batches (group commit). */
   settles: SettleBatcher;
+  /** The instance's reservation batches; without them each call reserves in a statement of its own. */
+  reserves?: ReserveBatcher;
   /** This instance's quota leases (GATEWAY_QUOTA_LEASES=on); without them every call reserves a row. */
   quotaLeases?: QuotaLeases;
 }

@@ -259,7 +259,7 @@ function item(p: Pending) {
  * constraint violation: a CHECK) refuse the data itself (PostgreSQL Appendix A, Error Codes): trying the
  * same statement again fails the same way, unlike a lost connection, a deadlock or a failover.
  */
-function refusesData(err: unknown): boolean {
+export function refusesData(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && /^2[23]/.test(code);
 }

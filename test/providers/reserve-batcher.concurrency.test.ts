@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ensureCounters, periodsAt, type Reservation } from '../../functions/providers/service/quota.js';
+import { ReserveBatcher } from '../../functions/providers/service/reserve-batcher.js';
+import { tenantSql } from '../../functions/providers/service/sql.js';
+import { HttpProblem } from '../../functions/shared/http/problem.js';
+import { createTestDatabase } from '../support/db.js';
+import { createTenant, type TestTenant } from '../support/tenants.js';
+
+/**
+ * Group-commit reservations (reserve-batcher.ts, providers.reserve_batch in migration 0012): calls of
+ * one batch are judged in order under the counters' locks, so whatever the batching and however many
+ * instances (batchers) race, the limit is never passed and a call that fits is never refused.
+ */
+const { database } = await createTestDatabase({ poolMax: 10 });
+const periods = periodsAt(new Date());
+type Tenant = Pick<TestTenant, 'orgId' | 'userId'>;
+
+const call = (tokens: number, requestId: string = randomUUID()): Reservation => ({ requestId, tokens, costMicros: tokens, ttlSeconds: 600 });
+
+async function withTokenLimit(t: Tenant, limit: number, leased = 0): Promise<void> {
+  await tenantSql(database, t, (q) => ensureCounters(q, t, periods));
+  await database.pool!.query(
+    `UPDATE providers.quota_counters SET token_limit = $2, tokens_leased = $3 WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`,
+    [t.userId, limit, leased],
+  );
+}
+
+async function counters(t: Tenant) {
+  const { rows } = await database.pool!.query(`SELECT subject_type, period, tokens_reserved::int AS reserved FROM providers.quota_counters WHERE org_id = $1 ORDER BY subject_type, period`, [t.orgId]);
+  return rows as { subject_type: string; period: string; reserved: number }[];
+}
+
+const reservations = async (t: Tenant) => Number((await database.pool!.query(`SELECT count(*) FROM providers.quota_reservations WHERE user_id = $1`, [t.userId])).rows[0].count);
+
+async function outcomes(work: Promise<void>[]) {
+  return (await Promise.allSettled(work)).map((o) => (o.status === 'fulfilled' ? 'ok' : o.reason instanceof HttpProblem ? o.reason.status : String(o.reason)));
+}
+
+describe('reservation batches', () => {
+  it('120 racing calls on one limit across three instances: exactly the 40 that fit are granted, in batches', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 4_000);
+    const instances = [0, 1, 2].map(() => new ReserveBatcher({ database, maxConcurrent: 2 }));
+    const results = await outcomes(Array.from({ length: 120 }, (_, i) => instances[i % 3]!.reserve(t, periods, call(100))));
+    expect(results.filter((r) => r === 'ok')).toHaveLength(40);
+    expect(results.filter((r) => r === 429)).toHaveLength(80);
+    expect(await reservations(t)).toBe(40);
+    for (const row of await counters(t)) expect(row.reserved).toBe(4_000);
+    const stats = instances.reduce((a, b) => ({ batches: a.batches + b.stats.batches, calls: a.calls + b.stats.calls }), { batches: 0, calls: 0 });
+    expect(stats.calls).toBe(120);
+    // Calls that arrived while a batch was in flight went together.
+    expect(stats.batches).toBeLessThan(120);
+  });
+
+  it('a refused call leaves its room to the smaller calls after it in the same batch (no false 429)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 150);
+    const batcher = new ReserveBatcher({ database, maxConcurrent: 1 });
+    // The first call occupies the only slot; the next three wait and go together, in arrival order.
+    const first = batcher.reserve(t, periods, call(10));
+    const rest = [batcher.reserve(t, periods, call(100)), batcher.reserve(t, periods, call(100)), batcher.reserve(t, periods, call(40))];
+    expect(await outcomes([first, ...rest])).toEqual(['ok', 'ok', 429, 'ok']);
+    expect(batcher.stats).toEqual({ batches: 2, calls: 4 });
+    expect((await counters(t)).find((c) => c.subject_type === 'user' && c.period === 'daily')!.reserved).toBe(150);
+  });
+
+  it('the 429 names the limit, what is used and in flight, and what the call needed', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 500);
+    const batcher = new ReserveBatcher({ database });
+    await batcher.reserve(t, periods, call(300));
+    const refused = await batcher.reserve(t, periods, call(300)).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(HttpProblem);
+    expect((refused as HttpProblem).message).toBe('your daily token limit would be exceeded: limit 500, used 0, in flight 300, this request needs up to 300');
+  });
+
+  it('what live quota leases hold counts against the limit (an instance on leases and one on rows cannot pass it together)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 1_000, 950);
+    const batcher = new ReserveBatcher({ database });
+    expect(await outcomes([batcher.reserve(t, periods, call(100)), batcher.reserve(t, periods, call(50))])).toEqual([429, 'ok']);
+  });
+
+  it("the period's first calls create its counters once, outside any batch, and are then judged", async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const instances = [0, 1].map(() => new ReserveBatcher({ database, maxConcurrent: 2 }));
+    expect(await outcomes(Array.from({ length: 16 }, (_, i) => instances[i % 2]!.reserve(t, periods, call(10))))).toEqual(Array(16).fill('ok'));
+    const rows = await counters(t);
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row.reserved).toBe(160);
+  });
+
+  it('a request id already reserved is refused without touching the counters', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 10_000);
+    const batcher = new ReserveBatcher({ database });
+    const id = randomUUID();
+    await batcher.reserve(t, periods, call(100, id));
+    await expect(batcher.reserve(t, periods, call(100, id))).rejects.toThrow(/already exists/);
+    expect((await counters(t)).every((c) => c.reserved === 100)).toBe(true);
+  });
+
+  it('a value the database refuses fails its own call only: the batch is split and the others are granted', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 1_000_000);
+    const batcher = new ReserveBatcher({ database, maxConcurrent: 1 });
+    const first = batcher.reserve(t, periods, call(1));
+    // 1e30 is beyond bigint: SQLSTATE 22003 fails the whole statement it is in.
+    const batch = [batcher.reserve(t, periods, call(5)), batcher.reserve(t, periods, call(1e30)), batcher.reserve(t, periods, call(7))];
+    const results = await outcomes([first, ...batch]);
+    expect(results[0]).toBe('ok');
+    expect(results[1]).toBe('ok');
+    expect(results[2]).toMatch(/out of range/);
+    expect(results[3]).toBe('ok');
+    expect((await counters(t)).every((c) => c.reserved === 13)).toBe(true);
+  });
+});
