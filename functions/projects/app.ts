@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { createApp, requireAuth, type FunctionEnv } from '../shared/http/index.js';
+import { createApp, type FunctionEnv } from '../shared/http/index.js';
 import { registerAnalysis } from './routes/analysis.js';
 import { registerArtifacts } from './routes/artifacts.js';
 import { registerAudit } from './routes/audit.js';
@@ -16,17 +16,13 @@ import type { ProjectsServices } from './services.js';
 
 export type ProjectsEnv = FunctionEnv<ProjectsServices>;
 
-/** Paths served without a caller: liveness, readiness and the API description. */
-const PUBLIC = new Set(['/healthz', '/readyz', '/openapi.json']);
-/** The embedded artifact store's links carry their own signature instead of a bearer token. */
-const OBJECT_LINK = /(^|\/)artifact-objects\//;
-
-/** The projects function: its table of contents. Each resource registers itself from routes/. */
+/**
+ * The projects function: its table of contents. Each resource registers itself from routes/; a route
+ * that needs a caller says so with `...signedIn({ role })` (test/infra/openapi-security.policy.test.ts
+ * keeps every operation declaring it). Probes and the API description are the kernel's.
+ */
 export function buildProjectsApp(services: () => Promise<ProjectsServices>): OpenAPIHono<ProjectsEnv> {
   const app = createApp<ProjectsServices>({ name: 'projects', services });
-  const auth = requireAuth();
-  app.use('*', (c, next) => (PUBLIC.has(c.req.path) || OBJECT_LINK.test(c.req.path) ? next() : auth(c as never, next)));
-
   registerProjects(app);
   registerValidations(app);
   registerCheckpoints(app);

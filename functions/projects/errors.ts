@@ -4,7 +4,8 @@ import { problemOf, type ErrorCatalog } from '../shared/http/index.js';
 /**
  * The projects function's error catalog: each stable code (problem `type`) with its status; the
  * detail is written where the error is raised. Database errors go through the kernel's mapping
- * (shared/db/errors.ts) with this function's unique keys, so no database error a client can provoke
+ * (shared/db/errors.ts, applied by the kernel's inTenant) with this function's unique keys
+ * (projectsDbErrors), so no database error a client can provoke
  * (bad characters, out-of-range numbers, races on unique keys, the quarantine immutability trigger)
  * ever surfaces as a 500.
  */
@@ -33,12 +34,15 @@ export const projectsErrors = {
   invalidField: problemOf(422, 'validation-failed'),
 } satisfies ErrorCatalog;
 
-const UNIQUE = {
-  projects_org_id_slug_uq: () => projectsErrors.slugTaken('already exists (projects_org_id_slug_uq)'),
-  policies_org_id_name_uq: () => projectsErrors.nameTaken('already exists (policies_org_id_name_uq)'),
+/** The function's unique keys, for the kernel's transaction helpers (`inTenant(c, fn, projectsDbErrors)`). */
+export const projectsDbErrors = {
+  unique: {
+    projects_org_id_slug_uq: () => projectsErrors.slugTaken('already exists (projects_org_id_slug_uq)'),
+    policies_org_id_name_uq: () => projectsErrors.nameTaken('already exists (policies_org_id_name_uq)'),
+  },
 };
 
 /** Maps an error thrown inside a tenant transaction to a problem; returns anything else unchanged. */
 export function mapDbError(err: unknown): unknown {
-  return databaseProblem(err, { unique: UNIQUE }) ?? err;
+  return databaseProblem(err, projectsDbErrors) ?? err;
 }

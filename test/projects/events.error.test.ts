@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createProject } from '../../functions/projects/service/projects.js';
-import { withTenant } from '../../functions/shared/db/index.js';
-import type { Principal } from '../../functions/shared/security/tokens.js';
-import { createTestDatabase } from '../support/db.js';
+import type { Tenant } from '../../functions/shared/http/index.js';
+import { createTestDatabase, inRolledBackTenant } from '../support/db.js';
 import { approvedPromotion, ok, versionReadyForPromotion } from '../support/lifecycle.js';
 import { expectProblem, projectsApp } from '../support/projects.js';
 import { createTeam } from '../support/tenants.js';
@@ -23,15 +22,9 @@ async function refusedWithoutEvents(request: () => ReturnType<typeof api>, code:
 
 describe('a refused transition writes no event', () => {
   it('an event written in a transaction that then fails is rolled back with the change', async () => {
-    const principal: Principal = { userId: member.userId, orgId: member.orgId, role: 'member', platformAdmin: false, via: 'token' };
+    const tenant: Tenant = { userId: member.userId, orgId: member.orgId, role: 'member' };
     const before = await domainEvents(database, admin1.orgId);
-    let written: string | undefined;
-    await expect(
-      withTenant(database, principal, async (tx) => {
-        written = (await createProject(tx, principal, { name: 'doomed' })).id;
-        throw new Error('later step failed');
-      }),
-    ).rejects.toThrow('later step failed');
+    const written = await inRolledBackTenant(database, tenant, async (tx, t) => (await createProject(tx, t, { name: 'doomed' })).id);
     expect(written).toEqual(expect.any(String));
     expect((await database.pool!.query(`select count(*)::int as n from projects.projects where id = $1`, [written])).rows[0].n).toBe(0);
     expect((await domainEvents(database, admin1.orgId)).map((e) => e.event_id)).toEqual(before.map((e) => e.event_id));

@@ -1,11 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { assertRole, isoDateTime, jsonBody, problems } from '../../shared/http/index.js';
+import { isoDateTime, jsonBody, problems } from '../../shared/http/index.js';
 import { OBJECT_ROUTE, type FilesystemStore } from '../../shared/storage/filesystem.js';
 import type { ProjectsEnv } from '../app.js';
-import { mapDbError } from '../errors.js';
 import * as svc from '../service/artifacts.js';
 import { ArtifactSchema, artifactOut } from './lifecycle-shapes.js';
-import { errors, idParams, inTenant, ok, text, uuid } from './support.js';
+import { errors, idParams, ok, signedIn, text, uuid, tx } from './support.js';
 
 /** A media type without parameters: it travels in a signed header, so nothing that could break one. */
 const mediaType = z
@@ -36,7 +35,6 @@ const DownloadSchema = z.object({ url: z.string(), expires_at: z.string() }).ope
 const sessionArtifact = z.object({ id: uuid, aid: uuid });
 
 const tags = ['analysis'];
-const security = [{ bearer: [] }];
 const limitErrors = {
   ...errors,
   413: { description: 'Larger than ARTIFACT_MAX_BYTES', content: { 'application/problem+json': { schema: z.object({}).passthrough() } } },
@@ -47,16 +45,16 @@ const register = createRoute({
   method: 'post',
   path: '/analysis-sessions/{id}/artifacts',
   tags,
-  security,
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(ArtifactBody) },
   responses: { 201: ok(ArtifactSchema.extend({ upload: UploadSchema }), 'Registered (pending): PUT the content to upload.url with upload.headers, then call …/complete'), ...limitErrors },
 });
-const list = createRoute({ method: 'get', path: '/analysis-sessions/{id}/artifacts', tags, security, request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(ArtifactSchema) })), ...errors } });
+const list = createRoute({ method: 'get', path: '/analysis-sessions/{id}/artifacts', tags, ...signedIn({ role: 'viewer' }), request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(ArtifactSchema) })), ...errors } });
 const reupload = createRoute({
   method: 'post',
   path: '/analysis-sessions/{id}/artifacts/{aid}/upload-url',
   tags,
-  security,
+  ...signedIn({ role: 'member' }),
   request: { params: sessionArtifact },
   responses: { 200: ok(z.object({ upload: UploadSchema }), 'A fresh upload link for a pending artifact'), ...errors },
 });
@@ -64,7 +62,7 @@ const complete = createRoute({
   method: 'post',
   path: '/analysis-sessions/{id}/artifacts/{aid}/complete',
   tags,
-  security,
+  ...signedIn({ role: 'member' }),
   request: { params: sessionArtifact },
   responses: { 200: ok(ArtifactSchema, 'The stored content matches the registered size and SHA-256: available'), ...errors },
 });
@@ -72,7 +70,7 @@ const content = createRoute({
   method: 'get',
   path: '/analysis-sessions/{id}/artifacts/{aid}/content',
   tags,
-  security,
+  ...signedIn({ role: 'viewer' }),
   request: { params: sessionArtifact },
   responses: { 200: ok(DownloadSchema, 'A short-lived download link for the verified content'), ...errors },
 });
@@ -83,35 +81,37 @@ export function registerArtifacts(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(register, async (c) => {
     const { services } = c.var;
     const store = await services.objects();
-    const row = await inTenant(c, 'member', (tx, p) => svc.registerArtifact(tx, p, c.req.valid('param').id, c.req.valid('json'), store, services.artifactLimits));
+    const row = await tx(c, (tx, t) => svc.registerArtifact(tx, t, c.req.valid('param').id, c.req.valid('json'), store, services.artifactLimits));
     // Signed after the row committed: signing may call IAM, and no transaction waits on the network.
     return c.json({ ...artifactOut(row), upload: uploadOut(await svc.uploadGrant(store, row)) }, 201);
   });
   app.openapi(list, async (c) => {
-    const rows = await inTenant(c, 'viewer', (tx, p) => svc.listArtifacts(tx, p.orgId, c.req.valid('param').id));
+    const rows = await tx(c, (tx, t) => svc.listArtifacts(tx, t, c.req.valid('param').id));
     return c.json({ items: rows.map(artifactOut) }, 200);
   });
   app.openapi(reupload, async (c) => {
     const { id, aid } = c.req.valid('param');
-    const row = await inTenant(c, 'member', (tx, p) => svc.requireArtifact(tx, p.orgId, id, aid));
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
     return c.json({ upload: uploadOut(await svc.uploadGrant(await c.var.services.objects(), row)) }, 200);
   });
   app.openapi(complete, async (c) => {
     const { id, aid } = c.req.valid('param');
-    assertRole(c.var.principal, 'member');
     const store = await c.var.services.objects();
-    const row = await svc.completeArtifact(c.var.database, c.var.principal, id, aid, store).catch((err) => Promise.reject(mapDbError(err)));
-    return c.json(artifactOut(row), 200);
+    // Two transactions around the verification: none is held while the bytes are read.
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
+    if (row.status === 'available') return c.json(artifactOut(row), 200);
+    await svc.verifyUpload(store, row);
+    return c.json(artifactOut(await tx(c, (tx, t) => svc.markAvailable(tx, t, id, aid))), 200);
   });
   app.openapi(content, async (c) => {
     const { id, aid } = c.req.valid('param');
-    const row = await inTenant(c, 'viewer', (tx, p) => svc.requireArtifact(tx, p.orgId, id, aid));
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
     const grant = await svc.downloadGrant(await c.var.services.objects(), row);
     return c.json({ url: grant.url, expires_at: grant.expiresAt.toISOString() }, 200);
   });
 
   // The embedded store's links (npm run dev): the signature in the query is the authorization, so this
-  // path is public (app.ts). With Cloud Storage there is nothing here.
+  // path has no signedIn: it is public. With Cloud Storage there is nothing here.
   app.on(['PUT', 'GET'], `${OBJECT_ROUTE}*`, async (c) => {
     const store = await c.var.services.objects();
     if (store.kind !== 'filesystem') throw problems.notFound('object');

@@ -1,11 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { paginationQuery } from '../../shared/http/index.js';
-import { assertRole } from '../../shared/http/index.js';
 import { verifyAuditLog } from '../../shared/audit/verify.js';
 import { openSigner } from '../../shared/audit/signer/index.js';
 import type { ProjectsEnv } from '../app.js';
 import { listAudit } from '../service/audit.js';
-import { errors, inTenant, jsonObject, listOf, ok, uuid } from './support.js';
+import { errors, jsonObject, listOf, ok, signedIn, uuid, tx } from './support.js';
 
 const AuditRowSchema = z
   .object({
@@ -30,7 +29,7 @@ const listAuditRoute = createRoute({
   method: 'get',
   path: '/audit',
   tags: ['audit'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   request: {
     query: paginationQuery.extend({
       table: z.string().max(130).optional().openapi({ description: 'table name, or schema.table' }),
@@ -46,13 +45,13 @@ const verifyRoute = createRoute({
   method: 'get',
   path: '/audit/verify',
   tags: ['audit'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   responses: { 200: ok(VerifySchema, 'Row hashes of the organization, seal chain and signatures recomputed'), ...errors },
 });
 
 export function registerAudit(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listAuditRoute, async (c) => {
-    const r = await inTenant(c, 'admin', (tx, p) => listAudit(tx, p.orgId, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => listAudit(tx, t, c.req.valid('query')));
     return c.json(
       {
         items: r.items.map((a) => ({
@@ -77,7 +76,6 @@ export function registerAudit(app: OpenAPIHono<ProjectsEnv>): void {
   // owner connection; it recomputes only the caller's org's rows.
   app.openapi(verifyRoute, async (c) => {
     const principal = c.var.principal;
-    assertRole(principal, 'admin');
     const config = c.var.config;
     const result = await verifyAuditLog(c.var.database, { orgId: principal.orgId, signer: { publicKeyPem: (keyId) => openSigner(config).publicKeyPem(keyId) } });
     return c.json({ ok: result.ok, checked: result.checked, seals: result.seals, first_bad: result.firstBad ?? null }, 200);

@@ -4,7 +4,7 @@ import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../share
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/baselines.js';
 import { BaselineSchema, baselineOut } from './shapes.js';
-import { errors, idParams, inTenant, listOf, lockErrors, ok, text, uuid } from './support.js';
+import { errors, idParams, listOf, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
 
 const metric = text(200);
 const CreateBaselineBody = z.object({ metric, operator: z.enum(baselineOperators), threshold: z.number() }).strict().openapi('CreateBaseline');
@@ -26,7 +26,7 @@ const createBaseline = createRoute({
   method: 'post',
   path: '/projects/{id}/baselines',
   tags: ['baselines'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(CreateBaselineBody) },
   responses: { 201: ok(BaselineSchema, 'Created'), ...errors },
 });
@@ -35,7 +35,7 @@ const listBaselines = createRoute({
   method: 'get',
   path: '/projects/{id}/baselines',
   tags: ['baselines'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery },
   responses: { 200: ok(listOf(BaselineSchema)), ...errors },
 });
@@ -44,7 +44,7 @@ const patchBaseline = createRoute({
   method: 'patch',
   path: '/projects/{id}/baselines/{bid}',
   tags: ['baselines'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params, body: jsonBody(PatchBaselineBody) },
   responses: { 200: ok(BaselineSchema), ...lockErrors },
 });
@@ -53,7 +53,7 @@ const deleteBaseline = createRoute({
   method: 'delete',
   path: '/projects/{id}/baselines/{bid}',
   tags: ['baselines'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   request: { params },
   responses: { 204: { description: 'Deleted' }, ...lockErrors },
 });
@@ -62,7 +62,7 @@ const checkBaselines = createRoute({
   method: 'post',
   path: '/projects/{id}/baselines/check',
   tags: ['baselines'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, body: jsonBody(CheckBody) },
   responses: { 200: ok(CheckResult, 'Each baseline against the metrics; a missing metric fails its rule'), ...errors },
 });
@@ -70,14 +70,14 @@ const checkBaselines = createRoute({
 export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createBaseline, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await inTenant(c, 'member', (tx, p) => svc.createBaseline(tx, p, id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createBaseline(tx, t, id, c.req.valid('json')));
     setEtag(c, row.version);
     return c.json(baselineOut(row), 201);
   });
 
   app.openapi(listBaselines, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listBaselines(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listBaselines(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(baselineOut), next_cursor: r.next_cursor }, 200);
   });
 
@@ -85,7 +85,7 @@ export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, bid } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await inTenant(c, 'member', (tx, p) => svc.updateBaseline(tx, p, id, bid, expected, body));
+    const row = await tx(c, (tx, t) => svc.updateBaseline(tx, t, id, bid, expected, body));
     setEtag(c, row.version);
     return c.json(baselineOut(row), 200);
   });
@@ -93,13 +93,13 @@ export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deleteBaseline, async (c) => {
     const { id, bid } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await inTenant(c, 'admin', (tx, p) => svc.deleteBaseline(tx, p, id, bid, expected));
+    await tx(c, (tx, t) => svc.deleteBaseline(tx, t, id, bid, expected));
     return c.body(null, 204);
   });
 
   app.openapi(checkBaselines, async (c) => {
     const { id } = c.req.valid('param');
-    const result = await inTenant(c, 'viewer', (tx, p) => svc.checkProjectBaselines(tx, p.orgId, id, c.req.valid('json').metrics));
+    const result = await tx(c, (tx, t) => svc.checkProjectBaselines(tx, t, id, c.req.valid('json').metrics));
     return c.json(result, 200);
   });
 }

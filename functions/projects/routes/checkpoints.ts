@@ -4,7 +4,7 @@ import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/checkpoints.js';
 import { requireProject } from '../service/projects.js';
 import { CheckpointSchema, checkpointOut, projectOut, ProjectSchema } from './shapes.js';
-import { errors, idParams, inTenant, listOf, ok, text, uuid } from './support.js';
+import { errors, idParams, listOf, ok, signedIn, text, uuid, tx } from './support.js';
 
 const CreateCheckpointBody = z.object({ reason: text(1000) }).strict().openapi('CreateCheckpoint');
 const RollbackBody = z.object({ reason: text(1000).optional() }).strict().openapi('Rollback');
@@ -18,7 +18,7 @@ const createCheckpoint = createRoute({
   method: 'post',
   path: '/projects/{id}/checkpoints',
   tags: ['checkpoints'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(CreateCheckpointBody) },
   responses: { 201: ok(CheckpointSchema, 'Created'), ...errors },
 });
@@ -27,7 +27,7 @@ const listCheckpoints = createRoute({
   method: 'get',
   path: '/projects/{id}/checkpoints',
   tags: ['checkpoints'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery },
   responses: { 200: ok(listOf(CheckpointSchema)), ...errors },
 });
@@ -36,7 +36,7 @@ const getCheckpoint = createRoute({
   method: 'get',
   path: '/projects/{id}/checkpoints/{cid}',
   tags: ['checkpoints'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params },
   responses: { 200: ok(CheckpointSchema), ...errors },
 });
@@ -45,7 +45,7 @@ const rollback = createRoute({
   method: 'post',
   path: '/projects/{id}/checkpoints/{cid}/rollback',
   tags: ['checkpoints'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   // The body is optional: a bare POST rolls back without a reason.
   request: { params, body: { required: false, content: { 'application/json': { schema: RollbackBody } } } },
   responses: { 200: ok(RollbackResult), ...errors },
@@ -54,21 +54,21 @@ const rollback = createRoute({
 export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createCheckpoint, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await inTenant(c, 'member', (tx, p) => svc.createCheckpoint(tx, p, id, c.req.valid('json').reason));
+    const row = await tx(c, (tx, t) => svc.createCheckpoint(tx, t, id, c.req.valid('json').reason));
     return c.json(checkpointOut(row), 201);
   });
 
   app.openapi(listCheckpoints, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listCheckpoints(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listCheckpoints(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(checkpointOut), next_cursor: r.next_cursor }, 200);
   });
 
   app.openapi(getCheckpoint, async (c) => {
     const { id, cid } = c.req.valid('param');
-    const row = await inTenant(c, 'viewer', async (tx, p) => {
-      await requireProject(tx, p.orgId, id);
-      return svc.requireCheckpoint(tx, p.orgId, id, cid);
+    const row = await tx(c, async (tx, t) => {
+      await requireProject(tx, t, id);
+      return svc.requireCheckpoint(tx, t, id, cid);
     });
     return c.json(checkpointOut(row), 200);
   });
@@ -76,7 +76,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(rollback, async (c) => {
     const { id, cid } = c.req.valid('param');
     const body = (c.req.valid('json') as z.infer<typeof RollbackBody> | undefined) ?? {};
-    const r = await inTenant(c, 'admin', (tx, p) => svc.rollback(tx, p, id, cid, body.reason ?? null));
+    const r = await tx(c, (tx, t) => svc.rollback(tx, t, id, cid, body.reason ?? null));
     return c.json({ project: projectOut(r.project), checkpoint_id: r.checkpoint.id, undo_checkpoint_id: r.undoCheckpointId }, 200);
   });
 }

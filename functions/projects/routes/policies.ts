@@ -3,7 +3,7 @@ import { expectedVersion, jsonBody, setEtag } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/policies.js';
 import { PolicySchema, policyOut } from './shapes.js';
-import { errors, idParams, inTenant, listOf, listQuery, lockErrors, ok, text, uuid } from './support.js';
+import { errors, idParams, listOf, listQuery, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
 
 /**
  * OPA policies are stored and served as rego source; they are not evaluated here (no maintained
@@ -25,29 +25,29 @@ const PatchPolicyBody = z
   .openapi('PatchPolicy');
 const LinkBody = z.object({ policy_id: uuid }).strict().openapi('LinkPolicy');
 
-const createPolicy = createRoute({ method: 'post', path: '/policies', tags: ['policies'], security: [{ bearer: [] }], request: { body: jsonBody(CreatePolicyBody) }, responses: { 201: ok(PolicySchema, 'Created'), ...errors } });
-const listPolicies = createRoute({ method: 'get', path: '/policies', tags: ['policies'], security: [{ bearer: [] }], request: { query: listQuery }, responses: { 200: ok(listOf(PolicySchema)), ...errors } });
-const getPolicy = createRoute({ method: 'get', path: '/policies/{id}', tags: ['policies'], security: [{ bearer: [] }], request: { params: idParams }, responses: { 200: ok(PolicySchema), ...errors } });
-const patchPolicy = createRoute({ method: 'patch', path: '/policies/{id}', tags: ['policies'], security: [{ bearer: [] }], request: { params: idParams, body: jsonBody(PatchPolicyBody) }, responses: { 200: ok(PolicySchema, 'The new revision'), ...lockErrors } });
-const deletePolicy = createRoute({ method: 'delete', path: '/policies/{id}', tags: ['policies'], security: [{ bearer: [] }], request: { params: idParams }, responses: { 204: { description: 'Deleted (soft)' }, ...lockErrors } });
-const listProjectPolicies = createRoute({ method: 'get', path: '/projects/{id}/policies', tags: ['policies'], security: [{ bearer: [] }], request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(PolicySchema) })), ...errors } });
-const linkPolicy = createRoute({ method: 'post', path: '/projects/{id}/policies', tags: ['policies'], security: [{ bearer: [] }], request: { params: idParams, body: jsonBody(LinkBody) }, responses: { 201: ok(PolicySchema, 'Linked'), ...errors } });
-const unlinkPolicy = createRoute({ method: 'delete', path: '/projects/{id}/policies/{pid}', tags: ['policies'], security: [{ bearer: [] }], request: { params: z.object({ id: uuid, pid: uuid }) }, responses: { 204: { description: 'Unlinked' }, ...errors } });
+const createPolicy = createRoute({ method: 'post', path: '/policies', tags: ['policies'], ...signedIn({ role: 'member' }), request: { body: jsonBody(CreatePolicyBody) }, responses: { 201: ok(PolicySchema, 'Created'), ...errors } });
+const listPolicies = createRoute({ method: 'get', path: '/policies', tags: ['policies'], ...signedIn({ role: 'viewer' }), request: { query: listQuery }, responses: { 200: ok(listOf(PolicySchema)), ...errors } });
+const getPolicy = createRoute({ method: 'get', path: '/policies/{id}', tags: ['policies'], ...signedIn({ role: 'viewer' }), request: { params: idParams }, responses: { 200: ok(PolicySchema), ...errors } });
+const patchPolicy = createRoute({ method: 'patch', path: '/policies/{id}', tags: ['policies'], ...signedIn({ role: 'member' }), request: { params: idParams, body: jsonBody(PatchPolicyBody) }, responses: { 200: ok(PolicySchema, 'The new revision'), ...lockErrors } });
+const deletePolicy = createRoute({ method: 'delete', path: '/policies/{id}', tags: ['policies'], ...signedIn({ role: 'admin' }), request: { params: idParams }, responses: { 204: { description: 'Deleted (soft)' }, ...lockErrors } });
+const listProjectPolicies = createRoute({ method: 'get', path: '/projects/{id}/policies', tags: ['policies'], ...signedIn({ role: 'viewer' }), request: { params: idParams }, responses: { 200: ok(z.object({ items: z.array(PolicySchema) })), ...errors } });
+const linkPolicy = createRoute({ method: 'post', path: '/projects/{id}/policies', tags: ['policies'], ...signedIn({ role: 'member' }), request: { params: idParams, body: jsonBody(LinkBody) }, responses: { 201: ok(PolicySchema, 'Linked'), ...errors } });
+const unlinkPolicy = createRoute({ method: 'delete', path: '/projects/{id}/policies/{pid}', tags: ['policies'], ...signedIn({ role: 'member' }), request: { params: z.object({ id: uuid, pid: uuid }) }, responses: { 204: { description: 'Unlinked' }, ...errors } });
 
 export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createPolicy, async (c) => {
-    const row = await inTenant(c, 'member', (tx, p) => svc.createPolicy(tx, p, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createPolicy(tx, t, c.req.valid('json')));
     setEtag(c, row.version);
     return c.json(policyOut(row), 201);
   });
 
   app.openapi(listPolicies, async (c) => {
-    const res = await inTenant(c, 'viewer', (tx, p) => svc.listPolicies(tx, p.orgId, c.req.valid('query')));
+    const res = await tx(c, (tx, t) => svc.listPolicies(tx, t, c.req.valid('query')));
     return c.json({ items: res.items.map(policyOut), next_cursor: res.next_cursor }, 200);
   });
 
   app.openapi(getPolicy, async (c) => {
-    const row = await inTenant(c, 'viewer', (tx, p) => svc.requirePolicy(tx, p.orgId, c.req.valid('param').id));
+    const row = await tx(c, (tx, t) => svc.requirePolicy(tx, t, c.req.valid('param').id));
     setEtag(c, row.version);
     return c.json(policyOut(row), 200);
   });
@@ -56,7 +56,7 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await inTenant(c, 'member', (tx, p) => svc.updatePolicy(tx, p, id, expected, body));
+    const row = await tx(c, (tx, t) => svc.updatePolicy(tx, t, id, expected, body));
     setEtag(c, row.version);
     return c.json(policyOut(row), 200);
   });
@@ -64,24 +64,24 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deletePolicy, async (c) => {
     const { id } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await inTenant(c, 'admin', (tx, p) => svc.deletePolicy(tx, p, id, expected));
+    await tx(c, (tx, t) => svc.deletePolicy(tx, t, id, expected));
     return c.body(null, 204);
   });
 
   app.openapi(listProjectPolicies, async (c) => {
-    const rows = await inTenant(c, 'viewer', (tx, p) => svc.projectPolicyList(tx, p.orgId, c.req.valid('param').id));
+    const rows = await tx(c, (tx, t) => svc.projectPolicyList(tx, t, c.req.valid('param').id));
     return c.json({ items: rows.map(policyOut) }, 200);
   });
 
   app.openapi(linkPolicy, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await inTenant(c, 'member', (tx, p) => svc.linkPolicy(tx, p, id, c.req.valid('json').policy_id));
+    const row = await tx(c, (tx, t) => svc.linkPolicy(tx, t, id, c.req.valid('json').policy_id));
     return c.json(policyOut(row), 201);
   });
 
   app.openapi(unlinkPolicy, async (c) => {
     const { id, pid } = c.req.valid('param');
-    await inTenant(c, 'member', (tx, p) => svc.unlinkPolicy(tx, p, id, pid));
+    await tx(c, (tx, t) => svc.unlinkPolicy(tx, t, id, pid));
     return c.body(null, 204);
   });
 }

@@ -5,7 +5,7 @@ import { roleAtLeast } from '../../shared/security/tokens.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/projects.js';
 import { projectOut, ProjectSchema } from './shapes.js';
-import { booleanQuery, errors, idParams, inTenant, listOf, listQuery, lockErrors, ok, text } from './support.js';
+import { booleanQuery, errors, idParams, listOf, listQuery, lockErrors, ok, signedIn, text, tx } from './support.js';
 
 const slug = z
   .string()
@@ -30,7 +30,7 @@ const createProject = createRoute({
   method: 'post',
   path: '/projects',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { body: jsonBody(CreateProjectBody) },
   responses: { 201: ok(ProjectSchema, 'Created'), ...errors },
 });
@@ -39,7 +39,7 @@ const listProjects = createRoute({
   method: 'get',
   path: '/projects',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: {
     query: listQuery.extend({
       status: z.enum(projectHealthStatuses).optional(),
@@ -57,7 +57,7 @@ const getProject = createRoute({
   method: 'get',
   path: '/projects/{id}',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: includeDeleted },
   responses: { 200: ok(ProjectSchema), ...errors },
 });
@@ -66,7 +66,7 @@ const patchProject = createRoute({
   method: 'patch',
   path: '/projects/{id}',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(PatchProjectBody) },
   responses: { 200: ok(ProjectSchema), ...lockErrors },
 });
@@ -75,7 +75,7 @@ const deleteProject = createRoute({
   method: 'delete',
   path: '/projects/{id}',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   request: { params: idParams },
   responses: { 204: { description: 'Deleted (soft)' }, ...lockErrors },
 });
@@ -84,7 +84,7 @@ const restoreProject = createRoute({
   method: 'post',
   path: '/projects/{id}/restore',
   tags: ['projects'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'admin' }),
   request: { params: idParams },
   responses: { 200: ok(ProjectSchema), ...errors },
 });
@@ -98,7 +98,7 @@ function wantsDeleted(c: { var: ProjectsEnv['Variables'] }, flag: boolean | unde
 
 export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createProject, async (c) => {
-    const row = await inTenant(c, 'member', (tx, p) => svc.createProject(tx, p, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createProject(tx, t, c.req.valid('json')));
     setEtag(c, row.version);
     return c.json(projectOut(row), 201);
   });
@@ -106,14 +106,14 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listProjects, async (c) => {
     const query = c.req.valid('query');
     const includeDeletedRows = wantsDeleted(c, query.include_deleted);
-    const result = await inTenant(c, 'viewer', (tx, p) => svc.listProjects(tx, p.orgId, { ...query, include_deleted: includeDeletedRows }));
+    const result = await tx(c, (tx, t) => svc.listProjects(tx, t, { ...query, include_deleted: includeDeletedRows }));
     return c.json({ items: result.items.map(projectOut), next_cursor: result.next_cursor }, 200);
   });
 
   app.openapi(getProject, async (c) => {
     const { id } = c.req.valid('param');
     const deleted = wantsDeleted(c, c.req.valid('query').include_deleted);
-    const row = await inTenant(c, 'viewer', (tx, p) => svc.getProject(tx, p.orgId, id, deleted));
+    const row = await tx(c, (tx, t) => svc.getProject(tx, t, id, deleted));
     setEtag(c, row.version);
     return c.json(projectOut(row), 200);
   });
@@ -122,7 +122,7 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await inTenant(c, 'member', (tx, p) => svc.updateProject(tx, p, id, expected, body));
+    const row = await tx(c, (tx, t) => svc.updateProject(tx, t, id, expected, body));
     setEtag(c, row.version);
     return c.json(projectOut(row), 200);
   });
@@ -130,13 +130,13 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deleteProject, async (c) => {
     const { id } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await inTenant(c, 'admin', (tx, p) => svc.deleteProject(tx, p, id, expected));
+    await tx(c, (tx, t) => svc.deleteProject(tx, t, id, expected));
     return c.body(null, 204);
   });
 
   app.openapi(restoreProject, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await inTenant(c, 'admin', (tx, p) => svc.restoreProject(tx, p, id));
+    const row = await tx(c, (tx, t) => svc.restoreProject(tx, t, id));
     setEtag(c, row.version);
     return c.json(projectOut(row), 200);
   });

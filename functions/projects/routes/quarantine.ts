@@ -4,7 +4,7 @@ import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/quarantine.js';
 import { QuarantineRecordSchema, recordOut, ReevaluationSchema, reevaluationOut } from './lifecycle-shapes.js';
 import { VersionSchema, versionOut } from './shapes.js';
-import { errors, idParams, inTenant, jsonObject, listOf, ok, text, uuid } from './support.js';
+import { errors, idParams, jsonObject, listOf, ok, signedIn, text, uuid, tx } from './support.js';
 
 const QuarantineBody = z.object({ reason: text(4000), evidence: jsonObject.optional() }).strict().openapi('QuarantineVersion');
 const PatchRecordBody = z.object({ reason: text(4000).optional(), evidence: jsonObject.optional() }).strict().openapi('PatchQuarantineRecord');
@@ -16,29 +16,28 @@ const StatsSchema = z
 const DecisionResult = ReevaluationSchema.extend({ new_version: VersionSchema.nullable() }).openapi('ReevaluationDecisionResult');
 
 const tags = ['quarantine'];
-const security = [{ bearer: [] }];
 
 const quarantineVersion = createRoute({
   method: 'post',
   path: '/projects/{id}/versions/{vid}/quarantine',
   tags,
-  security,
+  ...signedIn({ role: 'admin' }),
   request: { params: z.object({ id: uuid, vid: uuid }), body: jsonBody(QuarantineBody) },
   responses: { 201: ok(QuarantineRecordSchema, 'Degraded to v3 with an immutable record'), ...errors },
 });
-const stats = createRoute({ method: 'get', path: '/quarantine/stats', tags, security, responses: { 200: ok(StatsSchema, 'From the quarantine.quarantine_stats view'), ...errors } });
-const list = createRoute({ method: 'get', path: '/quarantine', tags, security, request: { query: paginationQuery.extend({ project_id: uuid.optional() }) }, responses: { 200: ok(listOf(QuarantineRecordSchema)), ...errors } });
-const get = createRoute({ method: 'get', path: '/quarantine/{id}', tags, security, request: { params: idParams }, responses: { 200: ok(QuarantineRecordSchema), ...errors } });
-const patch = createRoute({ method: 'patch', path: '/quarantine/{id}', tags, security, request: { params: idParams, body: jsonBody(PatchRecordBody) }, responses: { ...errors } });
-const del = createRoute({ method: 'delete', path: '/quarantine/{id}', tags, security, request: { params: idParams }, responses: { ...errors } });
-const request = createRoute({ method: 'post', path: '/quarantine/{id}/reevaluations', tags, security, request: { params: idParams, body: jsonBody(ReevaluationBody) }, responses: { 201: ok(ReevaluationSchema, 'Requested (pending)'), ...errors } });
-const listRequests = createRoute({ method: 'get', path: '/quarantine/{id}/reevaluations', tags, security, request: { params: idParams, query: paginationQuery }, responses: { 200: ok(listOf(ReevaluationSchema)), ...errors } });
-const getRequest = createRoute({ method: 'get', path: '/reevaluations/{id}', tags, security, request: { params: idParams }, responses: { 200: ok(ReevaluationSchema), ...errors } });
+const stats = createRoute({ method: 'get', path: '/quarantine/stats', tags, ...signedIn({ role: 'viewer' }), responses: { 200: ok(StatsSchema, 'From the quarantine.quarantine_stats view'), ...errors } });
+const list = createRoute({ method: 'get', path: '/quarantine', tags, ...signedIn({ role: 'viewer' }), request: { query: paginationQuery.extend({ project_id: uuid.optional() }) }, responses: { 200: ok(listOf(QuarantineRecordSchema)), ...errors } });
+const get = createRoute({ method: 'get', path: '/quarantine/{id}', tags, ...signedIn({ role: 'viewer' }), request: { params: idParams }, responses: { 200: ok(QuarantineRecordSchema), ...errors } });
+const patch = createRoute({ method: 'patch', path: '/quarantine/{id}', tags, ...signedIn({ role: 'admin' }), request: { params: idParams, body: jsonBody(PatchRecordBody) }, responses: { ...errors } });
+const del = createRoute({ method: 'delete', path: '/quarantine/{id}', tags, ...signedIn({ role: 'admin' }), request: { params: idParams }, responses: { ...errors } });
+const request = createRoute({ method: 'post', path: '/quarantine/{id}/reevaluations', tags, ...signedIn({ role: 'member' }), request: { params: idParams, body: jsonBody(ReevaluationBody) }, responses: { 201: ok(ReevaluationSchema, 'Requested (pending)'), ...errors } });
+const listRequests = createRoute({ method: 'get', path: '/quarantine/{id}/reevaluations', tags, ...signedIn({ role: 'viewer' }), request: { params: idParams, query: paginationQuery }, responses: { 200: ok(listOf(ReevaluationSchema)), ...errors } });
+const getRequest = createRoute({ method: 'get', path: '/reevaluations/{id}', tags, ...signedIn({ role: 'viewer' }), request: { params: idParams }, responses: { 200: ok(ReevaluationSchema), ...errors } });
 const decide = createRoute({
   method: 'post',
   path: '/reevaluations/{id}/{decision}',
   tags,
-  security,
+  ...signedIn({ role: 'admin' }),
   request: { params: z.object({ id: uuid, decision: z.enum(['approve', 'reject']) }), body: { required: false, content: { 'application/json': { schema: DecisionBody } } } },
   responses: { 200: ok(DecisionResult, 'pending → approved (a new v1 version from the quarantined config) | rejected'), ...errors },
 });
@@ -46,37 +45,37 @@ const decide = createRoute({
 export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(quarantineVersion, async (c) => {
     const { id, vid } = c.req.valid('param');
-    const row = await inTenant(c, 'admin', (tx, p) => svc.quarantineById(tx, p, id, vid, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.quarantineById(tx, t, id, vid, c.req.valid('json')));
     return c.json(recordOut(row), 201);
   });
   // Before /quarantine/{id}, which would take "stats" for an id.
-  app.openapi(stats, async (c) => c.json(await inTenant(c, 'viewer', (tx, p) => svc.quarantineStats(tx, p.orgId)), 200));
+  app.openapi(stats, async (c) => c.json(await tx(c, (tx, t) => svc.quarantineStats(tx, t)), 200));
   app.openapi(list, async (c) => {
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listRecords(tx, p.orgId, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listRecords(tx, t, c.req.valid('query')));
     return c.json({ items: r.items.map(recordOut), next_cursor: r.next_cursor }, 200);
   });
-  app.openapi(get, async (c) => c.json(recordOut(await inTenant(c, 'viewer', (tx, p) => svc.requireRecord(tx, p.orgId, c.req.valid('param').id))), 200));
+  app.openapi(get, async (c) => c.json(recordOut(await tx(c, (tx, t) => svc.requireRecord(tx, t, c.req.valid('param').id))), 200));
   app.openapi(patch, async (c) => {
     const body = c.req.valid('json');
-    return inTenant(c, 'admin', (tx, p) => svc.attemptRecordChange(tx, p.orgId, c.req.valid('param').id, { kind: 'update', ...body }));
+    return tx(c, (tx, t) => svc.attemptRecordChange(tx, t, c.req.valid('param').id, { kind: 'update', ...body }));
   });
-  app.openapi(del, async (c) => inTenant(c, 'admin', (tx, p) => svc.attemptRecordChange(tx, p.orgId, c.req.valid('param').id, { kind: 'delete' })));
+  app.openapi(del, async (c) => tx(c, (tx, t) => svc.attemptRecordChange(tx, t, c.req.valid('param').id, { kind: 'delete' })));
   app.openapi(request, async (c) => {
-    const row = await inTenant(c, 'member', (tx, p) => svc.requestReevaluation(tx, p, c.req.valid('param').id, c.req.valid('json').reason));
+    const row = await tx(c, (tx, t) => svc.requestReevaluation(tx, t, c.req.valid('param').id, c.req.valid('json').reason));
     return c.json(reevaluationOut(row), 201);
   });
   app.openapi(listRequests, async (c) => {
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listReevaluations(tx, p.orgId, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listReevaluations(tx, t, c.req.valid('param').id, c.req.valid('query')));
     return c.json({ items: r.items.map(reevaluationOut), next_cursor: r.next_cursor }, 200);
   });
   app.openapi(getRequest, async (c) => {
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.requireReevaluation(tx, p.orgId, c.req.valid('param').id));
+    const r = await tx(c, (tx, t) => svc.requireReevaluation(tx, t, c.req.valid('param').id));
     return c.json(reevaluationOut(r.request), 200);
   });
   app.openapi(decide, async (c) => {
     const { id, decision } = c.req.valid('param');
     const body = (c.req.valid('json') as z.infer<typeof DecisionBody> | undefined) ?? {};
-    const r = await inTenant(c, 'admin', (tx, p) => svc.decideReevaluation(tx, p, id, decision === 'approve' ? 'approved' : 'rejected', body.reason ?? null));
+    const r = await tx(c, (tx, t) => svc.decideReevaluation(tx, t, id, decision === 'approve' ? 'approved' : 'rejected', body.reason ?? null));
     return c.json({ ...reevaluationOut(r.request), new_version: r.version ? versionOut(r.version) : null }, 200);
   });
 }

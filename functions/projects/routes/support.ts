@@ -1,26 +1,17 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { withTenant, type Tx } from '../../shared/db/index.js';
-import { assertRole, moreProblems, paginationQuery, problem, problemResponses } from '../../shared/http/index.js';
-import type { Principal, Role } from '../../shared/security/tokens.js';
+import type { Tx } from '../../shared/db/index.js';
+import { inTenant, moreProblems, paginationQuery, problem, problemResponses, type Tenant } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
-import { mapDbError } from '../errors.js';
+import { projectsDbErrors } from '../errors.js';
 
 export type Ctx = Context<ProjectsEnv, any, any>;
 
 /**
- * Runs `fn` in one tenant transaction (RLS beneath the service's own org filters) after checking
- * the caller's role; database errors a client can provoke become problems, never 500s.
+ * The route's one tenant transaction (the kernel's inTenant) with this function's unique keys bound:
+ * `tx(c, (tx, t) => service(tx, t, input))`. The caller's role was checked by the route's `signedIn`.
  */
-export async function inTenant<T>(c: Ctx, minimum: Role, fn: (tx: Tx, principal: Principal) => Promise<T>): Promise<T> {
-  const principal = c.var.principal;
-  assertRole(principal, minimum);
-  try {
-    return await withTenant(c.var.database, { orgId: principal.orgId, userId: principal.userId }, (tx) => fn(tx, principal));
-  } catch (err) {
-    throw mapDbError(err);
-  }
-}
+export const tx = <T>(c: Ctx, fn: (tx: Tx, tenant: Tenant) => Promise<T>): Promise<T> => inTenant(c, fn, projectsDbErrors);
 
 export const errors = {
   ...problemResponses,
@@ -33,7 +24,7 @@ export const lockErrors = {
   428: moreProblems[428],
 } as const;
 
-export { idParams, listOf, ok } from '../../shared/http/index.js';
+export { idParams, listOf, ok, signedIn } from '../../shared/http/index.js';
 
 /** Text without NUL or unpaired surrogates (the kernel's rule, see shared/http/input.ts) or surrounding whitespace. */
 export { text } from '../../shared/http/index.js';

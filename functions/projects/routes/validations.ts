@@ -4,7 +4,7 @@ import { jsonBody, paginationQuery } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/validations.js';
 import { ProjectErrorSchema, projectErrorOut, projectOut, ProjectSchema, ValidationSchema, validationOut } from './shapes.js';
-import { booleanQuery, errors, idParams, inTenant, jsonObject, listOf, ok, text, uuid } from './support.js';
+import { booleanQuery, errors, idParams, jsonObject, listOf, ok, signedIn, text, uuid, tx } from './support.js';
 
 const RecordValidationBody = z
   .object({ kind: z.enum(validationKinds), result: z.enum(validationStatuses), details: jsonObject.optional() })
@@ -30,7 +30,7 @@ const recordValidation = createRoute({
   method: 'post',
   path: '/projects/{id}/validations',
   tags: ['validations'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(RecordValidationBody) },
   responses: { 201: ok(ValidationWithProject, 'Run recorded; the project with its re-derived status'), 200: ok(ValidationWithProject, 'not_run: status reset, no run recorded'), ...errors },
 });
@@ -39,7 +39,7 @@ const listValidations = createRoute({
   method: 'get',
   path: '/projects/{id}/validations',
   tags: ['validations'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery.extend({ kind: z.enum(validationKinds).optional() }) },
   responses: { 200: ok(listOf(ValidationSchema)), ...errors },
 });
@@ -48,7 +48,7 @@ const createError = createRoute({
   method: 'post',
   path: '/projects/{id}/errors',
   tags: ['errors'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(CreateErrorBody) },
   responses: { 201: ok(ErrorWithProject, 'Created'), ...errors },
 });
@@ -57,7 +57,7 @@ const listErrors = createRoute({
   method: 'get',
   path: '/projects/{id}/errors',
   tags: ['errors'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery.extend({ resolved: booleanQuery.optional(), severity: z.enum(projectErrorSeverities).optional() }) },
   responses: { 200: ok(listOf(ProjectErrorSchema)), ...errors },
 });
@@ -66,7 +66,7 @@ const resolveError = createRoute({
   method: 'post',
   path: '/projects/{id}/errors/{eid}/resolve',
   tags: ['errors'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: z.object({ id: uuid, eid: uuid }) },
   responses: { 200: ok(ErrorWithProject), ...errors },
 });
@@ -75,7 +75,7 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(recordValidation, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const { validation, project } = await inTenant(c, 'member', (tx, p) => svc.recordValidation(tx, p, id, body));
+    const { validation, project } = await tx(c, (tx, t) => svc.recordValidation(tx, t, id, body));
     if (!validation) {
       return c.json({ id: null, project_id: id, kind: body.kind, result: body.result, details: {}, finished_at: null, created_at: null, created_by: null, project: projectOut(project) }, 200);
     }
@@ -84,25 +84,25 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
 
   app.openapi(listValidations, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listValidations(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listValidations(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(validationOut), next_cursor: r.next_cursor }, 200);
   });
 
   app.openapi(createError, async (c) => {
     const { id } = c.req.valid('param');
-    const { error, project } = await inTenant(c, 'member', (tx, p) => svc.createError(tx, p, id, c.req.valid('json')));
+    const { error, project } = await tx(c, (tx, t) => svc.createError(tx, t, id, c.req.valid('json')));
     return c.json({ ...projectErrorOut(error), project: projectOut(project) }, 201);
   });
 
   app.openapi(listErrors, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listErrors(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listErrors(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(projectErrorOut), next_cursor: r.next_cursor }, 200);
   });
 
   app.openapi(resolveError, async (c) => {
     const { id, eid } = c.req.valid('param');
-    const { error, project } = await inTenant(c, 'member', (tx, p) => svc.resolveError(tx, p, id, eid));
+    const { error, project } = await tx(c, (tx, t) => svc.resolveError(tx, t, id, eid));
     return c.json({ ...projectErrorOut(error), project: projectOut(project) }, 200);
   });
 }

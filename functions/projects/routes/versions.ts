@@ -4,7 +4,7 @@ import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../share
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/versions.js';
 import { VersionHistorySchema, versionHistoryOut, versionOut, VersionSchema } from './shapes.js';
-import { errors, idParams, inTenant, jsonObject, listOf, lockErrors, ok, text, uuid } from './support.js';
+import { errors, idParams, jsonObject, listOf, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
 
 const CreateVersionBody = z.object({ config: jsonObject, notes: text(4000, 0).nullable().optional() }).strict().openapi('CreateVersion');
 const PatchVersionBody = z.object({ notes: text(4000, 0).nullable() }).strict().openapi('PatchVersion');
@@ -14,7 +14,7 @@ const createVersion = createRoute({
   method: 'post',
   path: '/projects/{id}/versions',
   tags: ['versions'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params: idParams, body: jsonBody(CreateVersionBody) },
   responses: { 201: ok(VersionSchema, 'Created in zone v1, with the SHA-256 of its canonical config'), ...errors },
 });
@@ -23,7 +23,7 @@ const listVersions = createRoute({
   method: 'get',
   path: '/projects/{id}/versions',
   tags: ['versions'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery.extend({ zone: z.enum(versionZones).optional() }) },
   responses: { 200: ok(listOf(VersionSchema)), ...errors },
 });
@@ -32,7 +32,7 @@ const getVersion = createRoute({
   method: 'get',
   path: '/projects/{id}/versions/{vid}',
   tags: ['versions'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params },
   responses: { 200: ok(VersionSchema), ...errors },
 });
@@ -41,7 +41,7 @@ const patchVersion = createRoute({
   method: 'patch',
   path: '/projects/{id}/versions/{vid}',
   tags: ['versions'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'member' }),
   request: { params, body: jsonBody(PatchVersionBody) },
   responses: { 200: ok(VersionSchema), ...lockErrors },
 });
@@ -50,7 +50,7 @@ const listHistory = createRoute({
   method: 'get',
   path: '/projects/{id}/history',
   tags: ['versions'],
-  security: [{ bearer: [] }],
+  ...signedIn({ role: 'viewer' }),
   request: { params: idParams, query: paginationQuery.extend({ version_id: uuid.optional() }) },
   responses: { 200: ok(listOf(VersionHistorySchema), 'Zone changes of the project\'s versions, newest first'), ...errors },
 });
@@ -58,20 +58,20 @@ const listHistory = createRoute({
 export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createVersion, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await inTenant(c, 'member', (tx, p) => svc.createVersion(tx, p, id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createVersion(tx, t, id, c.req.valid('json')));
     setEtag(c, row.version);
     return c.json(versionOut(row), 201);
   });
 
   app.openapi(listVersions, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listVersions(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listVersions(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(versionOut), next_cursor: r.next_cursor }, 200);
   });
 
   app.openapi(getVersion, async (c) => {
     const { id, vid } = c.req.valid('param');
-    const row = await inTenant(c, 'viewer', (tx, p) => svc.requireVersion(tx, p.orgId, vid, { projectId: id }));
+    const row = await tx(c, (tx, t) => svc.requireVersion(tx, t, vid, { projectId: id }));
     setEtag(c, row.version);
     return c.json(versionOut(row), 200);
   });
@@ -80,14 +80,14 @@ export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, vid } = c.req.valid('param');
     const { notes } = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await inTenant(c, 'member', (tx, p) => svc.updateVersionNotes(tx, p, id, vid, expected, notes));
+    const row = await tx(c, (tx, t) => svc.updateVersionNotes(tx, t, id, vid, expected, notes));
     setEtag(c, row.version);
     return c.json(versionOut(row), 200);
   });
 
   app.openapi(listHistory, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await inTenant(c, 'viewer', (tx, p) => svc.listHistory(tx, p.orgId, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listHistory(tx, t, id, c.req.valid('query')));
     return c.json({ items: r.items.map(versionHistoryOut), next_cursor: r.next_cursor }, 200);
   });
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { analysisSessions, analysisTasks, codeReviewResults, type AnalysisStatus, type AnalysisTaskType } from '../../../drizzle/schema/production.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
 import { keyset } from './paging.js';
@@ -13,45 +13,45 @@ import { requireVersion } from './versions.js';
 export type SessionRow = typeof analysisSessions.$inferSelect;
 const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 
-export async function createSession(tx: Tx, p: Principal, projectId: string, versionId: string) {
-  await requireProject(tx, p.orgId, projectId);
-  const version = await requireVersion(tx, p.orgId, versionId, { projectId });
+export async function createSession(tx: Tx, t: Tenant, projectId: string, versionId: string) {
+  await requireProject(tx, t, projectId);
+  const version = await requireVersion(tx, t, versionId, { projectId });
   if (version.zone !== 'v2') throw projectsErrors.wrongZone(`analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
-  const [row] = await tx.insert(analysisSessions).values({ orgId: p.orgId, projectId, versionId, createdBy: p.userId, updatedBy: p.userId }).returning();
+  const [row] = await tx.insert(analysisSessions).values({ orgId: t.orgId, projectId, versionId, createdBy: t.userId, updatedBy: t.userId }).returning();
   return row!;
 }
 
-export async function requireSession(tx: Tx, orgId: string, id: string, lock = false): Promise<SessionRow> {
-  const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, orgId), eq(analysisSessions.id, id)));
+export async function requireSession(tx: Tx, t: Tenant, id: string, lock = false): Promise<SessionRow> {
+  const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.id, id)));
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('analysis session');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listSessions(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listSessions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(analysisSessions, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: analysisSessions, key })
     .from(analysisSessions)
-    .where(and(eq(analysisSessions.orgId, orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined, after))
+    .where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
   return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }
 
-export async function addTask(tx: Tx, p: Principal, sessionId: string, type: AnalysisTaskType) {
-  const session = await requireSession(tx, p.orgId, sessionId, true);
+export async function addTask(tx: Tx, t: Tenant, sessionId: string, type: AnalysisTaskType) {
+  const session = await requireSession(tx, t, sessionId, true);
   if (TERMINAL.includes(session.status)) throw projectsErrors.illegalTransition(`the session is ${session.status}; start a new one`);
-  const [row] = await tx.insert(analysisTasks).values({ orgId: p.orgId, sessionId, type }).returning();
+  const [row] = await tx.insert(analysisTasks).values({ orgId: t.orgId, sessionId, type }).returning();
   return row!;
 }
 
-export async function listTasks(tx: Tx, orgId: string, sessionId: string) {
-  await requireSession(tx, orgId, sessionId);
-  return tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, orgId), eq(analysisTasks.sessionId, sessionId))).orderBy(analysisTasks.createdAt, analysisTasks.id);
+export async function listTasks(tx: Tx, t: Tenant, sessionId: string) {
+  await requireSession(tx, t, sessionId);
+  return tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, t.orgId), eq(analysisTasks.sessionId, sessionId))).orderBy(analysisTasks.createdAt, analysisTasks.id);
 }
 
 /**
@@ -67,9 +67,9 @@ export function sessionStatusFor(current: AnalysisStatus, tasks: AnalysisStatus[
 }
 
 /** One conditional UPDATE per move (status = any(allowed sources)); an illegal move changes nothing. */
-export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: string, input: { status: Exclude<AnalysisStatus, 'pending'>; result?: Record<string, unknown> | undefined; error?: string | undefined }) {
-  const session = await requireSession(tx, p.orgId, sessionId, true);
-  const [current] = await tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, p.orgId), eq(analysisTasks.sessionId, sessionId), eq(analysisTasks.id, taskId)));
+export async function moveTask(tx: Tx, t: Tenant, sessionId: string, taskId: string, input: { status: Exclude<AnalysisStatus, 'pending'>; result?: Record<string, unknown> | undefined; error?: string | undefined }) {
+  const session = await requireSession(tx, t, sessionId, true);
+  const [current] = await tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, t.orgId), eq(analysisTasks.sessionId, sessionId), eq(analysisTasks.id, taskId)));
   if (!current) throw problems.notFound('analysis task');
   const set: Record<string, unknown> = { status: input.status };
   if (input.status === 'running') {
@@ -89,15 +89,15 @@ export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: 
   const next = sessionStatusFor(session.status, statuses);
   let updated = session;
   if (next !== session.status) {
-    const changes: Record<string, unknown> = { status: next, updatedBy: p.userId };
+    const changes: Record<string, unknown> = { status: next, updatedBy: t.userId };
     if (next === 'running' && !session.startedAt) changes.startedAt = sql`now()`;
     if (TERMINAL.includes(next)) changes.finishedAt = sql`now()`;
     [updated] = (await tx.update(analysisSessions).set(changes).where(eq(analysisSessions.id, sessionId)).returning()) as [SessionRow];
     // Session states only move forward, so (session, state reached) names the transition.
     await emit(tx, {
       type: 'analysis_session.status_changed',
-      orgId: p.orgId,
-      actorId: p.userId,
+      orgId: t.orgId,
+      actorId: t.userId,
       key: [sessionId, next],
       data: { session_id: sessionId, project_id: session.projectId, version_id: session.versionId, from: session.status, to: next },
     });
@@ -105,16 +105,16 @@ export async function moveTask(tx: Tx, p: Principal, sessionId: string, taskId: 
   return { task, session: updated };
 }
 
-export async function addReview(tx: Tx, p: Principal, sessionId: string, input: { score: number; findings: unknown[]; reviewer?: string | undefined }) {
-  await requireSession(tx, p.orgId, sessionId);
+export async function addReview(tx: Tx, t: Tenant, sessionId: string, input: { score: number; findings: unknown[]; reviewer?: string | undefined }) {
+  await requireSession(tx, t, sessionId);
   const [row] = await tx
     .insert(codeReviewResults)
-    .values({ orgId: p.orgId, sessionId, score: input.score, findings: input.findings, reviewer: input.reviewer ?? `user:${p.userId}`, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, sessionId, score: input.score, findings: input.findings, reviewer: input.reviewer ?? `user:${t.userId}`, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function listReviews(tx: Tx, orgId: string, sessionId: string) {
-  await requireSession(tx, orgId, sessionId);
-  return tx.select().from(codeReviewResults).where(and(eq(codeReviewResults.orgId, orgId), eq(codeReviewResults.sessionId, sessionId))).orderBy(codeReviewResults.createdAt, codeReviewResults.id);
+export async function listReviews(tx: Tx, t: Tenant, sessionId: string) {
+  await requireSession(tx, t, sessionId);
+  return tx.select().from(codeReviewResults).where(and(eq(codeReviewResults.orgId, t.orgId), eq(codeReviewResults.sessionId, sessionId))).orderBy(codeReviewResults.createdAt, codeReviewResults.id);
 }

@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { artifacts } from '../../../drizzle/schema/production.js';
-import type { Database } from '../../shared/db/database.js';
-import { withTenant, type Tx } from '../../shared/db/index.js';
+import type { Tx } from '../../shared/db/index.js';
 import { problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { DOWNLOAD_URL_TTL_SECONDS, objectName, UPLOAD_URL_TTL_SECONDS, type ObjectStore } from '../../shared/storage/index.js';
 import { projectsErrors } from '../errors.js';
 import { requireSession } from './analysis.js';
@@ -37,9 +36,9 @@ export interface RegisterInput {
 const live = () => or(isNull(artifacts.expiresAt), gt(artifacts.expiresAt, sql`now()`));
 
 /** The caller's artifact in this session, or 404 (another organization's, another session's, expired). */
-export async function requireArtifact(tx: Tx, orgId: string, sessionId: string, artifactId: string, lock = false): Promise<ArtifactRow> {
-  await requireSession(tx, orgId, sessionId);
-  const q = tx.select().from(artifacts).where(and(eq(artifacts.orgId, orgId), eq(artifacts.sessionId, sessionId), eq(artifacts.id, artifactId), live()));
+export async function requireArtifact(tx: Tx, t: Tenant, sessionId: string, artifactId: string, lock = false): Promise<ArtifactRow> {
+  await requireSession(tx, t, sessionId);
+  const q = tx.select().from(artifacts).where(and(eq(artifacts.orgId, t.orgId), eq(artifacts.sessionId, sessionId), eq(artifacts.id, artifactId), live()));
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('artifact');
   return row;
@@ -50,8 +49,8 @@ export async function requireArtifact(tx: Tx, orgId: string, sessionId: string, 
  * and the insert run under a per-organization transaction lock, so parallel registrations cannot
  * overshoot it together. Pending uploads count: their bytes are promised.
  */
-export async function registerArtifact(tx: Tx, p: Principal, sessionId: string, input: RegisterInput, store: ObjectStore, limits: ArtifactLimits): Promise<ArtifactRow> {
-  await requireSession(tx, p.orgId, sessionId);
+export async function registerArtifact(tx: Tx, t: Tenant, sessionId: string, input: RegisterInput, store: ObjectStore, limits: ArtifactLimits): Promise<ArtifactRow> {
+  await requireSession(tx, t, sessionId);
   if (input.size_bytes > limits.maxBytes) {
     throw projectsErrors.artifactTooLarge(`an artifact may hold at most ${limits.maxBytes} bytes (ARTIFACT_MAX_BYTES); this one declares ${input.size_bytes}`, { limit_bytes: limits.maxBytes });
   }
@@ -60,11 +59,11 @@ export async function registerArtifact(tx: Tx, p: Principal, sessionId: string, 
   if (expiresAt.getTime() <= now || expiresAt.getTime() > now + ARTIFACT_MAX_TTL_DAYS * DAY_MS) {
     throw projectsErrors.invalidField(`expires_at must be in the future and at most ${ARTIFACT_MAX_TTL_DAYS} days away`, { errors: [{ path: 'expires_at', message: `within ${ARTIFACT_MAX_TTL_DAYS} days from now` }] });
   }
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`artifact-quota:${p.orgId}`}, 0))`);
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`artifact-quota:${t.orgId}`}, 0))`);
   const [usage] = await tx
     .select({ used: sql<string>`coalesce(sum(${artifacts.sizeBytes}), 0)`, next: sql<Date | null>`min(${artifacts.expiresAt})` })
     .from(artifacts)
-    .where(and(eq(artifacts.orgId, p.orgId), live()));
+    .where(and(eq(artifacts.orgId, t.orgId), live()));
   const used = Number(usage?.used ?? 0);
   if (used + input.size_bytes > limits.orgQuotaBytes) {
     const next = usage?.next ? new Date(usage.next).getTime() : undefined;
@@ -78,24 +77,24 @@ export async function registerArtifact(tx: Tx, p: Principal, sessionId: string, 
     .insert(artifacts)
     .values({
       id,
-      orgId: p.orgId,
+      orgId: t.orgId,
       sessionId,
       name: input.name,
-      uri: store.uriOf(objectName(p.orgId, id)),
+      uri: store.uriOf(objectName(t.orgId, id)),
       sha256: input.sha256.toLowerCase(),
       sizeBytes: input.size_bytes,
       contentType: input.content_type ?? 'application/octet-stream',
       expiresAt,
-      createdBy: p.userId,
-      updatedBy: p.userId,
+      createdBy: t.userId,
+      updatedBy: t.userId,
     })
     .returning();
   return row!;
 }
 
-export async function listArtifacts(tx: Tx, orgId: string, sessionId: string) {
-  await requireSession(tx, orgId, sessionId);
-  return tx.select().from(artifacts).where(and(eq(artifacts.orgId, orgId), eq(artifacts.sessionId, sessionId), live())).orderBy(artifacts.createdAt, artifacts.id);
+export async function listArtifacts(tx: Tx, t: Tenant, sessionId: string) {
+  await requireSession(tx, t, sessionId);
+  return tx.select().from(artifacts).where(and(eq(artifacts.orgId, t.orgId), eq(artifacts.sessionId, sessionId), live())).orderBy(artifacts.createdAt, artifacts.id);
 }
 
 /** The signed PUT for a pending artifact: bound to its size and content type, never past its expiry. */
@@ -123,15 +122,12 @@ async function digest(stream: AsyncIterable<Uint8Array>, limit: number): Promise
 }
 
 /**
- * Verifies the uploaded object against what was registered and only then marks the artifact available.
- * The object is streamed (pinned to the generation just measured) and hashed on the way, never held
- * whole. A mismatch deletes the object and answers 422, so a wrong upload can be retried with a new
- * link. No transaction is held while the bytes are read. Completing an available artifact is a no-op.
+ * Verifies the uploaded object against what was registered, outside any transaction (the bytes are
+ * read from the store): the object is streamed (pinned to the generation just measured) and hashed on
+ * the way, never held whole. A mismatch deletes the object and answers 422, so a wrong upload can be
+ * retried with a new link. The route marks the artifact available only after this passed.
  */
-export async function completeArtifact(database: Database, p: Principal, sessionId: string, artifactId: string, store: ObjectStore): Promise<ArtifactRow> {
-  const tenant = { orgId: p.orgId, userId: p.userId };
-  const row = await withTenant(database, tenant, (tx) => requireArtifact(tx, p.orgId, sessionId, artifactId));
-  if (row.status === 'available') return row;
+export async function verifyUpload(store: ObjectStore, row: ArtifactRow): Promise<void> {
   const name = objectName(row.orgId, row.id);
   const expected = { sha256: row.sha256, size_bytes: row.sizeBytes };
   const found = await store.stat(name);
@@ -144,13 +140,15 @@ export async function completeArtifact(database: Database, p: Principal, session
       actual: { sha256: actual.sha256, size_bytes: actual.size },
     });
   }
-  return withTenant(database, tenant, async (tx) => {
-    await requireArtifact(tx, p.orgId, sessionId, artifactId, true);
-    const [updated] = await tx
-      .update(artifacts)
-      .set({ status: 'available', verifiedAt: new Date(), updatedBy: p.userId })
-      .where(and(eq(artifacts.id, artifactId), eq(artifacts.orgId, p.orgId)))
-      .returning();
-    return updated!;
-  });
+}
+
+/** The verified artifact becomes available (under its row lock, still live and the caller's). */
+export async function markAvailable(tx: Tx, t: Tenant, sessionId: string, artifactId: string): Promise<ArtifactRow> {
+  await requireArtifact(tx, t, sessionId, artifactId, true);
+  const [updated] = await tx
+    .update(artifacts)
+    .set({ status: 'available', verifiedAt: new Date(), updatedBy: t.userId })
+    .where(and(eq(artifacts.id, artifactId), eq(artifacts.orgId, t.orgId)))
+    .returning();
+  return updated!;
 }

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { auditLog } from '../../../drizzle/schema/audits.js';
 import type { Tx } from '../../shared/db/index.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { page } from '../../shared/http/index.js';
 import { keyset } from './paging.js';
 
@@ -14,7 +15,7 @@ export interface AuditQuery {
 }
 
 /** The caller's org's audit rows, newest first (RLS also limits the app role to its org). */
-export async function listAudit(tx: Tx, orgId: string, q: AuditQuery) {
+export async function listAudit(tx: Tx, t: Tenant, q: AuditQuery) {
   const { after, orderBy, key } = keyset({ id: auditLog.id, createdAt: auditLog.occurredAt }, 'created_at', q.cursor);
   const [schemaName, tableName] = q.table?.includes('.') ? q.table.split('.', 2) : [undefined, q.table];
   const rows = await tx
@@ -22,7 +23,7 @@ export async function listAudit(tx: Tx, orgId: string, q: AuditQuery) {
     .from(auditLog)
     .where(
       and(
-        eq(auditLog.orgId, orgId),
+        eq(auditLog.orgId, t.orgId),
         schemaName ? eq(auditLog.tableSchema, schemaName) : undefined,
         tableName ? eq(auditLog.tableName, tableName) : undefined,
         q.row_id ? eq(auditLog.rowId, q.row_id) : undefined,

@@ -2,28 +2,28 @@ import { and, eq } from 'drizzle-orm';
 import { baselines, type BaselineOperator } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { checkBaselines } from './baseline-check.js';
 import { updateVersioned } from './locking.js';
 import { keyset } from './paging.js';
 import { requireProject } from './projects.js';
 
-export async function createBaseline(tx: Tx, p: Principal, projectId: string, input: { metric: string; operator: BaselineOperator; threshold: number }) {
-  await requireProject(tx, p.orgId, projectId);
+export async function createBaseline(tx: Tx, t: Tenant, projectId: string, input: { metric: string; operator: BaselineOperator; threshold: number }) {
+  await requireProject(tx, t, projectId);
   const [row] = await tx
     .insert(baselines)
-    .values({ orgId: p.orgId, projectId, metric: input.metric, operator: input.operator, threshold: input.threshold, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId, metric: input.metric, operator: input.operator, threshold: input.threshold, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function listBaselines(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listBaselines(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(baselines, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: baselines, key })
     .from(baselines)
-    .where(and(eq(baselines.orgId, orgId), eq(baselines.projectId, projectId), after))
+    .where(and(eq(baselines.orgId, t.orgId), eq(baselines.projectId, projectId), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -32,26 +32,26 @@ export async function listBaselines(tx: Tx, orgId: string, projectId: string, q:
 
 const scope = (orgId: string, projectId: string, id: string) => and(eq(baselines.orgId, orgId), eq(baselines.projectId, projectId), eq(baselines.id, id));
 
-export async function updateBaseline(tx: Tx, p: Principal, projectId: string, id: string, expected: number, patch: { metric?: string | undefined; operator?: BaselineOperator | undefined; threshold?: number | undefined }) {
-  await requireProject(tx, p.orgId, projectId);
-  const set: Record<string, unknown> = { updatedBy: p.userId };
+export async function updateBaseline(tx: Tx, t: Tenant, projectId: string, id: string, expected: number, patch: { metric?: string | undefined; operator?: BaselineOperator | undefined; threshold?: number | undefined }) {
+  await requireProject(tx, t, projectId);
+  const set: Record<string, unknown> = { updatedBy: t.userId };
   for (const k of ['metric', 'operator', 'threshold'] as const) if (patch[k] !== undefined) set[k] = patch[k];
-  return updateVersioned(tx, baselines, scope(p.orgId, projectId, id), expected, set, 'baseline');
+  return updateVersioned(tx, baselines, scope(t.orgId, projectId, id), expected, set, 'baseline');
 }
 
-export async function deleteBaseline(tx: Tx, p: Principal, projectId: string, id: string, expected: number): Promise<void> {
-  await requireProject(tx, p.orgId, projectId);
-  const deleted = await tx.delete(baselines).where(and(scope(p.orgId, projectId, id), eq(baselines.version, expected))).returning({ id: baselines.id });
+export async function deleteBaseline(tx: Tx, t: Tenant, projectId: string, id: string, expected: number): Promise<void> {
+  await requireProject(tx, t, projectId);
+  const deleted = await tx.delete(baselines).where(and(scope(t.orgId, projectId, id), eq(baselines.version, expected))).returning({ id: baselines.id });
   if (deleted.length) return;
-  const [exists] = await tx.select({ id: baselines.id }).from(baselines).where(scope(p.orgId, projectId, id));
+  const [exists] = await tx.select({ id: baselines.id }).from(baselines).where(scope(t.orgId, projectId, id));
   throw exists ? problems.preconditionFailed() : problems.notFound('baseline');
 }
 
-export async function projectBaselines(tx: Tx, orgId: string, projectId: string) {
-  return tx.select().from(baselines).where(and(eq(baselines.orgId, orgId), eq(baselines.projectId, projectId))).orderBy(baselines.metric, baselines.operator);
+export async function projectBaselines(tx: Tx, t: Tenant, projectId: string) {
+  return tx.select().from(baselines).where(and(eq(baselines.orgId, t.orgId), eq(baselines.projectId, projectId))).orderBy(baselines.metric, baselines.operator);
 }
 
-export async function checkProjectBaselines(tx: Tx, orgId: string, projectId: string, metrics: Record<string, unknown>) {
-  await requireProject(tx, orgId, projectId);
-  return checkBaselines(await projectBaselines(tx, orgId, projectId), metrics);
+export async function checkProjectBaselines(tx: Tx, t: Tenant, projectId: string, metrics: Record<string, unknown>) {
+  await requireProject(tx, t, projectId);
+  return checkBaselines(await projectBaselines(tx, t, projectId), metrics);
 }

@@ -3,7 +3,7 @@ import { baselines, projectPolicies, projects, rollbackCheckpoints, versions, ty
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
@@ -48,33 +48,33 @@ export async function takeSnapshot(tx: Tx, project: ProjectRow): Promise<Snapsho
   };
 }
 
-export async function createCheckpoint(tx: Tx, p: Principal, projectId: string, reason: string | null) {
+export async function createCheckpoint(tx: Tx, t: Tenant, projectId: string, reason: string | null) {
   // The lock makes the snapshot consistent with concurrent version creation and rollbacks.
-  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+  const project = await requireProject(tx, t, projectId, { lock: true });
   const snapshot = await takeSnapshot(tx, project);
   const [row] = await tx
     .insert(rollbackCheckpoints)
-    .values({ orgId: p.orgId, projectId, snapshot: snapshot as unknown as Record<string, unknown>, reason, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId, snapshot: snapshot as unknown as Record<string, unknown>, reason, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function requireCheckpoint(tx: Tx, orgId: string, projectId: string, id: string) {
+export async function requireCheckpoint(tx: Tx, t: Tenant, projectId: string, id: string) {
   const [row] = await tx
     .select()
     .from(rollbackCheckpoints)
-    .where(and(eq(rollbackCheckpoints.orgId, orgId), eq(rollbackCheckpoints.projectId, projectId), eq(rollbackCheckpoints.id, id)));
+    .where(and(eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId), eq(rollbackCheckpoints.id, id)));
   if (!row) throw problems.notFound('checkpoint');
   return row;
 }
 
-export async function listCheckpoints(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listCheckpoints(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(rollbackCheckpoints, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: rollbackCheckpoints, key })
     .from(rollbackCheckpoints)
-    .where(and(eq(rollbackCheckpoints.orgId, orgId), eq(rollbackCheckpoints.projectId, projectId), after))
+    .where(and(eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -88,16 +88,16 @@ export async function listCheckpoints(tx: Tx, orgId: string, projectId: string, 
  * checkpoint are deleted (a quarantined one cannot be: its record is immutable → 409); every zone
  * the rollback changes gets a version_history row.
  */
-export async function rollback(tx: Tx, p: Principal, projectId: string, checkpointId: string, reason: string | null) {
-  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
-  const checkpoint = await requireCheckpoint(tx, p.orgId, projectId, checkpointId);
+export async function rollback(tx: Tx, t: Tenant, projectId: string, checkpointId: string, reason: string | null) {
+  const project = await requireProject(tx, t, projectId, { lock: true });
+  const checkpoint = await requireCheckpoint(tx, t, projectId, checkpointId);
   const snap = checkpoint.snapshot as unknown as Snapshot;
   if (snap.format !== 1) throw projectsErrors.illegalTransition('the checkpoint has an unknown format');
   const why = `rollback to checkpoint ${checkpoint.id}${reason ? `: ${reason}` : ''}`;
 
   const undo = await tx
     .insert(rollbackCheckpoints)
-    .values({ orgId: p.orgId, projectId, snapshot: (await takeSnapshot(tx, project)) as unknown as Record<string, unknown>, reason: `before ${why}`, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId, snapshot: (await takeSnapshot(tx, project)) as unknown as Record<string, unknown>, reason: `before ${why}`, createdBy: t.userId, updatedBy: t.userId })
     .returning({ id: rollbackCheckpoints.id });
 
   // Versions: delete the newer ones first, so re-created ones can take back their numbers.
@@ -109,18 +109,18 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
     if (!now) {
       const [row] = await tx
         .insert(versions)
-        .values({ id: v.id, orgId: p.orgId, projectId, versionNumber: v.version_number, zone: v.zone, config: v.config, configHash: v.config_hash, notes: v.notes, createdAt: new Date(v.created_at), createdBy: v.created_by, updatedBy: p.userId })
+        .values({ id: v.id, orgId: t.orgId, projectId, versionNumber: v.version_number, zone: v.zone, config: v.config, configHash: v.config_hash, notes: v.notes, createdAt: new Date(v.created_at), createdBy: v.created_by, updatedBy: t.userId })
         .returning();
-      await recordZoneChange(tx, p, row!, null, v.zone, why);
+      await recordZoneChange(tx, t, row!, null, v.zone, why);
       continue;
     }
     if (now.zone === v.zone && now.notes === v.notes && now.configHash === v.config_hash) continue;
     const [row] = await tx
       .update(versions)
-      .set({ zone: v.zone, notes: v.notes, config: v.config, configHash: v.config_hash, updatedBy: p.userId, version: now.version + 1 })
+      .set({ zone: v.zone, notes: v.notes, config: v.config, configHash: v.config_hash, updatedBy: t.userId, version: now.version + 1 })
       .where(eq(versions.id, v.id))
       .returning();
-    if (now.zone !== v.zone) await recordZoneChange(tx, p, row!, now.zone, v.zone, why);
+    if (now.zone !== v.zone) await recordZoneChange(tx, t, row!, now.zone, v.zone, why);
   }
 
   // Baselines: the checkpoint's set, by id.
@@ -129,8 +129,8 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
   for (const b of snap.baselines) {
     await tx
       .insert(baselines)
-      .values({ id: b.id, orgId: p.orgId, projectId, metric: b.metric, operator: b.operator, threshold: b.threshold, createdBy: p.userId, updatedBy: p.userId })
-      .onConflictDoUpdate({ target: baselines.id, set: { metric: b.metric, operator: b.operator, threshold: b.threshold, updatedBy: p.userId } });
+      .values({ id: b.id, orgId: t.orgId, projectId, metric: b.metric, operator: b.operator, threshold: b.threshold, createdBy: t.userId, updatedBy: t.userId })
+      .onConflictDoUpdate({ target: baselines.id, set: { metric: b.metric, operator: b.operator, threshold: b.threshold, updatedBy: t.userId } });
   }
 
   // Policy links.
@@ -138,26 +138,26 @@ export async function rollback(tx: Tx, p: Principal, projectId: string, checkpoi
   if (snap.policy_ids.length) {
     await tx
       .insert(projectPolicies)
-      .values(snap.policy_ids.map((policyId) => ({ orgId: p.orgId, projectId, policyId, createdBy: p.userId, updatedBy: p.userId })))
+      .values(snap.policy_ids.map((policyId) => ({ orgId: t.orgId, projectId, policyId, createdBy: t.userId, updatedBy: t.userId })))
       .onConflictDoNothing();
   }
 
   const s = snap.project;
   const [renamed] = await tx
     .update(projects)
-    .set({ name: s.name, slug: s.slug, description: s.description, updatedBy: p.userId })
+    .set({ name: s.name, slug: s.slug, description: s.description, updatedBy: t.userId })
     .where(eq(projects.id, projectId))
     .returning();
   const restored = await refreshStatus(
     tx,
     renamed!,
     { schemaStatus: s.schema_status, sheriffStatus: s.sheriff_status, gauntletStatus: s.gauntlet_status, lastValidatedAt: s.last_validated_at ? new Date(s.last_validated_at) : null },
-    p.userId,
+    t.userId,
   );
   await emit(tx, {
     type: 'checkpoint.rolled_back',
-    orgId: p.orgId,
-    actorId: p.userId,
+    orgId: t.orgId,
+    actorId: t.userId,
     key: [undo[0]!.id],
     data: { project_id: projectId, checkpoint_id: checkpoint.id, undo_checkpoint_id: undo[0]!.id, versions_deleted: dropped.length, reason: brief(reason) },
   });

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { comparisonReports } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { effectiveVerdict, latestEvaluation } from './experiments.js';
 import { keyset } from './paging.js';
@@ -32,13 +32,13 @@ export function metricDeltas(base: Record<string, unknown>, candidate: Record<st
 }
 
 /** Compares the latest evaluations of two versions of one project; the service computes every delta. */
-export async function createComparison(tx: Tx, p: Principal, input: { base_version_id: string; candidate_version_id: string }) {
+export async function createComparison(tx: Tx, t: Tenant, input: { base_version_id: string; candidate_version_id: string }) {
   if (input.base_version_id === input.candidate_version_id) throw projectsErrors.sameVersion('compare two different versions');
-  const base = await requireVersion(tx, p.orgId, input.base_version_id);
-  const candidate = await requireVersion(tx, p.orgId, input.candidate_version_id);
+  const base = await requireVersion(tx, t, input.base_version_id);
+  const candidate = await requireVersion(tx, t, input.candidate_version_id);
   if (base.projectId !== candidate.projectId) throw projectsErrors.differentProjects('both versions must belong to the same project');
-  const baseEval = await latestEvaluation(tx, p.orgId, base.id);
-  const candEval = await latestEvaluation(tx, p.orgId, candidate.id);
+  const baseEval = await latestEvaluation(tx, t, base.id);
+  const candEval = await latestEvaluation(tx, t, candidate.id);
   if (!baseEval || !candEval) throw projectsErrors.illegalTransition(`version ${!baseEval ? base.versionNumber : candidate.versionNumber} has no evaluation to compare`);
   const deltas = metricDeltas(baseEval.metrics, candEval.metrics);
   const summary = {
@@ -48,25 +48,25 @@ export async function createComparison(tx: Tx, p: Principal, input: { base_versi
   };
   const [row] = await tx
     .insert(comparisonReports)
-    .values({ orgId: p.orgId, projectId: base.projectId, baseVersionId: base.id, candidateVersionId: candidate.id, deltas: deltas as unknown as Record<string, unknown>, summary, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId: base.projectId, baseVersionId: base.id, candidateVersionId: candidate.id, deltas: deltas as unknown as Record<string, unknown>, summary, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function requireComparison(tx: Tx, orgId: string, id: string) {
-  const [row] = await tx.select().from(comparisonReports).where(and(eq(comparisonReports.orgId, orgId), eq(comparisonReports.id, id)));
+export async function requireComparison(tx: Tx, t: Tenant, id: string) {
+  const [row] = await tx.select().from(comparisonReports).where(and(eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.id, id)));
   if (!row) throw problems.notFound('comparison');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listComparisons(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listComparisons(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(comparisonReports, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: comparisonReports, key })
     .from(comparisonReports)
-    .where(and(eq(comparisonReports.orgId, orgId), eq(comparisonReports.projectId, projectId), after))
+    .where(and(eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.projectId, projectId), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);

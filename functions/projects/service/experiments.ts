@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { evaluations, experiments, type EvaluationVerdict, type ExperimentStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
 import { keyset } from './paging.js';
@@ -15,34 +15,34 @@ export type EvaluationRow = typeof evaluations.$inferSelect;
 
 const scope = (orgId: string, id: string) => and(eq(experiments.orgId, orgId), eq(experiments.id, id), isNull(experiments.deletedAt));
 
-export async function requireExperiment(tx: Tx, orgId: string, id: string): Promise<ExperimentRow> {
-  const [row] = await tx.select().from(experiments).where(scope(orgId, id));
+export async function requireExperiment(tx: Tx, t: Tenant, id: string): Promise<ExperimentRow> {
+  const [row] = await tx.select().from(experiments).where(scope(t.orgId, id));
   if (!row) throw problems.notFound('experiment');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
 /** Experiments run on versions in the experimentation zone (v1) only. */
-export async function createExperiment(tx: Tx, p: Principal, projectId: string, input: { version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
-  await requireProject(tx, p.orgId, projectId);
-  const version = await requireVersion(tx, p.orgId, input.version_id, { projectId });
+export async function createExperiment(tx: Tx, t: Tenant, projectId: string, input: { version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
+  await requireProject(tx, t, projectId);
+  const version = await requireVersion(tx, t, input.version_id, { projectId });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`experiments run on v1 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx
     .insert(experiments)
-    .values({ orgId: p.orgId, projectId, versionId: version.id, name: input.name, hypothesis: input.hypothesis ?? null, config: input.config ?? {}, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId, versionId: version.id, name: input.name, hypothesis: input.hypothesis ?? null, config: input.config ?? {}, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function listExperiments(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listExperiments(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(experiments, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: experiments, key })
     .from(experiments)
     .where(
       and(
-        eq(experiments.orgId, orgId),
+        eq(experiments.orgId, t.orgId),
         eq(experiments.projectId, projectId),
         isNull(experiments.deletedAt),
         q.status ? eq(experiments.status, q.status) : undefined,
@@ -56,29 +56,29 @@ export async function listExperiments(tx: Tx, orgId: string, projectId: string, 
   return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }
 
-export async function updateExperiment(tx: Tx, p: Principal, id: string, expected: number, patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
-  const current = await requireExperiment(tx, p.orgId, id);
+export async function updateExperiment(tx: Tx, t: Tenant, id: string, expected: number, patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
+  const current = await requireExperiment(tx, t, id);
   if (current.status !== 'draft' && patch.config !== undefined) throw projectsErrors.illegalTransition('the config of a started experiment is fixed');
-  const set: Record<string, unknown> = { updatedBy: p.userId };
+  const set: Record<string, unknown> = { updatedBy: t.userId };
   for (const k of ['name', 'hypothesis', 'config'] as const) if (patch[k] !== undefined) set[k] = patch[k];
-  return updateVersioned(tx, experiments, scope(p.orgId, id), expected, set, 'experiment');
+  return updateVersioned(tx, experiments, scope(t.orgId, id), expected, set, 'experiment');
 }
 
-export async function deleteExperiment(tx: Tx, p: Principal, id: string, expected: number) {
-  await requireExperiment(tx, p.orgId, id);
-  return updateVersioned(tx, experiments, scope(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'experiment');
+export async function deleteExperiment(tx: Tx, t: Tenant, id: string, expected: number) {
+  await requireExperiment(tx, t, id);
+  return updateVersioned(tx, experiments, scope(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'experiment');
 }
 
-export async function moveExperiment(tx: Tx, p: Principal, id: string, to: Exclude<ExperimentStatus, 'draft'>) {
-  const current = await requireExperiment(tx, p.orgId, id);
+export async function moveExperiment(tx: Tx, t: Tenant, id: string, to: Exclude<ExperimentStatus, 'draft'>) {
+  const current = await requireExperiment(tx, t, id);
   const from = experimentMoves[to];
-  const set: Record<string, unknown> = { status: to, updatedBy: p.userId, version: sql`${experiments.version} + 1` };
+  const set: Record<string, unknown> = { status: to, updatedBy: t.userId, version: sql`${experiments.version} + 1` };
   if (to === 'running') set.startedAt = sql`now()`;
   else set.finishedAt = sql`now()`;
   const [row] = await tx
     .update(experiments)
     .set(set)
-    .where(and(scope(p.orgId, id), inArray(experiments.status, [...from])))
+    .where(and(scope(t.orgId, id), inArray(experiments.status, [...from])))
     .returning();
   if (!row) throw illegal('the experiment', current.status, to);
   return row;
@@ -89,52 +89,52 @@ export const effectiveVerdict = (e: Pick<EvaluationRow, 'aiVerdict' | 'humanOver
 
 export async function createEvaluation(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   experimentId: string,
   input: { metrics: Record<string, number>; ai_verdict: EvaluationVerdict; ai_rationale?: string | null | undefined; human_override?: EvaluationVerdict | undefined; human_override_reason?: string | undefined },
 ) {
-  const experiment = await requireExperiment(tx, p.orgId, experimentId);
+  const experiment = await requireExperiment(tx, t, experimentId);
   if (experiment.status !== 'running' && experiment.status !== 'completed') {
     throw projectsErrors.illegalTransition(`an experiment in ${experiment.status} cannot be evaluated (start it first)`);
   }
   const override = input.human_override
-    ? { humanOverride: input.human_override, humanOverrideReason: input.human_override_reason ?? null, reviewerId: p.userId, reviewedAt: new Date() }
+    ? { humanOverride: input.human_override, humanOverrideReason: input.human_override_reason ?? null, reviewerId: t.userId, reviewedAt: new Date() }
     : {};
   const [row] = await tx
     .insert(evaluations)
-    .values({ orgId: p.orgId, experimentId, metrics: input.metrics, aiVerdict: input.ai_verdict, aiRationale: input.ai_rationale ?? null, ...override, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, experimentId, metrics: input.metrics, aiVerdict: input.ai_verdict, aiRationale: input.ai_rationale ?? null, ...override, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function requireEvaluation(tx: Tx, orgId: string, id: string): Promise<EvaluationRow & { projectId: string; versionId: string }> {
+export async function requireEvaluation(tx: Tx, t: Tenant, id: string): Promise<EvaluationRow & { projectId: string; versionId: string }> {
   const [row] = await tx
     .select({ e: evaluations, projectId: experiments.projectId, versionId: experiments.versionId })
     .from(evaluations)
     .innerJoin(experiments, eq(experiments.id, evaluations.experimentId))
-    .where(and(eq(evaluations.orgId, orgId), eq(evaluations.id, id), isNull(experiments.deletedAt)));
+    .where(and(eq(evaluations.orgId, t.orgId), eq(evaluations.id, id), isNull(experiments.deletedAt)));
   if (!row) throw problems.notFound('evaluation');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return { ...row.e, projectId: row.projectId, versionId: row.versionId };
 }
 
-export async function overrideEvaluation(tx: Tx, p: Principal, id: string, input: { verdict: EvaluationVerdict; reason: string }) {
-  await requireEvaluation(tx, p.orgId, id);
+export async function overrideEvaluation(tx: Tx, t: Tenant, id: string, input: { verdict: EvaluationVerdict; reason: string }) {
+  await requireEvaluation(tx, t, id);
   const [row] = await tx
     .update(evaluations)
-    .set({ humanOverride: input.verdict, humanOverrideReason: input.reason, reviewerId: p.userId, reviewedAt: new Date(), updatedBy: p.userId, version: sql`${evaluations.version} + 1` })
+    .set({ humanOverride: input.verdict, humanOverrideReason: input.reason, reviewerId: t.userId, reviewedAt: new Date(), updatedBy: t.userId, version: sql`${evaluations.version} + 1` })
     .where(eq(evaluations.id, id))
     .returning();
   return row!;
 }
 
-export async function listEvaluations(tx: Tx, orgId: string, experimentId: string, q: { limit: number; cursor?: string | undefined }) {
-  await requireExperiment(tx, orgId, experimentId);
+export async function listEvaluations(tx: Tx, t: Tenant, experimentId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireExperiment(tx, t, experimentId);
   const { after, orderBy, key } = keyset(evaluations, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: evaluations, key })
     .from(evaluations)
-    .where(and(eq(evaluations.orgId, orgId), eq(evaluations.experimentId, experimentId), after))
+    .where(and(eq(evaluations.orgId, t.orgId), eq(evaluations.experimentId, experimentId), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -142,12 +142,12 @@ export async function listEvaluations(tx: Tx, orgId: string, experimentId: strin
 }
 
 /** The most recent evaluation of any live experiment on a version (what promotions and comparisons judge). */
-export async function latestEvaluation(tx: Tx, orgId: string, versionId: string): Promise<EvaluationRow | undefined> {
+export async function latestEvaluation(tx: Tx, t: Tenant, versionId: string): Promise<EvaluationRow | undefined> {
   const [row] = await tx
     .select({ e: evaluations })
     .from(evaluations)
     .innerJoin(experiments, eq(experiments.id, evaluations.experimentId))
-    .where(and(eq(evaluations.orgId, orgId), eq(experiments.versionId, versionId), isNull(experiments.deletedAt)))
+    .where(and(eq(evaluations.orgId, t.orgId), eq(experiments.versionId, versionId), isNull(experiments.deletedAt)))
     .orderBy(desc(evaluations.createdAt), desc(evaluations.id))
     .limit(1);
   return row?.e;

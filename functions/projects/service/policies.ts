@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { policies, projectPolicies } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
 import { keyset, type SortKey } from './paging.js';
@@ -12,26 +12,26 @@ export type PolicyRow = typeof policies.$inferSelect;
 
 const live = (orgId: string, id: string) => and(eq(policies.orgId, orgId), eq(policies.id, id), isNull(policies.deletedAt));
 
-export async function requirePolicy(tx: Tx, orgId: string, id: string): Promise<PolicyRow> {
-  const [row] = await tx.select().from(policies).where(live(orgId, id));
+export async function requirePolicy(tx: Tx, t: Tenant, id: string): Promise<PolicyRow> {
+  const [row] = await tx.select().from(policies).where(live(t.orgId, id));
   if (!row) throw problems.notFound('policy');
   return row;
 }
 
-export async function createPolicy(tx: Tx, p: Principal, input: { name: string; description?: string | null | undefined; rego: string }) {
+export async function createPolicy(tx: Tx, t: Tenant, input: { name: string; description?: string | null | undefined; rego: string }) {
   const [row] = await tx
     .insert(policies)
-    .values({ orgId: p.orgId, name: input.name, description: input.description ?? null, rego: input.rego, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, name: input.name, description: input.description ?? null, rego: input.rego, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   return row!;
 }
 
-export async function listPolicies(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; sort: SortKey }) {
+export async function listPolicies(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; sort: SortKey }) {
   const { after, orderBy, key } = keyset(policies, q.sort, q.cursor);
   const rows = await tx
     .select({ row: policies, key })
     .from(policies)
-    .where(and(eq(policies.orgId, orgId), isNull(policies.deletedAt), after))
+    .where(and(eq(policies.orgId, t.orgId), isNull(policies.deletedAt), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -39,44 +39,44 @@ export async function listPolicies(tx: Tx, orgId: string, q: { limit: number; cu
 }
 
 /** Every edit is a new revision: `version` is both the policy's revision number and its ETag. */
-export async function updatePolicy(tx: Tx, p: Principal, id: string, expected: number, patch: { name?: string | undefined; description?: string | null | undefined; rego?: string | undefined }) {
-  const set: Record<string, unknown> = { updatedBy: p.userId };
+export async function updatePolicy(tx: Tx, t: Tenant, id: string, expected: number, patch: { name?: string | undefined; description?: string | null | undefined; rego?: string | undefined }) {
+  const set: Record<string, unknown> = { updatedBy: t.userId };
   for (const k of ['name', 'description', 'rego'] as const) if (patch[k] !== undefined) set[k] = patch[k];
-  return updateVersioned(tx, policies, live(p.orgId, id), expected, set, 'policy');
+  return updateVersioned(tx, policies, live(t.orgId, id), expected, set, 'policy');
 }
 
-export async function deletePolicy(tx: Tx, p: Principal, id: string, expected: number) {
-  return updateVersioned(tx, policies, live(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'policy');
+export async function deletePolicy(tx: Tx, t: Tenant, id: string, expected: number) {
+  return updateVersioned(tx, policies, live(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'policy');
 }
 
-export async function linkPolicy(tx: Tx, p: Principal, projectId: string, policyId: string) {
-  await requireProject(tx, p.orgId, projectId);
-  const policy = await requirePolicy(tx, p.orgId, policyId);
+export async function linkPolicy(tx: Tx, t: Tenant, projectId: string, policyId: string) {
+  await requireProject(tx, t, projectId);
+  const policy = await requirePolicy(tx, t, policyId);
   const [link] = await tx
     .insert(projectPolicies)
-    .values({ orgId: p.orgId, projectId, policyId, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId, policyId, createdBy: t.userId, updatedBy: t.userId })
     .onConflictDoNothing()
     .returning();
   if (!link) throw projectsErrors.duplicate('the policy is already linked to this project');
   return policy;
 }
 
-export async function unlinkPolicy(tx: Tx, p: Principal, projectId: string, policyId: string): Promise<void> {
-  await requireProject(tx, p.orgId, projectId);
+export async function unlinkPolicy(tx: Tx, t: Tenant, projectId: string, policyId: string): Promise<void> {
+  await requireProject(tx, t, projectId);
   const removed = await tx
     .delete(projectPolicies)
-    .where(and(eq(projectPolicies.orgId, p.orgId), eq(projectPolicies.projectId, projectId), eq(projectPolicies.policyId, policyId)))
+    .where(and(eq(projectPolicies.orgId, t.orgId), eq(projectPolicies.projectId, projectId), eq(projectPolicies.policyId, policyId)))
     .returning({ id: projectPolicies.id });
   if (!removed.length) throw problems.notFound('policy link');
 }
 
-export async function projectPolicyList(tx: Tx, orgId: string, projectId: string) {
-  await requireProject(tx, orgId, projectId);
+export async function projectPolicyList(tx: Tx, t: Tenant, projectId: string) {
+  await requireProject(tx, t, projectId);
   const rows = await tx
     .select({ policy: policies })
     .from(projectPolicies)
     .innerJoin(policies, eq(policies.id, projectPolicies.policyId))
-    .where(and(eq(projectPolicies.orgId, orgId), eq(projectPolicies.projectId, projectId)))
+    .where(and(eq(projectPolicies.orgId, t.orgId), eq(projectPolicies.projectId, projectId)))
     .orderBy(policies.name, policies.id);
   return rows.map((r) => r.policy);
 }

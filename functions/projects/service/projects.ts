@@ -3,7 +3,7 @@ import { and, count, eq, ilike, isNull, sql, type SQL } from 'drizzle-orm';
 import { projectErrors, projects, type ProjectHealthStatus, type ValidationStatus } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { slugify } from '../../shared/slug.js';
 import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
@@ -33,37 +33,37 @@ const scopeOf = (orgId: string, id: string, includeDeleted = false) =>
  * other tenants reveal nothing). `lock` serialises writers that derive state from the project
  * (status recomputation, version numbering, rollback).
  */
-export async function requireProject(tx: Tx, orgId: string, id: string, options: { lock?: boolean; includeDeleted?: boolean } = {}): Promise<ProjectRow> {
-  const q = tx.select().from(projects).where(scopeOf(orgId, id, options.includeDeleted));
+export async function requireProject(tx: Tx, t: Tenant, id: string, options: { lock?: boolean; includeDeleted?: boolean } = {}): Promise<ProjectRow> {
+  const q = tx.select().from(projects).where(scopeOf(t.orgId, id, options.includeDeleted));
   const [row] = options.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('project');
   return row;
 }
 
-async function slugInUse(tx: Tx, orgId: string, slug: string): Promise<boolean> {
-  const rows = await tx.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, orgId), eq(projects.slug, slug), isNull(projects.deletedAt))).limit(1);
+async function slugInUse(tx: Tx, t: Tenant, slug: string): Promise<boolean> {
+  const rows = await tx.select({ id: projects.id }).from(projects).where(and(eq(projects.orgId, t.orgId), eq(projects.slug, slug), isNull(projects.deletedAt))).limit(1);
   return rows.length > 0;
 }
 
-export async function createProject(tx: Tx, p: Principal, input: { name: string; slug?: string | undefined; description?: string | null | undefined }): Promise<ProjectRow> {
+export async function createProject(tx: Tx, t: Tenant, input: { name: string; slug?: string | undefined; description?: string | null | undefined }): Promise<ProjectRow> {
   let slug = input.slug;
   if (!slug) {
     // A derived slug must not fail the create: disambiguate it instead of answering 409.
     slug = slugify(input.name, 'project');
-    if (await slugInUse(tx, p.orgId, slug)) slug = `${slug}-${randomBytes(3).toString('hex')}`;
+    if (await slugInUse(tx, t, slug)) slug = `${slug}-${randomBytes(3).toString('hex')}`;
   }
   const [row] = await tx
     .insert(projects)
-    .values({ orgId: p.orgId, name: input.name, slug, description: input.description ?? null, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, name: input.name, slug, description: input.description ?? null, createdBy: t.userId, updatedBy: t.userId })
     .returning();
-  await emit(tx, { type: 'project.created', orgId: p.orgId, actorId: p.userId, key: [row!.id], data: { project_id: row!.id } });
+  await emit(tx, { type: 'project.created', orgId: t.orgId, actorId: t.userId, key: [row!.id], data: { project_id: row!.id } });
   return row!;
 }
 
-export async function listProjects(tx: Tx, orgId: string, q: ProjectListQuery) {
+export async function listProjects(tx: Tx, t: Tenant, q: ProjectListQuery) {
   const { after, orderBy, key } = keyset(projects, q.sort, q.cursor);
   const filters: (SQL | undefined)[] = [
-    eq(projects.orgId, orgId),
+    eq(projects.orgId, t.orgId),
     q.include_deleted ? undefined : isNull(projects.deletedAt),
     q.status ? eq(projects.status, q.status) : undefined,
     q.schema_status ? eq(projects.schemaStatus, q.schema_status) : undefined,
@@ -82,40 +82,40 @@ export async function listProjects(tx: Tx, orgId: string, q: ProjectListQuery) {
   return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }
 
-export async function getProject(tx: Tx, orgId: string, id: string, includeDeleted = false): Promise<ProjectRow> {
-  return requireProject(tx, orgId, id, { includeDeleted });
+export async function getProject(tx: Tx, t: Tenant, id: string, includeDeleted = false): Promise<ProjectRow> {
+  return requireProject(tx, t, id, { includeDeleted });
 }
 
 export async function updateProject(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   id: string,
   expected: number,
   patch: { name?: string | undefined; slug?: string | undefined; description?: string | null | undefined },
 ): Promise<ProjectRow> {
-  const set: Record<string, unknown> = { updatedBy: p.userId };
+  const set: Record<string, unknown> = { updatedBy: t.userId };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.slug !== undefined) set.slug = patch.slug;
   if (patch.description !== undefined) set.description = patch.description;
-  return updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, set, 'project');
+  return updateVersioned(tx, projects, scopeOf(t.orgId, id), expected, set, 'project');
 }
 
-export async function deleteProject(tx: Tx, p: Principal, id: string, expected: number): Promise<ProjectRow> {
-  const row = await updateVersioned(tx, projects, scopeOf(p.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: p.userId }, 'project');
-  await emit(tx, { type: 'project.deleted', orgId: p.orgId, actorId: p.userId, key: [row.id, row.version], data: { project_id: row.id } });
+export async function deleteProject(tx: Tx, t: Tenant, id: string, expected: number): Promise<ProjectRow> {
+  const row = await updateVersioned(tx, projects, scopeOf(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'project');
+  await emit(tx, { type: 'project.deleted', orgId: t.orgId, actorId: t.userId, key: [row.id, row.version], data: { project_id: row.id } });
   return row;
 }
 
-export async function restoreProject(tx: Tx, p: Principal, id: string): Promise<ProjectRow> {
-  const row = await requireProject(tx, p.orgId, id, { includeDeleted: true, lock: true });
+export async function restoreProject(tx: Tx, t: Tenant, id: string): Promise<ProjectRow> {
+  const row = await requireProject(tx, t, id, { includeDeleted: true, lock: true });
   if (!row.deletedAt) throw projectsErrors.notDeleted('the project is not deleted');
-  if (await slugInUse(tx, p.orgId, row.slug)) throw projectsErrors.slugTaken(`another live project uses the slug "${row.slug}"`);
+  if (await slugInUse(tx, t, row.slug)) throw projectsErrors.slugTaken(`another live project uses the slug "${row.slug}"`);
   const [restored] = await tx
     .update(projects)
-    .set({ deletedAt: null, updatedBy: p.userId, version: sql`${projects.version} + 1` })
+    .set({ deletedAt: null, updatedBy: t.userId, version: sql`${projects.version} + 1` })
     .where(eq(projects.id, row.id))
     .returning();
-  await emit(tx, { type: 'project.restored', orgId: p.orgId, actorId: p.userId, key: [row.id, restored!.version], data: { project_id: row.id } });
+  await emit(tx, { type: 'project.restored', orgId: t.orgId, actorId: t.userId, key: [row.id, restored!.version], data: { project_id: row.id } });
   return restored!;
 }
 

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { blacklist, promotions, type PromotionStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { checkBaselines } from './baseline-check.js';
 import { projectBaselines } from './baselines.js';
@@ -15,33 +15,33 @@ import { moveZone, requireVersion } from './versions.js';
 
 export type PromotionRow = typeof promotions.$inferSelect;
 
-export async function requirePromotion(tx: Tx, orgId: string, id: string): Promise<PromotionRow> {
-  const [row] = await tx.select().from(promotions).where(and(eq(promotions.orgId, orgId), eq(promotions.id, id)));
+export async function requirePromotion(tx: Tx, t: Tenant, id: string): Promise<PromotionRow> {
+  const [row] = await tx.select().from(promotions).where(and(eq(promotions.orgId, t.orgId), eq(promotions.id, id)));
   if (!row) throw problems.notFound('promotion');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function isBlacklisted(tx: Tx, orgId: string, hash: string): Promise<typeof blacklist.$inferSelect | undefined> {
-  const [row] = await tx.select().from(blacklist).where(and(eq(blacklist.orgId, orgId), eq(blacklist.configHash, hash)));
+export async function isBlacklisted(tx: Tx, t: Tenant, hash: string): Promise<typeof blacklist.$inferSelect | undefined> {
+  const [row] = await tx.select().from(blacklist).where(and(eq(blacklist.orgId, t.orgId), eq(blacklist.configHash, hash)));
   return row;
 }
 
 /** v1 → v2 request, backed by a passing evaluation of that version (an override counts). */
-export async function requestPromotion(tx: Tx, p: Principal, input: { version_id: string; evaluation_id: string; reason: string }) {
-  const version = await requireVersion(tx, p.orgId, input.version_id);
+export async function requestPromotion(tx: Tx, t: Tenant, input: { version_id: string; evaluation_id: string; reason: string }) {
+  const version = await requireVersion(tx, t, input.version_id);
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`only v1 versions can be promoted; version ${version.versionNumber} is in ${version.zone}`);
-  const evaluation = await requireEvaluation(tx, p.orgId, input.evaluation_id);
+  const evaluation = await requireEvaluation(tx, t, input.evaluation_id);
   if (evaluation.versionId !== version.id) throw projectsErrors.evaluationMismatch('the evaluation is not of this version');
   if (effectiveVerdict(evaluation) !== 'pass') throw projectsErrors.illegalTransition(`the evaluation's verdict is ${effectiveVerdict(evaluation)}, not pass`);
   const [row] = await tx
     .insert(promotions)
-    .values({ orgId: p.orgId, projectId: version.projectId, versionId: version.id, evaluationId: evaluation.id, reason: input.reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId })
+    .values({ orgId: t.orgId, projectId: version.projectId, versionId: version.id, evaluationId: evaluation.id, reason: input.reason, requestedBy: t.userId, createdBy: t.userId, updatedBy: t.userId })
     .returning();
   await emit(tx, {
     type: 'promotion.requested',
-    orgId: p.orgId,
-    actorId: p.userId,
+    orgId: t.orgId,
+    actorId: t.userId,
     key: [row!.id],
     data: { promotion_id: row!.id, project_id: row!.projectId, version_id: row!.versionId, evaluation_id: row!.evaluationId, reason: brief(row!.reason) },
   });
@@ -49,19 +49,19 @@ export async function requestPromotion(tx: Tx, p: Principal, input: { version_id
 }
 
 /** Approve or reject: an admin other than the requester (four eyes), from `requested` only. */
-export async function decidePromotion(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
-  const current = await requirePromotion(tx, p.orgId, id);
-  if (current.requestedBy === p.userId) throw projectsErrors.selfApproval('the requester of a promotion cannot decide it');
+export async function decidePromotion(tx: Tx, t: Tenant, id: string, to: 'approved' | 'rejected', reason: string | null) {
+  const current = await requirePromotion(tx, t, id);
+  if (current.requestedBy === t.userId) throw projectsErrors.selfApproval('the requester of a promotion cannot decide it');
   const [row] = await tx
     .update(promotions)
-    .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: current.version + 1 })
+    .set({ status: to, decidedBy: t.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: t.userId, version: current.version + 1 })
     .where(and(eq(promotions.id, id), eq(promotions.status, 'requested')))
     .returning();
   if (!row || !promotionMoves[to].includes(current.status)) throw illegal('the promotion', current.status, to);
   await emit(tx, {
     type: to === 'approved' ? 'promotion.approved' : 'promotion.rejected',
-    orgId: p.orgId,
-    actorId: p.userId,
+    orgId: t.orgId,
+    actorId: t.userId,
     key: [row.id],
     data: { promotion_id: row.id, project_id: row.projectId, version_id: row.versionId, from: current.status, to, reason: brief(reason) },
   });
@@ -74,11 +74,11 @@ export async function decidePromotion(tx: Tx, p: Principal, id: string, to: 'app
  * be in v1, its config hash must not be blacklisted, and the latest evaluation must meet every
  * baseline. Any refusal throws, rolling the flip back: the promotion stays approved.
  */
-export async function applyPromotion(tx: Tx, p: Principal, id: string) {
-  const current = await requirePromotion(tx, p.orgId, id);
+export async function applyPromotion(tx: Tx, t: Tenant, id: string) {
+  const current = await requirePromotion(tx, t, id);
   const [applied] = await tx
     .update(promotions)
-    .set({ status: 'applied', appliedAt: new Date(), appliedBy: p.userId, updatedBy: p.userId, version: current.version + 1 })
+    .set({ status: 'applied', appliedAt: new Date(), appliedBy: t.userId, updatedBy: t.userId, version: current.version + 1 })
     .where(and(eq(promotions.id, id), eq(promotions.status, 'approved')))
     .returning();
   if (!applied) {
@@ -88,29 +88,29 @@ export async function applyPromotion(tx: Tx, p: Principal, id: string) {
   // Written with the flip: a refusal below rolls both back, so the event exists iff the apply committed.
   await emit(tx, {
     type: 'promotion.applied',
-    orgId: p.orgId,
-    actorId: p.userId,
+    orgId: t.orgId,
+    actorId: t.userId,
     key: [applied.id],
     data: { promotion_id: applied.id, project_id: applied.projectId, version_id: applied.versionId, evaluation_id: applied.evaluationId, from: 'approved', to: 'applied' },
   });
-  const version = await requireVersion(tx, p.orgId, applied.versionId, { lock: true });
+  const version = await requireVersion(tx, t, applied.versionId, { lock: true });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`version ${version.versionNumber} is in ${version.zone}, not v1`);
-  const banned = await isBlacklisted(tx, p.orgId, version.configHash);
+  const banned = await isBlacklisted(tx, t, version.configHash);
   if (banned) throw projectsErrors.blacklisted(`the config hash is blacklisted: ${banned.reason}`, { config_hash: version.configHash });
-  const evaluation = await latestEvaluation(tx, p.orgId, version.id);
+  const evaluation = await latestEvaluation(tx, t, version.id);
   if (!evaluation) throw projectsErrors.baselinesFailed('the version has no evaluation to check against the baselines');
-  const check = checkBaselines(await projectBaselines(tx, p.orgId, version.projectId), evaluation.metrics);
+  const check = checkBaselines(await projectBaselines(tx, t, version.projectId), evaluation.metrics);
   if (!check.passed) throw projectsErrors.baselinesFailed('the latest evaluation does not meet the baselines', { results: check.results, evaluation_id: evaluation.id });
-  const moved = await moveZone(tx, p, version, 'v2', `promotion ${applied.id}: ${applied.reason}`);
+  const moved = await moveZone(tx, t, version, 'v2', `promotion ${applied.id}: ${applied.reason}`);
   return { promotion: applied, version: moved, baselines: check };
 }
 
-export async function listPromotions(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; status?: PromotionStatus | undefined; project_id?: string | undefined }) {
+export async function listPromotions(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; status?: PromotionStatus | undefined; project_id?: string | undefined }) {
   const { after, orderBy, key } = keyset(promotions, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: promotions, key })
     .from(promotions)
-    .where(and(eq(promotions.orgId, orgId), q.status ? eq(promotions.status, q.status) : undefined, q.project_id ? eq(promotions.projectId, q.project_id) : undefined, after))
+    .where(and(eq(promotions.orgId, t.orgId), q.status ? eq(promotions.status, q.status) : undefined, q.project_id ? eq(promotions.projectId, q.project_id) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { quarantineRecords, reevaluationRequests, type QuarantineSource } from '../../../drizzle/schema/quarantine.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors, mapDbError } from '../errors.js';
 import { brief, emit } from './events.js';
 import { keyset } from './paging.js';
@@ -18,16 +18,16 @@ export type QuarantineRecordRow = typeof quarantineRecords.$inferSelect;
  */
 export async function quarantineVersion(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   version: VersionRow,
   input: { reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
 ): Promise<QuarantineRecordRow> {
   if (version.zone === 'v3') throw projectsErrors.wrongZone(`version ${version.versionNumber} is already quarantined`);
-  const moved = await moveZone(tx, p, version, 'v3', `quarantined (${input.source}): ${input.reason}`);
+  const moved = await moveZone(tx, t, version, 'v3', `quarantined (${input.source}): ${input.reason}`);
   const [record] = await tx
     .insert(quarantineRecords)
     .values({
-      orgId: p.orgId,
+      orgId: t.orgId,
       projectId: moved.projectId,
       versionId: moved.id,
       configHash: moved.configHash,
@@ -35,37 +35,37 @@ export async function quarantineVersion(
       reason: input.reason,
       evidence: { ...input.evidence, from_zone: version.zone },
       source: input.source,
-      createdBy: p.userId,
+      createdBy: t.userId,
     })
     .returning();
   await emit(tx, {
     type: 'quarantine.recorded',
-    orgId: p.orgId,
-    actorId: p.userId,
+    orgId: t.orgId,
+    actorId: t.userId,
     key: [record!.id],
     data: { record_id: record!.id, project_id: record!.projectId, version_id: record!.versionId, config_hash: record!.configHash, source: input.source, from_zone: version.zone, reason: brief(input.reason) },
   });
   return record!;
 }
 
-export async function quarantineById(tx: Tx, p: Principal, projectId: string, versionId: string, input: { reason: string; evidence?: Record<string, unknown> | undefined }) {
-  const version = await requireVersion(tx, p.orgId, versionId, { projectId, lock: true });
-  return quarantineVersion(tx, p, version, { reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
+export async function quarantineById(tx: Tx, t: Tenant, projectId: string, versionId: string, input: { reason: string; evidence?: Record<string, unknown> | undefined }) {
+  const version = await requireVersion(tx, t, versionId, { projectId, lock: true });
+  return quarantineVersion(tx, t, version, { reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
 }
 
-export async function requireRecord(tx: Tx, orgId: string, id: string): Promise<QuarantineRecordRow> {
-  const [row] = await tx.select().from(quarantineRecords).where(and(eq(quarantineRecords.orgId, orgId), eq(quarantineRecords.id, id)));
+export async function requireRecord(tx: Tx, t: Tenant, id: string): Promise<QuarantineRecordRow> {
+  const [row] = await tx.select().from(quarantineRecords).where(and(eq(quarantineRecords.orgId, t.orgId), eq(quarantineRecords.id, id)));
   if (!row) throw problems.notFound('quarantine record');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listRecords(tx: Tx, orgId: string, q: { limit: number; cursor?: string | undefined; project_id?: string | undefined }) {
+export async function listRecords(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; project_id?: string | undefined }) {
   const { after, orderBy, key } = keyset(quarantineRecords, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: quarantineRecords, key })
     .from(quarantineRecords)
-    .where(and(eq(quarantineRecords.orgId, orgId), q.project_id ? eq(quarantineRecords.projectId, q.project_id) : undefined, after))
+    .where(and(eq(quarantineRecords.orgId, t.orgId), q.project_id ? eq(quarantineRecords.projectId, q.project_id) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -77,8 +77,8 @@ export async function listRecords(tx: Tx, orgId: string, q: { limit: number; cur
  * the database's own guard: the application role has no UPDATE/DELETE grant (42501), and the owner
  * meets the immutability trigger (P0001 "append-only"); both become 409 and nothing changes.
  */
-export async function attemptRecordChange(tx: Tx, orgId: string, id: string, change: { kind: 'update'; reason?: string | undefined; evidence?: Record<string, unknown> | undefined } | { kind: 'delete' }): Promise<never> {
-  await requireRecord(tx, orgId, id);
+export async function attemptRecordChange(tx: Tx, t: Tenant, id: string, change: { kind: 'update'; reason?: string | undefined; evidence?: Record<string, unknown> | undefined } | { kind: 'delete' }): Promise<never> {
+  await requireRecord(tx, t, id);
   try {
     await tx.transaction(async (sp) => {
       if (change.kind === 'delete') await sp.delete(quarantineRecords).where(eq(quarantineRecords.id, id));
@@ -95,34 +95,34 @@ export async function attemptRecordChange(tx: Tx, orgId: string, id: string, cha
   throw projectsErrors.readOnly('quarantine records are read-only');
 }
 
-export async function quarantineStats(tx: Tx, orgId: string) {
-  const rows = await tx.execute(sql`select total_records::int as total_records, pending_requests::int as pending_requests, approved_requests::int as approved_requests, rejected_requests::int as rejected_requests, last_quarantined_at from quarantine.quarantine_stats where org_id = ${orgId}`);
+export async function quarantineStats(tx: Tx, t: Tenant) {
+  const rows = await tx.execute(sql`select total_records::int as total_records, pending_requests::int as pending_requests, approved_requests::int as approved_requests, rejected_requests::int as rejected_requests, last_quarantined_at from quarantine.quarantine_stats where org_id = ${t.orgId}`);
   const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as { total_records: number; pending_requests: number; approved_requests: number; rejected_requests: number; last_quarantined_at: Date | string | null }[];
   const r = list[0];
   const last = r?.last_quarantined_at ? new Date(r.last_quarantined_at).toISOString() : null;
   return { total_records: r?.total_records ?? 0, pending_requests: r?.pending_requests ?? 0, approved_requests: r?.approved_requests ?? 0, rejected_requests: r?.rejected_requests ?? 0, last_quarantined_at: last };
 }
 
-export async function requestReevaluation(tx: Tx, p: Principal, recordId: string, reason: string) {
-  await requireRecord(tx, p.orgId, recordId);
-  const [row] = await tx.insert(reevaluationRequests).values({ orgId: p.orgId, recordId, reason, requestedBy: p.userId, createdBy: p.userId, updatedBy: p.userId }).returning();
+export async function requestReevaluation(tx: Tx, t: Tenant, recordId: string, reason: string) {
+  await requireRecord(tx, t, recordId);
+  const [row] = await tx.insert(reevaluationRequests).values({ orgId: t.orgId, recordId, reason, requestedBy: t.userId, createdBy: t.userId, updatedBy: t.userId }).returning();
   return row!;
 }
 
-export async function requireReevaluation(tx: Tx, orgId: string, id: string) {
-  const [row] = await tx.select().from(reevaluationRequests).where(and(eq(reevaluationRequests.orgId, orgId), eq(reevaluationRequests.id, id)));
+export async function requireReevaluation(tx: Tx, t: Tenant, id: string) {
+  const [row] = await tx.select().from(reevaluationRequests).where(and(eq(reevaluationRequests.orgId, t.orgId), eq(reevaluationRequests.id, id)));
   if (!row) throw problems.notFound('re-evaluation request');
-  const record = await requireRecord(tx, orgId, row.recordId);
+  const record = await requireRecord(tx, t, row.recordId);
   return { request: row, record };
 }
 
-export async function listReevaluations(tx: Tx, orgId: string, recordId: string, q: { limit: number; cursor?: string | undefined }) {
-  await requireRecord(tx, orgId, recordId);
+export async function listReevaluations(tx: Tx, t: Tenant, recordId: string, q: { limit: number; cursor?: string | undefined }) {
+  await requireRecord(tx, t, recordId);
   const { after, orderBy, key } = keyset(reevaluationRequests, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: reevaluationRequests, key })
     .from(reevaluationRequests)
-    .where(and(eq(reevaluationRequests.orgId, orgId), eq(reevaluationRequests.recordId, recordId), after))
+    .where(and(eq(reevaluationRequests.orgId, t.orgId), eq(reevaluationRequests.recordId, recordId), after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -133,22 +133,22 @@ export async function listReevaluations(tx: Tx, orgId: string, recordId: string,
  * pending → approved | rejected, conditionally in SQL. Approval creates a new v1 version from the
  * quarantined config (the record itself never changes), linked from the request.
  */
-export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: 'approved' | 'rejected', reason: string | null) {
-  const { request, record } = await requireReevaluation(tx, p.orgId, id);
+export async function decideReevaluation(tx: Tx, t: Tenant, id: string, to: 'approved' | 'rejected', reason: string | null) {
+  const { request, record } = await requireReevaluation(tx, t, id);
   // Four eyes, as for promotions: approving brings quarantined config back, so not on one's own request
   // (withdrawing it by rejecting is the requester's right).
-  if (to === 'approved' && request.requestedBy === p.userId) throw projectsErrors.selfApproval('the requester of a re-evaluation cannot approve it');
+  if (to === 'approved' && request.requestedBy === t.userId) throw projectsErrors.selfApproval('the requester of a re-evaluation cannot approve it');
   const [decided] = await tx
     .update(reevaluationRequests)
-    .set({ status: to, decidedBy: p.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: p.userId, version: sql`${reevaluationRequests.version} + 1` })
+    .set({ status: to, decidedBy: t.userId, decidedAt: new Date(), decisionReason: reason, updatedBy: t.userId, version: sql`${reevaluationRequests.version} + 1` })
     .where(and(eq(reevaluationRequests.id, id), eq(reevaluationRequests.status, 'pending')))
     .returning();
   if (!decided || !reevaluationMoves[to].includes(request.status)) throw illegal('the re-evaluation request', request.status, to);
   const decidedEvent = (newVersionId: string | null) =>
     emit(tx, {
       type: 'reevaluation.decided',
-      orgId: p.orgId,
-      actorId: p.userId,
+      orgId: t.orgId,
+      actorId: t.userId,
       key: [decided.id],
       data: { request_id: decided.id, record_id: record.id, project_id: record.projectId, from: request.status, to, new_version_id: newVersionId, reason: brief(reason) },
     });
@@ -158,7 +158,7 @@ export async function decideReevaluation(tx: Tx, p: Principal, id: string, to: '
   }
   const version = await createVersion(
     tx,
-    p,
+    t,
     record.projectId,
     { config: record.config, notes: `re-evaluation of quarantined version ${record.versionId}` },
     { zone: 'v1', reason: `re-evaluation ${id} of quarantine record ${record.id} approved` },

@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { projectErrors, validations, type ProjectErrorSeverity, type ValidationKind, type ValidationStatus } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { keyset } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
@@ -16,33 +16,33 @@ const STATUS_COLUMN = { schema: 'schemaStatus', sheriff: 'sheriffStatus', gauntl
  */
 export async function recordValidation(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   projectId: string,
   input: { kind: ValidationKind; result: ValidationStatus; details?: Record<string, unknown> | undefined },
 ): Promise<{ validation: typeof validations.$inferSelect | null; project: ProjectRow }> {
-  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+  const project = await requireProject(tx, t, projectId, { lock: true });
   const finished = input.result === 'passed' || input.result === 'failed';
   let validation: typeof validations.$inferSelect | null = null;
   if (input.result !== 'not_run') {
     const [inserted] = await tx
       .insert(validations)
-      .values({ orgId: p.orgId, projectId, kind: input.kind, result: input.result as 'pending' | 'passed' | 'failed', details: input.details ?? {}, finishedAt: finished ? new Date() : null, createdBy: p.userId, updatedBy: p.userId })
+      .values({ orgId: t.orgId, projectId, kind: input.kind, result: input.result as 'pending' | 'passed' | 'failed', details: input.details ?? {}, finishedAt: finished ? new Date() : null, createdBy: t.userId, updatedBy: t.userId })
       .returning();
     validation = inserted ?? null;
   }
   const changes: Partial<ProjectRow> = { [STATUS_COLUMN[input.kind]]: input.result };
   if (finished) changes.lastValidatedAt = new Date();
-  const updated = await refreshStatus(tx, project, changes, p.userId);
+  const updated = await refreshStatus(tx, project, changes, t.userId);
   return { validation: validation ?? null, project: updated };
 }
 
-export async function listValidations(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listValidations(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(validations, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: validations, key })
     .from(validations)
-    .where(and(eq(validations.orgId, orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined, after))
+    .where(and(eq(validations.orgId, t.orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
@@ -51,19 +51,19 @@ export async function listValidations(tx: Tx, orgId: string, projectId: string, 
 
 export async function createError(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   projectId: string,
   input: { code: string; message: string; severity: ProjectErrorSeverity; file_path?: string | undefined; line_number?: number | undefined; validation_id?: string | undefined },
 ) {
-  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+  const project = await requireProject(tx, t, projectId, { lock: true });
   if (input.validation_id) {
-    const [run] = await tx.select({ id: validations.id }).from(validations).where(and(eq(validations.id, input.validation_id), eq(validations.projectId, projectId), eq(validations.orgId, p.orgId)));
+    const [run] = await tx.select({ id: validations.id }).from(validations).where(and(eq(validations.id, input.validation_id), eq(validations.projectId, projectId), eq(validations.orgId, t.orgId)));
     if (!run) throw problems.notFound('validation');
   }
   const [row] = await tx
     .insert(projectErrors)
     .values({
-      orgId: p.orgId,
+      orgId: t.orgId,
       projectId,
       validationId: input.validation_id ?? null,
       code: input.code,
@@ -71,23 +71,23 @@ export async function createError(
       severity: input.severity,
       filePath: input.file_path ?? null,
       lineNumber: input.line_number ?? null,
-      createdBy: p.userId,
-      updatedBy: p.userId,
+      createdBy: t.userId,
+      updatedBy: t.userId,
     })
     .returning();
-  const updated = await refreshStatus(tx, project, {}, p.userId);
+  const updated = await refreshStatus(tx, project, {}, t.userId);
   return { error: row!, project: updated };
 }
 
-export async function listErrors(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listErrors(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(projectErrors, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: projectErrors, key })
     .from(projectErrors)
     .where(
       and(
-        eq(projectErrors.orgId, orgId),
+        eq(projectErrors.orgId, t.orgId),
         eq(projectErrors.projectId, projectId),
         q.resolved === undefined ? undefined : q.resolved ? isNotNull(projectErrors.resolvedAt) : isNull(projectErrors.resolvedAt),
         q.severity ? eq(projectErrors.severity, q.severity) : undefined,
@@ -100,19 +100,19 @@ export async function listErrors(tx: Tx, orgId: string, projectId: string, q: { 
   return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }
 
-export async function resolveError(tx: Tx, p: Principal, projectId: string, errorId: string) {
-  const project = await requireProject(tx, p.orgId, projectId, { lock: true });
+export async function resolveError(tx: Tx, t: Tenant, projectId: string, errorId: string) {
+  const project = await requireProject(tx, t, projectId, { lock: true });
   const [current] = await tx
     .select()
     .from(projectErrors)
-    .where(and(eq(projectErrors.id, errorId), eq(projectErrors.projectId, projectId), eq(projectErrors.orgId, p.orgId)));
+    .where(and(eq(projectErrors.id, errorId), eq(projectErrors.projectId, projectId), eq(projectErrors.orgId, t.orgId)));
   if (!current) throw problems.notFound('error');
   if (current.resolvedAt) throw projectsErrors.alreadyResolved('the error is already resolved');
   const [row] = await tx
     .update(projectErrors)
-    .set({ resolvedAt: new Date(), resolvedBy: p.userId, updatedBy: p.userId })
+    .set({ resolvedAt: new Date(), resolvedBy: t.userId, updatedBy: t.userId })
     .where(eq(projectErrors.id, errorId))
     .returning();
-  const updated = await refreshStatus(tx, project, {}, p.userId);
+  const updated = await refreshStatus(tx, project, {}, t.userId);
   return { error: row!, project: updated };
 }

@@ -3,7 +3,7 @@ import { versionHistory, versions, type VersionZone } from '../../../drizzle/sch
 import type { Tx } from '../../shared/db/index.js';
 import { page, problems } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Tenant } from '../../shared/http/index.js';
 import { configHash } from './canonical.js';
 import { brief, emit } from './events.js';
 import { updateVersioned } from './locking.js';
@@ -18,30 +18,30 @@ export type VersionRow = typeof versions.$inferSelect;
  */
 export async function createVersion(
   tx: Tx,
-  p: Principal,
+  t: Tenant,
   projectId: string,
   input: { config: Record<string, unknown>; notes?: string | null | undefined },
   options: { zone?: VersionZone; reason?: string } = {},
 ): Promise<VersionRow> {
-  await requireProject(tx, p.orgId, projectId, { lock: true });
+  await requireProject(tx, t, projectId, { lock: true });
   const [last] = await tx.select({ n: max(versions.versionNumber) }).from(versions).where(eq(versions.projectId, projectId));
   const zone = options.zone ?? 'v1';
   const [row] = await tx
     .insert(versions)
     .values({
-      orgId: p.orgId,
+      orgId: t.orgId,
       projectId,
       versionNumber: (last?.n ?? 0) + 1,
       zone,
       config: input.config,
       configHash: configHash(input.config),
       notes: input.notes ?? null,
-      createdBy: p.userId,
-      updatedBy: p.userId,
+      createdBy: t.userId,
+      updatedBy: t.userId,
     })
     .returning();
-  await recordZoneChange(tx, p, row!, null, zone, options.reason ?? 'created');
-  await emit(tx, { type: 'version.created', orgId: p.orgId, actorId: p.userId, key: [row!.id], data: { project_id: projectId, version_id: row!.id, version_number: row!.versionNumber, zone } });
+  await recordZoneChange(tx, t, row!, null, zone, options.reason ?? 'created');
+  await emit(tx, { type: 'version.created', orgId: t.orgId, actorId: t.userId, key: [row!.id], data: { project_id: projectId, version_id: row!.id, version_number: row!.versionNumber, zone } });
   return row!;
 }
 
@@ -50,13 +50,13 @@ export async function createVersion(
  * zone: that is version.created), its version.zone_changed event. `v` is the row after the change,
  * so its optimistic version counter names this transition.
  */
-export async function recordZoneChange(tx: Tx, p: Principal, v: VersionRow, from: VersionZone | null, to: VersionZone, reason: string | null): Promise<void> {
-  await tx.insert(versionHistory).values({ orgId: v.orgId, projectId: v.projectId, versionId: v.id, fromZone: from, toZone: to, reason, actorId: p.userId });
+export async function recordZoneChange(tx: Tx, t: Tenant, v: VersionRow, from: VersionZone | null, to: VersionZone, reason: string | null): Promise<void> {
+  await tx.insert(versionHistory).values({ orgId: v.orgId, projectId: v.projectId, versionId: v.id, fromZone: from, toZone: to, reason, actorId: t.userId });
   if (from === null || from === to) return;
   await emit(tx, {
     type: 'version.zone_changed',
     orgId: v.orgId,
-    actorId: p.userId,
+    actorId: t.userId,
     key: [v.id, v.version, to],
     data: { project_id: v.projectId, version_id: v.id, version_number: v.versionNumber, from, to, reason: brief(reason) },
   });
@@ -66,54 +66,54 @@ export async function recordZoneChange(tx: Tx, p: Principal, v: VersionRow, from
  * Moves a version between zones and writes its history row, in the caller's transaction. The
  * update is conditional on the zone the caller saw, so a concurrent move makes this one fail (409).
  */
-export async function moveZone(tx: Tx, p: Principal, v: VersionRow, to: VersionZone, reason: string): Promise<VersionRow> {
+export async function moveZone(tx: Tx, t: Tenant, v: VersionRow, to: VersionZone, reason: string): Promise<VersionRow> {
   const [row] = await tx
     .update(versions)
-    .set({ zone: to, updatedBy: p.userId, version: sql`${versions.version} + 1` })
+    .set({ zone: to, updatedBy: t.userId, version: sql`${versions.version} + 1` })
     .where(and(eq(versions.id, v.id), eq(versions.zone, v.zone)))
     .returning();
   if (!row) throw projectsErrors.illegalTransition(`version ${v.versionNumber} changed zone concurrently`);
-  await recordZoneChange(tx, p, row, v.zone, to, reason);
+  await recordZoneChange(tx, t, row, v.zone, to, reason);
   return row;
 }
 
 /** A version of a live project of the caller's org (404 otherwise); `lock` for zone changes. */
-export async function requireVersion(tx: Tx, orgId: string, versionId: string, options: { projectId?: string; lock?: boolean } = {}): Promise<VersionRow> {
+export async function requireVersion(tx: Tx, t: Tenant, versionId: string, options: { projectId?: string; lock?: boolean } = {}): Promise<VersionRow> {
   const q = tx
     .select()
     .from(versions)
-    .where(and(eq(versions.orgId, orgId), eq(versions.id, versionId), options.projectId ? eq(versions.projectId, options.projectId) : undefined));
+    .where(and(eq(versions.orgId, t.orgId), eq(versions.id, versionId), options.projectId ? eq(versions.projectId, options.projectId) : undefined));
   const [row] = options.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('version');
-  await requireProject(tx, orgId, row.projectId);
+  await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listVersions(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listVersions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(versions, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: versions, key })
     .from(versions)
-    .where(and(eq(versions.orgId, orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined, after))
+    .where(and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
   return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }
 
-export async function updateVersionNotes(tx: Tx, p: Principal, projectId: string, versionId: string, expected: number, notes: string | null): Promise<VersionRow> {
-  await requireProject(tx, p.orgId, projectId);
-  return updateVersioned(tx, versions, and(eq(versions.orgId, p.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), expected, { notes, updatedBy: p.userId }, 'version');
+export async function updateVersionNotes(tx: Tx, t: Tenant, projectId: string, versionId: string, expected: number, notes: string | null): Promise<VersionRow> {
+  await requireProject(tx, t, projectId);
+  return updateVersioned(tx, versions, and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), expected, { notes, updatedBy: t.userId }, 'version');
 }
 
-export async function listHistory(tx: Tx, orgId: string, projectId: string, q: { limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
-  await requireProject(tx, orgId, projectId);
+export async function listHistory(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
+  await requireProject(tx, t, projectId);
   const { after, orderBy, key } = keyset(versionHistory, 'created_at', q.cursor);
   const rows = await tx
     .select({ row: versionHistory, key })
     .from(versionHistory)
-    .where(and(eq(versionHistory.orgId, orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined, after))
+    .where(and(eq(versionHistory.orgId, t.orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined, after))
     .orderBy(...orderBy)
     .limit(q.limit + 1);
   const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
