@@ -14,11 +14,13 @@ import { startBenchUpstream } from './lib/upstream.js';
  * Not part of `npm run bench`: the published comparison is gateway-overhead.ts.
  */
 const N = Math.max(20, Math.round(Number(process.env.BENCH_N ?? 200)));
+/** `BENCH_ONLY=concurrent` (a substring of the names) keeps just the matching scenarios, e.g. for one profile. */
+const only = process.env.BENCH_ONLY;
 const scenarios = [
   { name: 'sequential JSON', concurrency: 1, stream: false, total: N },
   { name: 'sequential SSE', concurrency: 1, stream: true, total: N },
   { name: '20 concurrent JSON', concurrency: 20, stream: false, total: 2 * N },
-];
+].filter((s) => !only || s.name.includes(only));
 
 async function backendCpu(bench: BenchDatabase): Promise<number> {
   const { rows } = await bench.database.pool!.query(`select pid from pg_stat_activity where datname = current_database() and application_name in ('lattice-lock', 'lattice-bench-gateway')`);

@@ -41,7 +41,7 @@ export interface ProvidersOptions {
   /** Backoff of the settle batch retries (default: settle-batcher.ts SETTLE_RETRY_DELAYS_MS). */
   settleRetryDelaysMs?: number[];
   /** Batch size and wait of the settle batches (defaults in settle-batcher.ts). */
-  settleBatch?: Pick<SettleBatcherOptions, 'maxBatch' | 'maxWaitMs' | 'maxConcurrent' | 'busy'>;
+  settleBatch?: Pick<SettleBatcherOptions, 'maxBatch' | 'maxWaitMs' | 'maxConcurrent' | 'maxPending' | 'busy'>;
   /** Size and concurrency of the reservation batches (defaults in reserve-batcher.ts). */
   reserveBatch?: Pick<ReserveBatcherOptions, 'maxBatch' | 'maxConcurrent'>;
   /** DNS for the SSRF guard (tests: a fake that changes its answers); default the system resolver. */

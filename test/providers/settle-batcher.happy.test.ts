@@ -108,4 +108,16 @@ describe('settle batches', () => {
     expect(await used(a)).toBe(5);
     expect(await states([huge.requestId])).toEqual(['reserved']);
   }, 10_000);
+  it('saturated once maxPending settles wait (the gateway then answers after its own settle), clear again once they commit', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000, maxPending: 2, busy: () => true });
+    const calls = await Promise.all([1, 2].map((n) => call(t, n)));
+    const first = batcher.settle(t, calls[0]!);
+    expect(batcher.saturated).toBe(false);
+    const second = batcher.settle(t, calls[1]!);
+    expect(batcher.saturated).toBe(true);
+    await batcher.flush();
+    expect(await Promise.all([first, second])).toEqual(Array(2).fill({ settled: true, alerts: false }));
+    expect(batcher.saturated).toBe(false);
+  });
 });

@@ -53,7 +53,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
       promptTokens, completionTokens: 0, costMicros: usageCostMicros({ prompt_tokens: promptTokens, completion_tokens: 0 }, route.prices), status, errorCode, latencyMs: performance.now() - started,
       ...held,
     };
-    settleInBackground(deps, tenant, s);
+    await settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish(0, problem.status, problem.code);

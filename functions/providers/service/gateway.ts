@@ -96,7 +96,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
       costMicros: usageCostMicros(usage, route.prices),
       status, errorCode, latencyMs: performance.now() - started,
     };
-    settleInBackground(deps, tenant, s);
+    await settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish({ prompt_tokens: 0, completion_tokens: 0 }, problem.status, problem.code);
@@ -155,14 +155,19 @@ export function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userI
 }
 
 /**
- * Hands the call's usage to the settle batch and returns at once: the answer never waits for the
- * database (the reservation already holds the worst case, so the limit cannot be overspent meanwhile).
+ * Hands the call's usage to the settle batch; the promise resolves at once (the answer does not wait for
+ * the database: the reservation already holds the worst case, so the limit cannot be overspent meanwhile)
+ * unless the batcher is saturated.
  * Idempotent by request id and retried by the batcher; the cost alerts are evaluated after the commit.
  */
-export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): void {
-  deps.track(deps.settles.settle(tenant, s).then(({ alerts }) => {
+export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
+  const settled = deps.settles.settle(tenant, s).then(({ alerts }) => {
     if (alerts) evaluateAlerts(deps, tenant);
-  }));
+  });
+  deps.track(settled);
+  // Backpressure: while the instance holds more unwritten settles than its bound (settle-batcher.ts
+  // maxPending), the answer waits for its own, so a slow database slows clients instead of growing memory.
+  return deps.settles.saturated ? settled : Promise.resolve();
 }
 
 export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {

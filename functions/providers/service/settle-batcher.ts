@@ -41,6 +41,12 @@ export interface SettleBatcherOptions {
   /** Backoff between tries of a failed batch; after the last one the calls are logged unbilled. */
   retryDelaysMs?: number[];
   /**
+   * Settles handed over and not yet committed (queued, in flight or waiting out a retry) above which
+   * `saturated` is true and the gateway waits for its call's settle before answering: the memory the
+   * batcher holds is bounded however slow the database gets, and clients slow down instead.
+   */
+  maxPending?: number;
+  /**
    * Whether other requests are in flight on this instance (default: the drain accounting, more than the
    * calling one). When none is, a partial batch goes at once: no call would join it soon, and with
    * Cloud Run's request-based billing the instance gets CPU only while requests are processed
@@ -54,6 +60,8 @@ export interface SettleBatcherOptions {
 export const SETTLE_RETRY_DELAYS_MS = [50, 250, 1_000, 3_000, 8_000];
 export const SETTLE_MAX_BATCH = 256;
 export const SETTLE_MAX_WAIT_MS = 5;
+/** ≈ 1 KiB per waiting settle (its request-log payload included): at most a few MiB of an instance's 512. */
+export const SETTLE_MAX_PENDING = 4_096;
 /** Retry backoff once shutting down: the rest of Cloud Run's 10 s is all there is. */
 const CLOSING_RETRY_MS = 100;
 
@@ -85,6 +93,9 @@ export class SettleBatcher {
   /** Retries sleeping out their backoff; close() wakes them. */
   private readonly sleepers = new Set<() => void>();
   private closing = false;
+  private readonly maxPending: number;
+  /** settle() calls not yet resolved. */
+  private pending = 0;
   /** Batch statements committed and the calls they settled (benchmarks, diagnostics). */
   readonly stats = { batches: 0, calls: 0 };
 
@@ -96,12 +107,23 @@ export class SettleBatcher {
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
     this.retryDelaysMs = options.retryDelaysMs ?? SETTLE_RETRY_DELAYS_MS;
     this.busy = options.busy ?? (() => inFlightCount() > 1);
+    this.maxPending = Math.max(1, options.maxPending ?? SETTLE_MAX_PENDING);
+  }
+
+  /** More settles wait than `maxPending`: callers should wait for theirs before answering (backpressure). */
+  get saturated(): boolean {
+    return this.pending >= this.maxPending;
   }
 
   /** Queues the call's settle; resolves once it is committed (or given up and logged). Never rejects. */
   settle(tenant: SqlTenant, s: Settlement): Promise<SettleOutcome> {
-    return new Promise((resolve) => {
-      this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve });
+    this.pending++;
+    return new Promise<SettleOutcome>((resolve) => {
+      const done = (outcome: SettleOutcome) => {
+        this.pending--;
+        resolve(outcome);
+      };
+      this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
       if (!this.busy()) this.due = true;
       this.kick();
     });
