@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { expectedVersion, jsonBody, paginationQuery, problemResponses, setEtag } from '../../shared/http/index.js';
+import { expectedVersion, inTenant, jsonBody, paginationQuery, problemResponses, setEtag, tenantOf } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert } from '../service/alerts.js';
+import { createAlert, deleteAlert, getAlert, listAlerts, updateAlert, vetAlertPatch, vetNewAlert } from '../service/alerts.js';
 import { userOnly } from './auth.js';
 import { IdParam, json, noContent } from './schemas.js';
 import { CostAlertSchema } from './shapes.js';
@@ -43,26 +43,31 @@ const remove = createRoute({ method: 'delete', path: '/alerts/{id}', ...userOnly
 
 export function registerAlerts(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(create, async (c) => {
-    const alert = await createAlert(c.var.database, c.var.principal, c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    const input = c.req.valid('json');
+    await vetNewAlert(tenantOf(c.var.principal), input, c.var.config.NODE_ENV === 'production');
+    const alert = await inTenant(c, (tx, t) => createAlert(tx, t, input));
     setEtag(c, alert.version);
     return c.json(alert, 201);
   });
-  app.openapi(list, async (c) => {
-    const { limit, cursor } = c.req.valid('query');
-    return c.json(await listAlerts(c.var.database, c.var.principal, limit, cursor), 200);
-  });
+  app.openapi(list, async (c) => c.json(await inTenant(c, (tx, t) => listAlerts(tx, t, c.req.valid('query'))), 200));
   app.openapi(get, async (c) => {
-    const alert = await getAlert(c.var.database, c.var.principal, c.req.valid('param').id);
+    const alert = await inTenant(c, (tx, t) => getAlert(tx, t, c.req.valid('param').id));
     setEtag(c, alert.version);
     return c.json(alert, 200);
   });
   app.openapi(patch, async (c) => {
-    const alert = await updateAlert(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c), c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    const { id } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    const body = c.req.valid('json');
+    await vetAlertPatch(body, c.var.config.NODE_ENV === 'production');
+    const alert = await inTenant(c, (tx, t) => updateAlert(tx, t, { id, expected, patch: body }));
     setEtag(c, alert.version);
     return c.json(alert, 200);
   });
   app.openapi(remove, async (c) => {
-    await deleteAlert(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c));
+    const { id } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    await inTenant(c, (tx, t) => deleteAlert(tx, t, { id, expected }));
     return c.body(null, 204);
   });
 }

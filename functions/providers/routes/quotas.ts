@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
+import { expectedVersion, inTenant, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { getOrgQuota, getQuota, putQuota } from '../service/quotas.js';
 import { gatewayCaller, userOnly } from './auth.js';
@@ -27,32 +27,34 @@ const putOrg = createRoute({
 });
 
 export function registerQuotas(app: OpenAPIHono<ProvidersEnv>): void {
-  app.openapi(mine, async (c) => {
-    const q = await getQuota(c.var.database, c.var.principal, c.var.principal.userId);
-    return c.json(q, 200);
-  });
+  app.openapi(mine, async (c) => c.json(await inTenant(c, (tx, t) => getQuota(tx, t, t.userId)), 200));
   app.openapi(ofUser, async (c) => {
-    const q = await getQuota(c.var.database, c.var.principal, c.req.valid('param').user_id);
+    const q = await inTenant(c, (tx, t) => getQuota(tx, t, c.req.valid('param').user_id));
     setEtag(c, q.version);
     return c.json(q, 200);
   });
+  // The new limits and the answer read back in one transaction.
   app.openapi(putUser, async (c) => {
     const userId = c.req.valid('param').user_id;
-    const ifMatch = c.req.header('if-match') ? expectedVersion(c) : undefined;
-    await putQuota(c.var.database, c.var.principal, { type: 'user', id: userId }, c.req.valid('json'), ifMatch);
-    const q = await getQuota(c.var.database, c.var.principal, userId);
+    const expected = c.req.header('if-match') ? expectedVersion(c) : undefined;
+    const q = await inTenant(c, async (tx, t) => {
+      await putQuota(tx, t, { subject: { type: 'user', id: userId }, limits: c.req.valid('json'), expected });
+      return getQuota(tx, t, userId);
+    });
     setEtag(c, q.version);
     return c.json(q, 200);
   });
   app.openapi(ofOrg, async (c) => {
-    const q = await getOrgQuota(c.var.database, c.var.principal);
+    const q = await inTenant(c, (tx, t) => getOrgQuota(tx, t));
     setEtag(c, q.version);
     return c.json(q, 200);
   });
   app.openapi(putOrg, async (c) => {
-    const ifMatch = c.req.header('if-match') ? expectedVersion(c) : undefined;
-    await putQuota(c.var.database, c.var.principal, { type: 'org', id: c.var.principal.orgId }, c.req.valid('json'), ifMatch);
-    const q = await getOrgQuota(c.var.database, c.var.principal);
+    const expected = c.req.header('if-match') ? expectedVersion(c) : undefined;
+    const q = await inTenant(c, async (tx, t) => {
+      await putQuota(tx, t, { subject: { type: 'org', id: t.orgId }, limits: c.req.valid('json'), expected });
+      return getOrgQuota(tx, t);
+    });
     setEtag(c, q.version);
     return c.json(q, 200);
   });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { isoDay, problemResponses } from '../../shared/http/index.js';
+import { inTenant, isoDay, problemResponses } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { usageReport } from '../service/usage.js';
 import { gatewayCaller } from './auth.js';
@@ -17,5 +17,5 @@ const usage = createRoute({
 });
 
 export function registerUsage(app: OpenAPIHono<ProvidersEnv>): void {
-  app.openapi(usage, async (c) => c.json(await usageReport(c.var.database, c.var.principal, c.req.valid('query')), 200));
+  app.openapi(usage, async (c) => c.json(await inTenant(c, (tx, t) => usageReport(tx, t, c.req.valid('query'))), 200));
 }

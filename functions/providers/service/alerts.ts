@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { costAlerts } from '../../../drizzle/schema/providers.js';
-import { withTenant, type Database } from '../../shared/db/index.js';
-import { assertRole, decodeCursor, page, problems, rootLogger } from '../../shared/http/index.js';
-import type { Principal } from '../../shared/security/tokens.js';
+import type { Database, Tx } from '../../shared/db/index.js';
+import { assertRole, decodeCursor, page, problems, rootLogger, type Tenant } from '../../shared/http/index.js';
+import { providerProblems } from './errors.js';
 import type { AlertNotification, Notifier } from '../../shared/notify/index.js';
 import { periodsAt } from './quota.js';
 import { systemSql, tenantSql, type Q } from './sql.js';
@@ -25,37 +25,41 @@ export const alertView = (r: Row) => ({
 });
 
 /** Own alerts, plus the org-wide ones for admins; anything else is invisible (404). */
-const visible = (p: Principal) =>
-  p.role === 'admin' || p.role === 'owner' ? or(eq(costAlerts.userId, p.userId), isNull(costAlerts.userId)) : eq(costAlerts.userId, p.userId);
+const visible = (t: Tenant) =>
+  t.role === 'admin' || t.role === 'owner' ? or(eq(costAlerts.userId, t.userId), isNull(costAlerts.userId)) : eq(costAlerts.userId, t.userId);
 
-export async function createAlert(database: Database, p: Principal, input: AlertInput, production: boolean) {
-  if (input.scope === 'org') assertRole(p, 'admin');
+/**
+ * The checks of a new alert that need no database, the webhook target's DNS among them: the route
+ * runs them before its transaction.
+ */
+export async function vetNewAlert(t: Tenant, input: AlertInput, production: boolean): Promise<void> {
+  if (input.scope === 'org') assertRole(t, 'admin');
   if (input.channel === 'webhook') {
-    if (!input.target) throw problems.badRequest('webhook alerts need a target URL', 'missing-target');
+    if (!input.target) throw providerProblems.missingAlertTarget();
     await assertPublicUrl(input.target, { production, field: 'target' });
   }
-  const [row] = await withTenant(database, p, (tx) =>
-    tx.insert(costAlerts).values({
-      orgId: p.orgId, userId: input.scope === 'org' ? null : p.userId, thresholdPercent: input.threshold_percent, period: input.period,
-      metric: input.metric, channel: input.channel, target: input.channel === 'webhook' ? input.target! : null, createdBy: p.userId, updatedBy: p.userId,
-    }).returning(),
-  );
+}
+
+/** After vetNewAlert. */
+export async function createAlert(tx: Tx, t: Tenant, input: AlertInput) {
+  const [row] = await tx.insert(costAlerts).values({
+    orgId: t.orgId, userId: input.scope === 'org' ? null : t.userId, thresholdPercent: input.threshold_percent, period: input.period,
+    metric: input.metric, channel: input.channel, target: input.channel === 'webhook' ? input.target! : null, createdBy: t.userId, updatedBy: t.userId,
+  }).returning();
   return alertView(row!);
 }
 
-export async function listAlerts(database: Database, p: Principal, limit: number, cursor?: string) {
-  const after = decodeCursor(cursor, ['timestamp', 'uuid']);
-  const rows = await withTenant(database, p, (tx) =>
-    tx.select().from(costAlerts)
-      .where(and(visible(p), after ? or(lt(costAlerts.createdAt, new Date(after[0])), and(eq(costAlerts.createdAt, new Date(after[0])), lt(costAlerts.id, after[1]))) : undefined))
-      .orderBy(desc(costAlerts.createdAt), desc(costAlerts.id)).limit(limit + 1),
-  );
-  const result = page(rows, limit, (r) => [r.createdAt.toISOString(), r.id]);
+export async function listAlerts(tx: Tx, t: Tenant, query: { limit: number; cursor?: string }) {
+  const after = decodeCursor(query.cursor, ['timestamp', 'uuid']);
+  const rows = await tx.select().from(costAlerts)
+    .where(and(visible(t), after ? or(lt(costAlerts.createdAt, new Date(after[0])), and(eq(costAlerts.createdAt, new Date(after[0])), lt(costAlerts.id, after[1]))) : undefined))
+    .orderBy(desc(costAlerts.createdAt), desc(costAlerts.id)).limit(query.limit + 1);
+  const result = page(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id]);
   return { items: result.items.map(alertView), next_cursor: result.next_cursor };
 }
 
-export async function getAlert(database: Database, p: Principal, id: string) {
-  const [row] = await withTenant(database, p, (tx) => tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(p))));
+export async function getAlert(tx: Tx, t: Tenant, id: string) {
+  const [row] = await tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(t)));
   if (!row) throw problems.notFound('alert');
   return alertView(row);
 }
@@ -69,49 +73,45 @@ export interface AlertPatch {
   enabled?: boolean;
 }
 
-/**
- * Partial update under If-Match. The scope (user/org) is fixed at creation. Changing what the alert
- * measures (threshold, period, metric) re-arms it for the current period — it is a new rule, and the
- * old firing said nothing about it; toggling `enabled` does not, so pausing and resuming never repeats
- * a notification already sent for the period.
- */
-export async function updateAlert(database: Database, p: Principal, id: string, expected: number, input: AlertPatch, production: boolean) {
+/** The DNS check of a new webhook target, before the route's transaction. */
+export async function vetAlertPatch(input: AlertPatch, production: boolean): Promise<void> {
   if (input.target) await assertPublicUrl(input.target, { production, field: 'target' });
-  const outcome = await withTenant(database, p, async (tx) => {
-    const [row] = await tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(p))).for('update');
-    if (!row) return 'missing' as const;
-    if (row.version !== expected) return 'stale' as const;
-    const channel = input.channel ?? row.channel;
-    const target = channel === 'webhook' ? (input.target !== undefined ? input.target : row.target) : null;
-    if (channel === 'webhook' && !target) throw problems.badRequest('webhook alerts need a target URL', 'missing-target');
-    const rearm = (input.threshold_percent !== undefined && input.threshold_percent !== row.thresholdPercent)
-      || (input.period !== undefined && input.period !== row.period)
-      || (input.metric !== undefined && input.metric !== row.metric);
-    const [updated] = await tx.update(costAlerts).set({
-      ...(input.threshold_percent !== undefined ? { thresholdPercent: input.threshold_percent } : {}),
-      ...(input.period !== undefined ? { period: input.period } : {}),
-      ...(input.metric !== undefined ? { metric: input.metric } : {}),
-      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-      ...(rearm ? { lastFiredPeriodStart: null } : {}),
-      channel, target, updatedBy: p.userId, version: sql`${costAlerts.version} + 1`,
-    }).where(and(eq(costAlerts.id, id), eq(costAlerts.version, expected))).returning();
-    return updated ?? ('stale' as const);
-  });
-  if (outcome === 'missing') throw problems.notFound('alert');
-  if (outcome === 'stale') throw problems.preconditionFailed();
-  return alertView(outcome);
 }
 
-export async function deleteAlert(database: Database, p: Principal, id: string, expected: number) {
-  const outcome = await withTenant(database, p, async (tx) => {
-    const [row] = await tx.select({ version: costAlerts.version }).from(costAlerts).where(and(eq(costAlerts.id, id), visible(p)));
-    if (!row) return 'missing';
-    if (row.version !== expected) return 'stale';
-    await tx.delete(costAlerts).where(eq(costAlerts.id, id));
-    return 'ok';
-  });
-  if (outcome === 'missing') throw problems.notFound('alert');
-  if (outcome === 'stale') throw problems.preconditionFailed();
+/**
+ * Partial update under If-Match (after vetAlertPatch). The scope (user/org) is fixed at creation.
+ * Changing what the alert measures (threshold, period, metric) re-arms it for the current period — it
+ * is a new rule, and the old firing said nothing about it; toggling `enabled` does not, so pausing and
+ * resuming never repeats a notification already sent for the period.
+ */
+export async function updateAlert(tx: Tx, t: Tenant, input: { id: string; expected: number; patch: AlertPatch }) {
+  const { id, expected, patch } = input;
+  const [row] = await tx.select().from(costAlerts).where(and(eq(costAlerts.id, id), visible(t))).for('update');
+  if (!row) throw problems.notFound('alert');
+  if (row.version !== expected) throw problems.preconditionFailed();
+  const channel = patch.channel ?? row.channel;
+  const target = channel === 'webhook' ? (patch.target !== undefined ? patch.target : row.target) : null;
+  if (channel === 'webhook' && !target) throw providerProblems.missingAlertTarget();
+  const rearm = (patch.threshold_percent !== undefined && patch.threshold_percent !== row.thresholdPercent)
+    || (patch.period !== undefined && patch.period !== row.period)
+    || (patch.metric !== undefined && patch.metric !== row.metric);
+  const [updated] = await tx.update(costAlerts).set({
+    ...(patch.threshold_percent !== undefined ? { thresholdPercent: patch.threshold_percent } : {}),
+    ...(patch.period !== undefined ? { period: patch.period } : {}),
+    ...(patch.metric !== undefined ? { metric: patch.metric } : {}),
+    ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+    ...(rearm ? { lastFiredPeriodStart: null } : {}),
+    channel, target, updatedBy: t.userId, version: sql`${costAlerts.version} + 1`,
+  }).where(and(eq(costAlerts.id, id), eq(costAlerts.version, expected))).returning();
+  if (!updated) throw problems.preconditionFailed();
+  return alertView(updated);
+}
+
+export async function deleteAlert(tx: Tx, t: Tenant, input: { id: string; expected: number }): Promise<void> {
+  const [row] = await tx.select({ version: costAlerts.version }).from(costAlerts).where(and(eq(costAlerts.id, input.id), visible(t)));
+  if (!row) throw problems.notFound('alert');
+  if (row.version !== input.expected) throw problems.preconditionFailed();
+  await tx.delete(costAlerts).where(eq(costAlerts.id, input.id));
 }
 
 /**

@@ -37,4 +37,6 @@ export const providerProblems = {
   verifyFailed: (provider: string, status: number) => new HttpProblem(502, 'upstream-error', `${provider} answered ${status} while verifying the key`),
   expiryInThePast: () => new HttpProblem(400, 'invalid-expiry', 'expires_at must be in the future'),
   keyNameTaken: (name: string) => new HttpProblem(409, 'key-name-taken', `you already have a key named "${name}"`),
+  invalidRange: () => new HttpProblem(400, 'invalid-range', 'from must not be after to'),
+  missingAlertTarget: () => new HttpProblem(400, 'missing-target', 'webhook alerts need a target URL'),
 } satisfies ErrorCatalog;

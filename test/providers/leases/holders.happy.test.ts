@@ -4,6 +4,7 @@ import { unusedAfter } from '../../../functions/providers/service/leases/allocat
 import { abandonTicket, finishTicket, QuotaLeases, reclaimExpiredLeases, type LeaseTicket } from '../../../functions/providers/service/leases/index.js';
 import { periodsAt, settleWithAlerts } from '../../../functions/providers/service/quota.js';
 import { putQuota } from '../../../functions/providers/service/quotas.js';
+import { withTenant } from '../../../functions/shared/db/tenant.js';
 import { HttpProblem } from '../../../functions/shared/http/index.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';
@@ -208,18 +209,20 @@ describe('quota leases: several holders against one limit', () => {
   it("an admin's lower limit binds every holder within the serve window", async () => {
     const admin = await createTenant(database, { role: 'admin' });
     const tenant = { orgId: admin.orgId, userId: admin.userId };
-    const principal = { userId: admin.userId, orgId: admin.orgId, role: 'admin' as const, platformAdmin: false, tokenVersion: 1 };
+    // The admin's PUT /quotas/users/{id}, committed (the holders must see it): the route's transaction, as inTenant runs it.
+    const setDailyLimit = (limit: number) =>
+      withTenant(database, tenant, (tx) => putQuota(tx, { ...tenant, role: 'admin' }, { subject: { type: 'user', id: admin.userId }, limits: { daily_token_limit: limit } }));
     let now = NOW;
     const hs = holders(3, () => now, { share: 1 });
     // putQuota writes the current (wall-clock) period's counters; the holders use the same periods here.
     const today = periodsAt(new Date());
-    await putQuota(database, principal as never, { type: 'user', id: admin.userId }, { daily_token_limit: 10_000 });
+    await setDailyLimit(10_000);
     const reserveToday = (h: QuotaLeases) => h.reserve(tenant, today, { requestId: randomUUID(), tokens: 100, costMicros: 0, ttlSeconds: 60 }).catch((e) => e as HttpProblem);
     for (const h of hs) expect(await reserveToday(h)).not.toBeInstanceOf(HttpProblem);
     const { rows: before } = await database.pool!.query(`SELECT tokens_leased::int AS leased FROM providers.quota_counters WHERE subject_id = $1 AND period = 'daily'`, [admin.userId]);
     expect(before[0].leased).toBeGreaterThan(300);
 
-    await putQuota(database, principal as never, { type: 'user', id: admin.userId }, { daily_token_limit: 250 });
+    await setDailyLimit(250);
     // Inside the window the holders may still serve from what they were granted (bounded by it) …
     now += hs[0]!.policy.serveMs;
     // … after it, every holder renews against the new limit: 3 calls of 100 are in flight, so nothing fits.
