@@ -211,7 +211,7 @@ describe('fault injection during a mixed gateway load', () => {
     await database.pool!.query(`UPDATE ops.outbox SET next_attempt_at = now() WHERE delivered_at IS NULL`);
     await job('/drain-outbox');
     const today = new Date().toISOString().slice(0, 10);
-    const aggregated = await aggregateUsage(database, sink, today); // the route refuses a day not over yet
+    const aggregated = await aggregateUsage(database, { sink, day: today }); // the route refuses a day not over yet
     await job('/drain-outbox');
     const undelivered = Number((await database.pool!.query(`SELECT count(*) AS n FROM ops.outbox WHERE delivered_at IS NULL`)).rows[0].n);
     expect(undelivered).toBe(0);

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { sealAudit } from '../../shared/audit/sealer.js';
 import { drainOutbox, replayParked } from '../../shared/events/drain.js';
-import { bearerToken, ok, problemResponses } from '../../shared/http/index.js';
+import { ok, problemResponses } from '../../shared/http/index.js';
 import type { JobsEnv } from '../app.js';
 import type { JobsServices } from '../services.js';
 import { checkProviderHealth } from '../service/health.js';
@@ -9,6 +9,7 @@ import { cleanup, maintainPartitions } from '../service/housekeeping.js';
 import { runJob } from '../service/runner.js';
 import { aggregateUsage, aggregationDay } from '../service/usage.js';
 import { maintenanceJobs } from './maintenance.js';
+import { scheduled } from './scheduled.js';
 
 export const JobRunSchema = z
   .object({
@@ -48,13 +49,13 @@ export const jobs: JobDefinition[] = [
     exclusive: true,
     query: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }),
     check: (q) => void aggregationDay(q.day),
-    run: async (s, q) => aggregateUsage(s.database, await s.sink(), aggregationDay(q.day)),
+    run: async (s, q) => aggregateUsage(s.database, { sink: await s.sink(), day: aggregationDay(q.day) }),
   },
   {
     path: '/provider-health',
     summary: 'Probe every enabled catalog provider; status changes after 3 agreeing results and emits an event.',
     exclusive: true,
-    run: (s) => checkProviderHealth(s.database, s.probe),
+    run: (s) => checkProviderHealth(s.database, { probe: s.probe }),
   },
   {
     path: '/maintain-partitions',
@@ -66,7 +67,7 @@ export const jobs: JobDefinition[] = [
     path: '/cleanup',
     summary: "Delete expired password resets, invitations, artifacts (their stored objects first, then their rows), embedded sessions and old operational rows.",
     exclusive: true,
-    run: async (s) => cleanup(s.database, await s.objects()),
+    run: async (s) => cleanup(s.database, { store: await s.objects() }),
   },
   {
     path: '/seal-audit',
@@ -85,19 +86,13 @@ export const jobs: JobDefinition[] = [
 ];
 
 export function registerJobs(app: OpenAPIHono<JobsEnv>) {
-  // Every job answers only to the scheduler's OIDC token; probes and the OpenAPI document stay open.
-  app.use('*', async (c, next) => {
-    if (c.req.method !== 'POST') return next();
-    await c.var.services.verifyScheduler(bearerToken(c.req.header('authorization')));
-    await next();
-  });
-
   for (const job of jobs) {
     const route = createRoute({
       method: 'post',
       path: job.path,
       summary: job.summary,
-      security: [{ bearer: [] }],
+      // Every job answers only to the scheduler's OIDC token; probes and the OpenAPI document are the kernel's.
+      ...scheduled(),
       ...(job.query ? { request: { query: job.query } } : {}),
       responses: { 200: ok(JobRunSchema, 'the recorded job run'), ...problemResponses },
     });
@@ -105,7 +100,7 @@ export function registerJobs(app: OpenAPIHono<JobsEnv>) {
       const query = (job.query ? c.req.valid('query' as never) : {}) as Record<string, string | undefined>;
       job.check?.(query);
       const services = c.var.services;
-      const result = await runJob(services.database, job.path.slice(1), { exclusive: job.exclusive }, () => job.run(services, query));
+      const result = await runJob(services.database, { job: job.path.slice(1), exclusive: job.exclusive }, () => job.run(services, query));
       c.var.log.info('job finished', { job: result.job, status: result.status, runId: result.run_id });
       return c.json(result, 200);
     });

@@ -78,7 +78,7 @@ export function nextHealth(current: { status: Health; pendingStatus: Health | nu
 }
 
 /** Probes every enabled catalog provider and records latency and (flap-suppressed) status; a change emits provider.health_changed. */
-export async function checkProviderHealth(database: Database, probe: ProviderProbe): Promise<Record<string, unknown>> {
+export async function checkProviderHealth(database: Database, { probe }: { probe: ProviderProbe }): Promise<Record<string, unknown>> {
   const targets = rowsOf(await database.db.execute(sql`select id, kind, base_url from providers.providers where enabled order by id`)).map((r) => ({
     id: r.id as string,
     kind: r.kind as string,

@@ -60,7 +60,7 @@ async function deleteExpiredArtifacts(database: Database, store: ObjectStore, ba
  * Expired credentials and rows past their retention. Deletes of audited tables leave delete rows in the
  * audit log (no actor: the system did it). Used invitations are kept (they record who joined how).
  */
-export async function cleanup(database: Database, store: ObjectStore): Promise<Record<string, unknown>> {
+export async function cleanup(database: Database, { store }: { store: ObjectStore }): Promise<Record<string, unknown>> {
   const artifacts = await deleteExpiredArtifacts(database, store);
   return {
     password_resets: await deleteInBatches(database, 'auth.password_resets', `expires_at < now()`),

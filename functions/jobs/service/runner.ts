@@ -25,8 +25,7 @@ const LOCK_NAMESPACE = 7243200;
  */
 export async function runJob(
   database: Database,
-  job: string,
-  options: { exclusive: boolean },
+  { job, exclusive }: { job: string; exclusive: boolean },
   work: () => Promise<Record<string, unknown>>,
 ): Promise<JobResult> {
   const [run] = rowsOf(await database.db.execute(sql`insert into ops.job_runs (job) values (${job}) returning id::text as id, started_at`));
@@ -41,7 +40,7 @@ export async function runJob(
     return { job, run_id: runId, status, started_at: startedAt, finished_at: new Date(done!.finished_at as string).toISOString(), stats };
   };
 
-  const lock = options.exclusive ? await database.connect() : undefined;
+  const lock = exclusive ? await database.connect() : undefined;
   try {
     if (lock) {
       const [got] = await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as ok', [LOCK_NAMESPACE, job]);

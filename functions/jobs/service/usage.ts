@@ -34,7 +34,7 @@ const SNAKE: Record<(typeof FIELDS)[number], string> = { requests: 'requests', p
  * Σ request_logs in the sink, per org, with request logs still waiting in the outbox counted apart
  * (they explain a shortfall that the next drain fixes).
  */
-export async function aggregateUsage(database: Database, sink: EventSink, day: string): Promise<Record<string, unknown>> {
+export async function aggregateUsage(database: Database, { sink, day }: { sink: EventSink; day: string }): Promise<Record<string, unknown>> {
   const usage = rowsOf(
     await database.db.execute(sql`
       select org_id::text, user_id::text, provider, model, requests, prompt_tokens, completion_tokens, cost_micros
