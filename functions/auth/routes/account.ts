@@ -1,13 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { withTenant } from '../../shared/db/tenant.js';
 import { jsonBody } from '../../shared/http/openapi.js';
 import { text } from '../../shared/http/input.js';
 import { problems } from '../../shared/http/problem.js';
 import type { AuthEnv } from '../app.js';
-import { clientInfo } from '../service/client.js';
+import { inTenant } from '../../shared/http/transactions.js';
+import { register } from '../flows/account.js';
 import { emailField, passwordField } from '../service/policy.js';
-import { sendVerification } from '../service/email-verification.js';
-import { register } from '../service/register.js';
 import { findUserById, userView } from '../service/users.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, ok, secretString, UserSchema } from './support.js';
@@ -35,16 +33,9 @@ const meRoute = createRoute({
 });
 
 export function registerAccount(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(registerRoute, async (c) => {
-    const user = await register(c.var.services, c.req.valid('json'), clientInfo(c));
-    // An address the invitation was not sent to is unproven: mail it a verification link (awaited: a
-    // function gets no CPU after its response, https://cloud.google.com/functions/docs/bestpractices/tips).
-    if (!user.email_verified_at) await sendVerification(c.var.services, { id: user.id, orgId: user.org_id, email: user.email }, c.var.log);
-    return c.json(user, 201);
-  });
+  app.openapi(registerRoute, async (c) => c.json(await register(c, c.req.valid('json')), 201));
   app.openapi(meRoute, async (c) => {
-    const p = c.var.principal;
-    const user = await withTenant(c.var.database, { orgId: p.orgId, userId: p.userId }, (tx) => findUserById(tx, p.userId));
+    const user = await inTenant(c, (tx, t) => findUserById(tx, t.userId));
     if (!user) throw problems.notFound('user');
     return c.json(userView(user), 200);
   });

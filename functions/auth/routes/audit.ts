@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { authAuditEvents } from '../../../drizzle/schema/auth.js';
 import { paginationQuery } from '../../shared/http/pagination.js';
+import { inTenant } from '../../shared/http/transactions.js';
 import type { AuthEnv } from '../app.js';
 import { listAuthEvents } from '../service/audit.js';
 import { signedIn } from '../../shared/http/auth.js';
@@ -28,8 +29,5 @@ const auditRoute = createRoute({
 });
 
 export function registerAudit(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(auditRoute, async (c) => {
-    const p = c.var.principal;
-    return c.json(await listAuthEvents(c.var.database, { orgId: p.orgId, userId: p.userId }, c.req.valid('query')), 200);
-  });
+  app.openapi(auditRoute, async (c) => c.json(await inTenant(c, (tx, t) => listAuthEvents(tx, t, c.req.valid('query'))), 200));
 }

@@ -1,7 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { jsonBody } from '../../shared/http/openapi.js';
+import { inSystem } from '../../shared/http/transactions.js';
 import type { AuthEnv } from '../app.js';
-import { requestVerification, verifyEmail } from '../service/email-verification.js';
+import { requestVerification } from '../flows/account.js';
+import { markEmailVerified, verificationClaims } from '../service/email-verification.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, ok, secretString } from './support.js';
 
@@ -22,6 +24,9 @@ const verifyRoute = createRoute({
 });
 
 export function registerEmail(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(requestRoute, async (c) => c.json({ status: await requestVerification(c.var.services, c.var.principal, c.var.log) }, 202));
-  app.openapi(verifyRoute, async (c) => c.json(await verifyEmail(c.var.services, c.req.valid('json').token), 200));
+  app.openapi(requestRoute, async (c) => c.json({ status: await requestVerification(c) }, 202));
+  app.openapi(verifyRoute, async (c) => {
+    const claims = await verificationClaims(c.var.services.config.JWT_SECRETS, c.req.valid('json').token);
+    return c.json(await inSystem(c, (tx) => markEmailVerified(tx, claims)), 200);
+  });
 }

@@ -3,8 +3,10 @@ import { userRoles } from '../../../drizzle/schema/roles.js';
 import { jsonBody } from '../../shared/http/openapi.js';
 import { paginationQuery } from '../../shared/http/pagination.js';
 import type { AuthEnv } from '../app.js';
+import { inTenant } from '../../shared/http/transactions.js';
+import { createInvitation, createOrganization } from '../flows/invitations.js';
 import { clientInfo } from '../service/client.js';
-import { createInvitation, createOrganization, listInvitations, revokeInvitation } from '../service/invitations.js';
+import { listInvitations, revokeInvitation } from '../service/invitations.js';
 import { emailField } from '../service/policy.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, idParams, listOf, noContent, ok } from './support.js';
@@ -76,11 +78,11 @@ const orgRoute = createRoute({
 });
 
 export function registerInvitations(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(createRouteDef, async (c) => c.json(await createInvitation(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c), c.var.log), 201));
-  app.openapi(listRoute, async (c) => c.json(await listInvitations(c.var.services, c.var.principal, c.req.valid('query')), 200));
+  app.openapi(createRouteDef, async (c) => c.json(await createInvitation(c, c.req.valid('json')), 201));
+  app.openapi(listRoute, async (c) => c.json(await inTenant(c, (tx, t) => listInvitations(tx, t, c.req.valid('query'))), 200));
   app.openapi(revokeRoute, async (c) => {
-    await revokeInvitation(c.var.services, c.var.principal, c.req.valid('param').id, clientInfo(c));
+    await inTenant(c, (tx, t) => revokeInvitation(tx, t, c.req.valid('param').id, clientInfo(c)));
     return c.body(null, 204);
   });
-  app.openapi(orgRoute, async (c) => c.json(await createOrganization(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 201));
+  app.openapi(orgRoute, async (c) => c.json(await createOrganization(c, c.req.valid('json')), 201));
 }

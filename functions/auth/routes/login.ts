@@ -1,9 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AuthEnv } from '../app.js';
-import { clientInfo } from '../service/client.js';
-import { login, loginMfa } from '../service/login.js';
+import { login, loginMfa } from '../flows/login.js';
+import { logout, refresh } from '../flows/sessions.js';
 import { emailField, passwordField } from '../service/policy.js';
-import { logout, refresh } from '../service/sessions.js';
 import { jsonBody } from '../../shared/http/openapi.js';
 import { errors, noContent, ok, secretString, TokenPairSchema } from './support.js';
 
@@ -46,13 +45,13 @@ const logoutRoute = createRoute({
 
 export function registerLogin(app: OpenAPIHono<AuthEnv>): void {
   app.openapi(loginRoute, async (c) => {
-    const result = await login(c.var.services, c.req.valid('json'), clientInfo(c));
+    const result = await login(c, c.req.valid('json'));
     return c.json('mfa' in result ? result.mfa : result.tokens, 200);
   });
-  app.openapi(mfaRoute, async (c) => c.json(await loginMfa(c.var.services, c.req.valid('json'), clientInfo(c)), 200));
-  app.openapi(refreshRoute, async (c) => c.json(await refresh(c.var.services, c.req.valid('json').refresh_token, clientInfo(c)), 200));
+  app.openapi(mfaRoute, async (c) => c.json(await loginMfa(c, c.req.valid('json')), 200));
+  app.openapi(refreshRoute, async (c) => c.json(await refresh(c, c.req.valid('json').refresh_token), 200));
   app.openapi(logoutRoute, async (c) => {
-    await logout(c.var.services, c.req.valid('json').refresh_token, clientInfo(c));
+    await logout(c, c.req.valid('json').refresh_token);
     return c.body(null, 204);
   });
 }

@@ -1,8 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { jsonBody } from '../../shared/http/openapi.js';
 import type { AuthEnv } from '../app.js';
-import { clientInfo } from '../service/client.js';
-import { disableTotp, enableTotp, setupTotp } from '../service/mfa.js';
+import { disableTotp, enableTotp, setupTotp } from '../flows/mfa.js';
 import { passwordField } from '../service/policy.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, noContent, ok } from './support.js';
@@ -37,10 +36,10 @@ const disableRoute = createRoute({
 });
 
 export function registerMfa(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(setupRoute, async (c) => c.json(await setupTotp(c.var.services, c.var.principal), 200));
-  app.openapi(enableRoute, async (c) => c.json(await enableTotp(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c)), 200));
+  app.openapi(setupRoute, async (c) => c.json(await setupTotp(c), 200));
+  app.openapi(enableRoute, async (c) => c.json(await enableTotp(c, c.req.valid('json')), 200));
   app.openapi(disableRoute, async (c) => {
-    await disableTotp(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c));
+    await disableTotp(c, c.req.valid('json'));
     return c.body(null, 204);
   });
 }

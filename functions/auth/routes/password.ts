@@ -1,8 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { jsonBody } from '../../shared/http/openapi.js';
 import type { AuthEnv } from '../app.js';
-import { clientInfo } from '../service/client.js';
-import { changePassword, FORGOT_ANSWER, forgotPassword, resetPassword } from '../service/password.js';
+import { changePassword, forgotPassword, resetPassword } from '../flows/password.js';
+import { FORGOT_ANSWER } from '../service/password.js';
 import { emailField, passwordField } from '../service/policy.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, noContent, ok, secretString } from './support.js';
@@ -44,15 +44,15 @@ const changeRoute = createRoute({
 
 export function registerPassword(app: OpenAPIHono<AuthEnv>): void {
   app.openapi(forgotRoute, async (c) => {
-    await forgotPassword(c.var.services, c.req.valid('json').email, clientInfo(c), c.var.log);
+    await forgotPassword(c, c.req.valid('json').email);
     return c.json(FORGOT_ANSWER, 202);
   });
   app.openapi(resetRoute, async (c) => {
-    await resetPassword(c.var.services, c.req.valid('json'), clientInfo(c));
+    await resetPassword(c, c.req.valid('json'));
     return c.body(null, 204);
   });
   app.openapi(changeRoute, async (c) => {
-    await changePassword(c.var.services, c.var.principal, c.req.valid('json'), clientInfo(c));
+    await changePassword(c, c.req.valid('json'));
     return c.body(null, 204);
   });
 }

@@ -2,8 +2,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { paginationQuery } from '../../shared/http/pagination.js';
 import { problems } from '../../shared/http/problem.js';
 import type { AuthEnv } from '../app.js';
-import { clientInfo } from '../service/client.js';
-import { listSessions, revokeSession } from '../service/sessions.js';
+import { revokeSession } from '../flows/sessions.js';
+import { listSessions } from '../service/sessions.js';
 import { signedIn } from '../../shared/http/auth.js';
 import { errors, idParams, listOf, noContent, ok } from './support.js';
 
@@ -38,9 +38,9 @@ const revokeRoute = createRoute({
 });
 
 export function registerSessions(app: OpenAPIHono<AuthEnv>): void {
-  app.openapi(listRoute, async (c) => c.json(await listSessions(c.var.services, c.var.principal, c.req.valid('query')), 200));
+  app.openapi(listRoute, async (c) => c.json(await listSessions(c.var.services.sessionStore, c.var.principal, c.req.valid('query')), 200));
   app.openapi(revokeRoute, async (c) => {
-    if (!(await revokeSession(c.var.services, c.var.principal, c.req.valid('param').id, clientInfo(c)))) throw problems.notFound('session');
+    if (!(await revokeSession(c, c.req.valid('param').id))) throw problems.notFound('session');
     return c.body(null, 204);
   });
 }

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { auditLogs, type AuthAuditEvent } from '../../../drizzle/schema/auth.js';
-import type { Database, Queryable } from '../../shared/db/database.js';
-import { withTenant } from '../../shared/db/tenant.js';
+import type { Queryable, Tx } from '../../shared/db/database.js';
+import type { Tenant } from '../../shared/http/transactions.js';
 import { decodeCursor, page } from '../../shared/http/pagination.js';
 import { sha256Hex } from '../../shared/security/hashing.js';
 import type { ClientInfo } from './client.js';
@@ -39,21 +39,19 @@ export interface AuditQuery {
 }
 
 /** The organization's auth events, newest first (RLS limits the rows to the caller's org). */
-export async function listAuthEvents(database: Database, scope: { orgId: string; userId: string }, q: AuditQuery) {
+export async function listAuthEvents(tx: Tx, t: Tenant, q: AuditQuery) {
   const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
-  const rows = await withTenant(database, scope, (tx) => {
-    const conditions = [eq(auditLogs.orgId, scope.orgId)];
-    if (q.event) conditions.push(eq(auditLogs.event, q.event));
-    if (q.user_id) conditions.push(eq(auditLogs.userId, q.user_id));
-    // The cursor keeps created_at as PostgreSQL's text (microseconds): a JS Date would round it.
-    if (after) conditions.push(sql`(${auditLogs.createdAt}, ${auditLogs.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`);
-    return tx
-      .select({ row: auditLogs, cursorAt: sql<string>`${auditLogs.createdAt}::text` })
-      .from(auditLogs)
-      .where(and(...conditions))
-      .orderBy(desc(auditLogs.createdAt), desc(auditLogs.id))
-      .limit(q.limit + 1);
-  });
+  const conditions = [eq(auditLogs.orgId, t.orgId)];
+  if (q.event) conditions.push(eq(auditLogs.event, q.event));
+  if (q.user_id) conditions.push(eq(auditLogs.userId, q.user_id));
+  // The cursor keeps created_at as PostgreSQL's text (microseconds): a JS Date would round it.
+  if (after) conditions.push(sql`(${auditLogs.createdAt}, ${auditLogs.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`);
+  const rows = await tx
+    .select({ row: auditLogs, cursorAt: sql<string>`${auditLogs.createdAt}::text` })
+    .from(auditLogs)
+    .where(and(...conditions))
+    .orderBy(desc(auditLogs.createdAt), desc(auditLogs.id))
+    .limit(q.limit + 1);
   const keys = new Map(rows.map((r) => [r.row.id, r.cursorAt]));
   const items = rows.map(({ row: r }) => ({
     id: r.id,

@@ -1,16 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { recoveryCodes, users } from '../../../drizzle/schema/auth.js';
-import { withSystem, withTenant } from '../../shared/db/tenant.js';
+import type { KeyEncryptor } from '../../shared/crypto/port.js';
+import type { Tx } from '../../shared/db/database.js';
+import type { Tenant } from '../../shared/http/transactions.js';
 import { sha256Hex } from '../../shared/security/hashing.js';
-import type { Principal } from '../../shared/security/tokens.js';
-import { isTotpCode, newTotpSecret, totpUri, verifyTotp } from '../../shared/security/totp.js';
-import { authErrors } from '../errors.js';
-import type { AuthServices } from '../services.js';
+import { verifyTotp } from '../../shared/security/totp.js';
 import { writeAuthEvent } from './audit.js';
 import type { ClientInfo } from './client.js';
-import { enforce } from './rate-limit.js';
-import { findUserById, recordFailure, type UserRow } from './users.js';
+import { recordFailure, type UserRow } from './users.js';
 
 export const RECOVERY_CODE_COUNT = 10;
 /** No 0/o, 1/l/i: codes are read off paper. 10 characters of 31 ≈ 50 bits: SHA-256 suffices. */
@@ -27,130 +25,80 @@ function newRecoveryCode(): string {
   return `${chars.slice(0, 5)}-${chars.slice(5)}`;
 }
 
-async function secretOf(s: AuthServices, user: UserRow): Promise<string> {
-  const buf = await s.keyEncryptor.decrypt(user.totpSecretEncrypted!, totpAad(user.id));
+/** A fresh set of recovery codes, shown once (stored hashed by `enableTotpFor`). */
+export const newRecoveryCodes = () => Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+
+/**
+ * The time step a TOTP code stands for, or null when it is not valid now or not newer than the last
+ * accepted one. No transaction: the secret is decrypted by the key encryptor (Cloud KMS in production).
+ */
+export async function totpStep(keyEncryptor: KeyEncryptor, user: UserRow, code: string): Promise<number | null> {
+  if (!user.totpSecretEncrypted) return null;
+  const buf = await keyEncryptor.decrypt(user.totpSecretEncrypted, totpAad(user.id));
+  let secret: string;
   try {
-    return buf.toString('utf8');
+    secret = buf.toString('utf8');
   } finally {
     buf.fill(0);
   }
+  const result = await verifyTotp(secret, code, user.totpLastStep);
+  return result.valid ? result.timeStep : null;
 }
 
 /**
- * Accepts a TOTP code once: the accepted time step is stored with a conditional UPDATE, so a
- * replay (sequential or parallel) of the same or an older step matches no row.
+ * System transaction: accepts a TOTP time step once. It is stored with a conditional UPDATE, so a
+ * replay (sequential or parallel) of the same or an older step matches no row. `enabling` also turns
+ * TOTP on (only while it is off); otherwise TOTP must be on.
  */
-async function acceptTotp(s: AuthServices, user: UserRow, code: string, enabling: boolean): Promise<boolean> {
-  if (!user.totpSecretEncrypted) return false;
-  const result = await verifyTotp(await secretOf(s, user), code, user.totpLastStep);
-  if (!result.valid) return false;
-  const rows = await withSystem(s.database, (tx) =>
-    tx
-      .update(users)
-      .set({ totpLastStep: result.timeStep, ...(enabling ? { totpEnabled: true } : {}) })
-      .where(
-        and(
-          eq(users.id, user.id),
-          sql`(${users.totpLastStep} is null or ${users.totpLastStep} < ${result.timeStep})`,
-          enabling ? eq(users.totpEnabled, false) : eq(users.totpEnabled, true),
-        ),
-      )
-      .returning({ id: users.id }),
-  );
+export async function acceptTotpStep(tx: Tx, user: UserRow, step: number, enabling: boolean): Promise<boolean> {
+  const rows = await tx
+    .update(users)
+    .set({ totpLastStep: step, ...(enabling ? { totpEnabled: true } : {}) })
+    .where(
+      and(
+        eq(users.id, user.id),
+        sql`(${users.totpLastStep} is null or ${users.totpLastStep} < ${step})`,
+        enabling ? eq(users.totpEnabled, false) : eq(users.totpEnabled, true),
+      ),
+    )
+    .returning({ id: users.id });
   return rows.length === 1;
 }
 
-/** A TOTP code or an unused recovery code (spent here); what matched, or null. */
-export async function verifySecondFactor(s: AuthServices, user: UserRow, code: string): Promise<'totp' | 'recovery' | null> {
-  const trimmed = code.trim();
-  if (isTotpCode(trimmed)) return (await acceptTotp(s, user, trimmed, false)) ? 'totp' : null;
-  const spent = await withTenant(s.database, { orgId: user.orgId, userId: user.id }, (tx) =>
-    tx
-      .update(recoveryCodes)
-      .set({ usedAt: new Date() })
-      .where(and(eq(recoveryCodes.userId, user.id), eq(recoveryCodes.codeHash, recoveryHash(trimmed)), isNull(recoveryCodes.usedAt)))
-      .returning({ id: recoveryCodes.id }),
-  );
-  return spent.length === 1 ? 'recovery' : null;
+/** Spends an unused recovery code of the user; whether one matched. */
+export async function spendRecoveryCode(tx: Tx, user: UserRow, code: string): Promise<boolean> {
+  const spent = await tx
+    .update(recoveryCodes)
+    .set({ usedAt: new Date() })
+    .where(and(eq(recoveryCodes.userId, user.id), eq(recoveryCodes.codeHash, recoveryHash(code)), isNull(recoveryCodes.usedAt)))
+    .returning({ id: recoveryCodes.id });
+  return spent.length === 1;
 }
 
-async function currentUser(s: AuthServices, p: Principal): Promise<UserRow> {
-  const user = await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, (tx) => findUserById(tx, p.userId));
-  if (!user || user.status !== 'active') throw authErrors.invalidCredentials();
-  return user;
-}
-
-const mfaLimits = (s: AuthServices, p: Principal, client: ClientInfo) =>
-  enforce(
-    s.database,
-    [
-      [`mfa:ip:${client.ip}`, s.limits.mfaIp],
-      [`mfa:user:${p.userId}`, s.limits.mfaAccount],
-    ],
-    client,
-    { action: 'mfa', userId: p.userId, orgId: p.orgId },
-  );
-
-/** A fresh secret, stored encrypted and not yet enabled; shown once to put into an authenticator. */
-export async function setupTotp(s: AuthServices, p: Principal): Promise<{ otpauth_uri: string; secret: string }> {
-  const user = await currentUser(s, p);
-  if (user.totpEnabled) throw authErrors.mfaAlreadyEnabled();
-  const secret = newTotpSecret();
-  const encrypted = await s.keyEncryptor.encrypt(Buffer.from(secret, 'utf8'), totpAad(user.id));
-  await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, (tx) =>
-    tx.update(users).set({ totpSecretEncrypted: encrypted, totpLastStep: null }).where(and(eq(users.id, user.id), eq(users.totpEnabled, false))),
-  );
-  return { otpauth_uri: totpUri(secret, user.email), secret };
+/** Tenant transaction: a fresh secret (encrypted by the caller), stored while TOTP is off. */
+export async function storeTotpSecret(tx: Tx, t: Tenant, encrypted: string): Promise<void> {
+  await tx.update(users).set({ totpSecretEncrypted: encrypted, totpLastStep: null }).where(and(eq(users.id, t.userId), eq(users.totpEnabled, false)));
 }
 
 /**
- * Enables TOTP after the password and one valid code (ASVS 2.7: re-authenticate before changing a
- * factor); returns 10 recovery codes, shown this once, stored hashed.
+ * System transaction: a failed attempt to change the second factor, audited as `mfa_failed`; a
+ * wrong password (and a failed disable) also counts towards the lockout.
  */
-export async function enableTotp(s: AuthServices, p: Principal, input: { password: string; code: string }, client: ClientInfo): Promise<{ recovery_codes: string[] }> {
-  await mfaLimits(s, p, client);
-  const user = await currentUser(s, p);
-  if (user.totpEnabled) throw authErrors.mfaAlreadyEnabled();
-  if (!user.totpSecretEncrypted) throw authErrors.mfaNotSetUp();
-  const { ok } = await s.passwords.verify(user.passwordHash, input.password);
-  if (!ok) {
-    await withSystem(s.database, async (tx) => {
-      await recordFailure(tx, user.id);
-      await writeAuthEvent(tx, { event: 'mfa_failed', orgId: p.orgId, userId: p.userId, client, details: { stage: 'enable', reason: 'wrong_password' } });
-    });
-    throw authErrors.wrongPassword();
-  }
-  if (!(await acceptTotp(s, user, input.code.trim(), true))) {
-    await withSystem(s.database, (tx) => writeAuthEvent(tx, { event: 'mfa_failed', orgId: p.orgId, userId: p.userId, client, details: { stage: 'enable' } }));
-    throw authErrors.invalidMfaCode(400);
-  }
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, async (tx) => {
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
-    await tx.insert(recoveryCodes).values(codes.map((c) => ({ orgId: user.orgId, userId: user.id, codeHash: recoveryHash(c) })));
-    await writeAuthEvent(tx, { event: 'mfa_enabled', orgId: p.orgId, userId: p.userId, client });
-  });
-  return { recovery_codes: codes };
+export async function recordMfaFailure(tx: Tx, t: Tenant, client: ClientInfo, details: Record<string, unknown>, countsTowardLockout: boolean): Promise<void> {
+  if (countsTowardLockout) await recordFailure(tx, t.userId);
+  await writeAuthEvent(tx, { event: 'mfa_failed', orgId: t.orgId, userId: t.userId, client, details });
 }
 
-/** Turning the second factor off needs the password and a code: a stolen session is not enough. */
-export async function disableTotp(s: AuthServices, p: Principal, input: { password: string; code: string }, client: ClientInfo): Promise<void> {
-  await mfaLimits(s, p, client);
-  const user = await currentUser(s, p);
-  if (!user.totpEnabled) throw authErrors.mfaNotEnabled();
-  const { ok } = await s.passwords.verify(user.passwordHash, input.password);
-  const factor = ok ? await verifySecondFactor(s, user, input.code) : null;
-  if (!ok || !factor) {
-    await withSystem(s.database, async (tx) => {
-      await recordFailure(tx, user.id);
-      await writeAuthEvent(tx, { event: 'mfa_failed', orgId: p.orgId, userId: p.userId, client, details: { stage: 'disable' } });
-    });
-    if (!ok) throw authErrors.wrongPassword();
-    throw authErrors.invalidMfaCode(400);
-  }
-  await withTenant(s.database, { orgId: p.orgId, userId: p.userId }, async (tx) => {
-    await tx.update(users).set({ totpEnabled: false, totpSecretEncrypted: null, totpLastStep: null }).where(eq(users.id, user.id));
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
-    await writeAuthEvent(tx, { event: 'mfa_disabled', orgId: p.orgId, userId: p.userId, client });
-  });
+/** Tenant transaction: the recovery codes of a just-enabled TOTP replace any earlier ones. */
+export async function storeRecoveryCodes(tx: Tx, t: Tenant, user: UserRow, codes: string[], client: ClientInfo): Promise<void> {
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
+  await tx.insert(recoveryCodes).values(codes.map((c) => ({ orgId: user.orgId, userId: user.id, codeHash: recoveryHash(c) })));
+  await writeAuthEvent(tx, { event: 'mfa_enabled', orgId: t.orgId, userId: t.userId, client });
+}
+
+/** Tenant transaction: TOTP off, its secret and recovery codes gone. */
+export async function turnOffTotp(tx: Tx, t: Tenant, user: UserRow, client: ClientInfo): Promise<void> {
+  await tx.update(users).set({ totpEnabled: false, totpSecretEncrypted: null, totpLastStep: null }).where(eq(users.id, user.id));
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id));
+  await writeAuthEvent(tx, { event: 'mfa_disabled', orgId: t.orgId, userId: t.userId, client });
 }

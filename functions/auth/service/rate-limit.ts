@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../shared/db/database.js';
-import { problems } from '../../shared/http/problem.js';
+import type { Tx } from '../../shared/db/database.js';
+import { problems, type HttpProblem } from '../../shared/http/problem.js';
 import type { ClientInfo } from './client.js';
 import { writeAuthEvent } from './audit.js';
-import { withSystem } from '../../shared/db/tenant.js';
 import { rowsOf } from '../../shared/db/rows.js';
 
 export interface Limit {
@@ -37,9 +36,9 @@ export const DEFAULT_LIMITS: RateLimitPolicy = {
 };
 
 /** Counts one hit in the current window (one atomic upsert) and returns the count and seconds left. */
-export async function hit(database: Database, key: string, limit: Limit): Promise<{ count: number; retryAfter: number }> {
+export async function hit(tx: Tx, key: string, limit: Limit): Promise<{ count: number; retryAfter: number }> {
   const w = limit.windowSeconds;
-  const result = await database.db.execute(sql`
+  const result = await tx.execute(sql`
     insert into ops.rate_limits as r (key, window_start, count)
     values (${key}, to_timestamp(floor(extract(epoch from clock_timestamp()) / ${w}) * ${w}), 1)
     on conflict (key, window_start) do update set count = r.count + 1
@@ -48,32 +47,35 @@ export async function hit(database: Database, key: string, limit: Limit): Promis
   return { count: Number(row.count), retryAfter: Number(row.retry_after) };
 }
 
+export type LimitRules = Array<[key: string, limit: Limit]>;
+
+export interface LimitContext {
+  action: string;
+  emailHash?: string | null;
+  userId?: string | null;
+  orgId?: string | null;
+}
+
 /**
- * Counts the attempt against every rule and answers 429 + Retry-After when any is over its limit.
+ * Counts the attempt against every rule; when any is over its limit, audits `rate_limited` in the same
+ * (system) transaction and returns the 429 + Retry-After to throw. It returns the refusal instead of
+ * throwing it so that the caller commits the counts and the audit row first (flows/support.ts `limited`).
  * Every attempt counts, successful or not, so the limit cannot be reset by a valid guess.
  */
-export async function enforce(
-  database: Database,
-  rules: Array<[key: string, limit: Limit]>,
-  client: ClientInfo,
-  context: { action: string; emailHash?: string | null; userId?: string | null; orgId?: string | null },
-): Promise<void> {
+export async function countAttempt(tx: Tx, rules: LimitRules, client: ClientInfo, context: LimitContext): Promise<HttpProblem | undefined> {
   let retryAfter = 0;
   for (const [key, limit] of rules) {
-    const { count, retryAfter: wait } = await hit(database, key.slice(0, 300), limit);
+    const { count, retryAfter: wait } = await hit(tx, key.slice(0, 300), limit);
     if (count > limit.max) retryAfter = Math.max(retryAfter, wait);
   }
-  if (retryAfter > 0) {
-    await withSystem(database, (tx) =>
-      writeAuthEvent(tx, {
-        event: 'rate_limited',
-        orgId: context.orgId ?? null,
-        userId: context.userId ?? null,
-        emailHash: context.emailHash ?? null,
-        client,
-        details: { action: context.action },
-      }),
-    );
-    throw problems.tooMany(`too many ${context.action} attempts; retry later`, retryAfter);
-  }
+  if (retryAfter <= 0) return undefined;
+  await writeAuthEvent(tx, {
+    event: 'rate_limited',
+    orgId: context.orgId ?? null,
+    userId: context.userId ?? null,
+    emailHash: context.emailHash ?? null,
+    client,
+    details: { action: context.action },
+  });
+  return problems.tooMany(`too many ${context.action} attempts; retry later`, retryAfter);
 }

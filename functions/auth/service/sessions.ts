@@ -1,14 +1,11 @@
-import { withSystem } from '../../shared/db/tenant.js';
+import type { Tx } from '../../shared/db/database.js';
 import { decodeCursor, page } from '../../shared/http/pagination.js';
 import { randomToken, sha256Hex } from '../../shared/security/hashing.js';
-import { ACCESS_TTL_SECONDS, issueAccessToken, type Principal } from '../../shared/security/tokens.js';
-import type { SessionRecord } from '../../shared/sessions/port.js';
-import { authErrors } from '../errors.js';
-import type { AuthServices } from '../services.js';
+import { ACCESS_TTL_SECONDS, issueAccessToken, type Principal, type SigningKey } from '../../shared/security/tokens.js';
+import type { RotateResult, SessionRecord, SessionStore } from '../../shared/sessions/port.js';
 import { writeAuthEvent } from './audit.js';
 import type { ClientInfo } from './client.js';
 import { findUserById, type UserRow } from './users.js';
-import { bumpTokenVersion } from '../../shared/security/revocation.js';
 
 /** A refresh chain idles out after 14 days unused and ends 30 days after sign-in (ASVS 3.3). */
 export const REFRESH_IDLE_MS = 14 * 24 * 3_600_000;
@@ -23,8 +20,9 @@ export interface TokenPair {
 
 const nextExpiry = (createdAt: Date, now = Date.now()) => new Date(Math.min(createdAt.getTime() + REFRESH_ABSOLUTE_MS, now + REFRESH_IDLE_MS));
 
-async function accessFor(s: AuthServices, user: UserRow, sessionId: string): Promise<string> {
-  return issueAccessToken(s.config.JWT_SECRETS, {
+/** The access token naming `sessionId`, and the refresh token that goes with it. */
+export async function tokenPair(keys: SigningKey[], user: UserRow, sessionId: string, refreshToken: string): Promise<TokenPair> {
+  const access = await issueAccessToken(keys, {
     userId: user.id,
     orgId: user.orgId,
     role: user.role,
@@ -32,12 +30,13 @@ async function accessFor(s: AuthServices, user: UserRow, sessionId: string): Pro
     sessionId,
     tokenVersion: user.tokenVersion,
   });
+  return { access_token: access, refresh_token: refreshToken, token_type: 'Bearer', expires_in: ACCESS_TTL_SECONDS };
 }
 
-/** A new login: a session record holding the refresh token's hash, and an access token naming it. */
-export async function startSession(s: AuthServices, user: UserRow, client: ClientInfo): Promise<TokenPair> {
+/** A new login: a session record holding the refresh token's hash, and an access token naming it (no transaction: the store is its own). */
+export async function startSession(store: SessionStore, keys: SigningKey[], user: UserRow, client: ClientInfo): Promise<TokenPair> {
   const refresh = randomToken(32);
-  const session = await s.sessionStore.create({
+  const session = await store.create({
     userId: user.id,
     orgId: user.orgId,
     tokenHash: sha256Hex(refresh),
@@ -45,57 +44,50 @@ export async function startSession(s: AuthServices, user: UserRow, client: Clien
     ip: client.ip,
     expiresAt: nextExpiry(new Date()),
   });
-  return { access_token: await accessFor(s, user, session.id), refresh_token: refresh, token_type: 'Bearer', expires_in: ACCESS_TTL_SECONDS };
+  return tokenPair(keys, user, session.id, refresh);
 }
 
-/** Rotates the refresh token; reuse of a rotated one after the grace revokes its family. */
-export async function refresh(s: AuthServices, token: string, client: ClientInfo): Promise<TokenPair> {
-  const next = randomToken(32);
-  const result = await s.sessionStore.rotate(sha256Hex(token), {
+/** Rotates the refresh token `token` to `next` in the store; reuse of a rotated one after the grace revokes its family. */
+export function rotateRefreshToken(store: SessionStore, token: string, next: string, client: ClientInfo): Promise<RotateResult> {
+  return store.rotate(sha256Hex(token), {
     newTokenHash: sha256Hex(next),
     expiresAt: (session) => nextExpiry(session.createdAt),
     ip: client.ip,
     userAgent: client.userAgent,
   });
-  if (result.outcome === 'invalid' || result.outcome === 'superseded') throw authErrors.invalidRefreshToken();
-  const { session } = result;
-  if (result.outcome === 'reused') {
-    await bumpTokenVersion(s.database, session.userId);
-    await withSystem(s.database, (tx) =>
-      writeAuthEvent(tx, {
-        event: 'token_reuse_detected',
-        orgId: session.orgId,
-        userId: session.userId,
-        client,
-        details: { session_id: session.id, family_id: session.familyId, revoked: result.revoked },
-      }),
-    );
-    throw authErrors.invalidRefreshToken();
-  }
-  // Role, organization and status are read again: a refresh never outlives a demotion or a disable.
-  const user = await withSystem(s.database, async (tx) => {
-    const u = await findUserById(tx, session.userId);
-    if (u && u.status === 'active') {
-      await writeAuthEvent(tx, { event: 'token_refreshed', orgId: u.orgId, userId: u.id, client, details: { session_id: session.id } });
-    }
-    return u;
-  });
-  if (!user || user.status !== 'active' || user.orgId !== session.orgId) {
-    await s.sessionStore.revokeFamily(session.familyId, 'account_disabled');
-    await bumpTokenVersion(s.database, session.userId);
-    throw authErrors.invalidRefreshToken();
-  }
-  return { access_token: await accessFor(s, user, session.id), refresh_token: next, token_type: 'Bearer', expires_in: ACCESS_TTL_SECONDS };
 }
 
-export async function logout(s: AuthServices, token: string, client: ClientInfo): Promise<void> {
-  const session = await s.sessionStore.revokeByToken(sha256Hex(token), 'logout');
-  if (!session) return; // idempotent, and says nothing about the token
-  // The user's access tokens end with it (per-user version: their other devices refresh once).
-  await bumpTokenVersion(s.database, session.userId);
-  await withSystem(s.database, (tx) =>
-    writeAuthEvent(tx, { event: 'logout', orgId: session.orgId, userId: session.userId, client, details: { session_id: session.id } }),
-  );
+/** System transaction: a rotated refresh token came back after the grace (its family is revoked already). */
+export async function auditTokenReuse(tx: Tx, session: SessionRecord, revoked: number, client: ClientInfo): Promise<void> {
+  await writeAuthEvent(tx, {
+    event: 'token_reuse_detected',
+    orgId: session.orgId,
+    userId: session.userId,
+    client,
+    details: { session_id: session.id, family_id: session.familyId, revoked },
+  });
+}
+
+/**
+ * System transaction: the session's user read again (role, organization and status: a refresh never
+ * outlives a demotion or a disable), with `token_refreshed` audited when the account is active.
+ */
+export async function refreshingUser(tx: Tx, session: SessionRecord, client: ClientInfo): Promise<UserRow | undefined> {
+  const user = await findUserById(tx, session.userId);
+  if (user && user.status === 'active') {
+    await writeAuthEvent(tx, { event: 'token_refreshed', orgId: user.orgId, userId: user.id, client, details: { session_id: session.id } });
+  }
+  return user;
+}
+
+/** System transaction: a session ended by its user (`logout` with the refresh token, or `session_revoked` from the device list). */
+export async function auditSessionEnd(
+  tx: Tx,
+  event: 'logout' | 'session_revoked',
+  session: { id: string; orgId: string; userId: string },
+  client: ClientInfo,
+): Promise<void> {
+  await writeAuthEvent(tx, { event, orgId: session.orgId, userId: session.userId, client, details: { session_id: session.id } });
 }
 
 const sessionView = (r: SessionRecord, currentId: string | undefined) => ({
@@ -109,21 +101,10 @@ const sessionView = (r: SessionRecord, currentId: string | undefined) => ({
 });
 
 /** The caller's live sessions (devices), newest first, keyset-paginated over the store's list. */
-export async function listSessions(s: AuthServices, p: Principal, q: { limit: number; cursor?: string }) {
+export async function listSessions(store: SessionStore, p: Principal, q: { limit: number; cursor?: string }) {
   const after = decodeCursor(q.cursor, ['timestamp', 'uuid']);
-  const all = (await s.sessionStore.listLive({ userId: p.userId, orgId: p.orgId })).map((r) => sessionView(r, p.sessionId));
+  const all = (await store.listLive({ userId: p.userId, orgId: p.orgId })).map((r) => sessionView(r, p.sessionId));
   const start = after ? all.findIndex((v) => v.created_at < String(after[0]) || (v.created_at === String(after[0]) && v.id < String(after[1]))) : 0;
   const rest = start < 0 ? [] : all.slice(start);
   return page(rest.slice(0, q.limit + 1), q.limit, (v) => [v.created_at, v.id]);
-}
-
-export async function revokeSession(s: AuthServices, p: Principal, id: string, client: ClientInfo): Promise<boolean> {
-  const ok = await s.sessionStore.revoke({ userId: p.userId, orgId: p.orgId }, id, 'user_revoked');
-  if (ok) {
-    await bumpTokenVersion(s.database, p.userId);
-    await withSystem(s.database, (tx) =>
-      writeAuthEvent(tx, { event: 'session_revoked', orgId: p.orgId, userId: p.userId, client, details: { session_id: id } }),
-    );
-  }
-  return ok;
 }

@@ -1,7 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { users } from '../../../drizzle/schema/auth.js';
-import type { Database, Queryable } from '../../shared/db/database.js';
-import { withSystem } from '../../shared/db/tenant.js';
+import type { Queryable } from '../../shared/db/database.js';
 import { rowsOf } from '../../shared/db/rows.js';
 
 export type UserRow = typeof users.$inferSelect;
@@ -10,12 +9,16 @@ export type UserRow = typeof users.$inferSelect;
 export const LOCKOUT_THRESHOLD = 10;
 export const LOCKOUT_MINUTES = 15;
 
-/** Login looks the account up before the tenant is known: the one place email crosses orgs. */
-export async function findUserByEmail(database: Database, email: string): Promise<UserRow | undefined> {
-  const [row] = await withSystem(database, (tx) =>
-    tx.select().from(users).where(and(sql`lower(${users.email}) = lower(${email.trim()})`, isNull(users.deletedAt))).limit(1),
-  );
+/** Login looks the account up before the tenant is known (a system transaction): the one place email crosses orgs. */
+export async function findUserByEmail(tx: Queryable, email: string): Promise<UserRow | undefined> {
+  const [row] = await tx.select().from(users).where(and(sql`lower(${users.email}) = lower(${email.trim()})`, isNull(users.deletedAt))).limit(1);
   return row;
+}
+
+/** The signed-in caller's own row, when it may still act (tenant transaction). */
+export async function activeUser(tx: Queryable, t: { userId: string }): Promise<UserRow | undefined> {
+  const user = await findUserById(tx, t.userId);
+  return user && user.status === 'active' ? user : undefined;
 }
 
 export async function findUserById(tx: Queryable, id: string): Promise<UserRow | undefined> {
