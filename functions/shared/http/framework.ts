@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,15 +19,39 @@ import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
  */
 const PATCHED = Symbol.for('lattice.express.finalHandler');
 
-/*
- * Every call goes through the framework's own routing and wrapper (function_wrappers.js wrapHttpFunction),
- * which runs it in a per-request `domain`: an exception thrown outside the request's promise chain (a timer,
- * a stream 'error' without a listener) answers that request's crash response and leaves the process and
- * its other requests running. Calling the function straight from here (9d6d42b) saved the domain's async
- * hooks (≈ 10 % CPU per gateway request) but sent such an exception to the framework's uncaughtException
- * handler, which exits the instance (code 16) and cuts every concurrent request; reverted.
+type Listener = (req: IncomingMessage, res: ServerResponse) => unknown;
+/**
+ * The functions served by this process, by name (serve.ts). Held on globalThis, like the express patch
+ * it goes with: a test runner that loads this module again in one process must not leave the patch
+ * calling an earlier copy's function.
  */
-export function installFrameworkErrorHandling(): void {
+const SERVED = Symbol.for('lattice.express.served');
+const served: Map<string, Listener> = ((globalThis as Record<symbol, unknown>)[SERVED] ??= new Map()) as Map<string, Listener>;
+
+/** The request each callback belongs to, so a crash can answer the request that caused it (serve.ts). */
+const requestScope = new AsyncLocalStorage<{ req: IncomingMessage; res: ServerResponse }>();
+export const currentRequest = () => requestScope.getStore();
+
+/**
+ * The one function this process serves, when it serves exactly one (production: one target per
+ * instance), is called straight from express's entry: no express routing and body-parser middleware
+ * per request, and no functions-framework wrapper (function_wrappers.js wrapHttpFunction), which runs
+ * every call in a new `domain`; domains turn on async hooks with destroy tracking for every promise and
+ * socket of the process (≈ 20 % of the gateway's CPU per request in a --cpu-prof of bench/gateway-cpu.ts).
+ * What the domain did for an exception thrown outside a request's promise chain (a timer, a stream
+ * 'error' without a listener) serve.ts does instead, as Node's domain documentation advises ("send an
+ * error response to the request that triggered the error, while letting the others finish in their
+ * normal time, and stop listening for new requests", nodejs.org/api/domain.html "Warning: don't ignore
+ * errors!"): the request found through `currentRequest()` answers 500, the instance drains like on
+ * SIGTERM (in-flight calls finish, settles are written) and exits for Cloud Run to replace it.
+ * A process serving several functions (the dev server, some tests) keeps the framework's routing.
+ */
+function direct(): Listener | undefined {
+  return served.size === 1 ? served.values().next().value : undefined;
+}
+
+export function installFrameworkErrorHandling(name?: string, listener?: Listener): void {
+  if (name && listener) served.set(name, listener);
   const require = createRequire(import.meta.url);
   const frameworkEntry = require.resolve('@google-cloud/functions-framework');
   const express = createRequire(frameworkEntry)('express') as { application: Record<PropertyKey, unknown> };
@@ -41,6 +66,18 @@ export function installFrameworkErrorHandling(): void {
       return writeProblem(req, res, 503, 'shutting-down', 'this instance is shutting down; retry the request');
     }
     track(res);
+    const fast = direct();
+    if (fast) {
+      return withDecodedBody(req, res, () =>
+        requestScope.run({ req, res }, () => {
+          try {
+            Promise.resolve(fast(req, res)).catch((err: unknown) => finalHandler(req, res, err));
+          } catch (err) {
+            finalHandler(req, res, err);
+          }
+        }),
+      );
+    }
     return withDecodedBody(req, res, () => original.call(this, req, res, callback ?? ((err?: unknown) => finalHandler(req, res, err))));
   };
   proto[PATCHED] = true;
@@ -67,7 +104,7 @@ export function withDecodedBody(req: IncomingMessage, res: ServerResponse, next:
   );
 }
 
-function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+export function finalHandler(req: IncomingMessage, res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     res.end();
     return;

@@ -32,15 +32,20 @@ describe('function process under functions-framework main.js', () => {
     expect(existsSync(p.marker) && readFileSync(p.marker, 'utf8')).toBe('shutdown ran');
   }, 30_000);
 
-  it('an exception thrown outside a request\'s promise chain answers that request 500; the others and the process carry on', async () => {
+  it("an exception thrown outside a request's promise chain answers that request 500; the others finish, new ones get 503, onShutdown runs, the instance exits 1 (nodejs.org/api/domain.html: don't ignore errors)", async () => {
     const p = await start('uncaught');
     const slow = fetch(`${p.url}/slow`);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // admitted before the crash
     const thrown = await fetch(`${p.url}/throw-later`);
     expect(thrown.status).toBe(500);
+    expect(await thrown.json()).toMatchObject({ status: 500, type: expect.stringMatching(/internal$/) });
+    const turnedAway = await fetch(`${p.url}/slow`).catch(() => undefined);
+    // Refused while draining (or, if the drain already ended, the connection is gone): never served.
+    if (turnedAway) expect(turnedAway.status).toBe(503);
     const res = await slow;
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ finished: true });
-    expect(p.child.exitCode).toBeNull();
-    expect((await fetch(`${p.url}/slow`)).status).toBe(200);
+    expect(await p.exited).toBe(1);
+    expect(existsSync(p.marker) && readFileSync(p.marker, 'utf8')).toBe('shutdown ran');
   }, 30_000);
 });
