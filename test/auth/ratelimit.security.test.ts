@@ -1,4 +1,8 @@
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { auditLogs } from '../../drizzle/schema/auth.js';
+import { emailHashOf } from '../../functions/auth/service/audit.js';
+import { withSystem } from '../../functions/shared/db/tenant.js';
 import { PasswordHasher, needsRehash, ARGON2_PARAMS } from '../../functions/shared/security/passwords.js';
 import { HttpProblem } from '../../functions/shared/http/problem.js';
 import { call } from '../support/app.js';
@@ -26,6 +30,11 @@ describe('rate limits (kept in PostgreSQL) → 429 + Retry-After', () => {
       expect(retry).toBeGreaterThanOrEqual(left(after));
       expect(retry).toBeLessThanOrEqual(left(before));
     } else expect(retry === left(after) || retry <= left(before)).toBe(true);
+    // The refusal is audited although the request failed: the count and the row commit before the 429 is thrown.
+    const refusals = await withSystem(h.database, (tx) =>
+      tx.select().from(auditLogs).where(and(eq(auditLogs.event, 'rate_limited'), eq(auditLogs.emailHash, emailHashOf(email)))),
+    );
+    expect(refusals.map((e) => e.details)).toEqual([{ action: 'login' }, { action: 'login' }]);
   });
 
   it('per IP on login, across accounts, however the client rotates the X-Forwarded-For entries it controls', async () => {
