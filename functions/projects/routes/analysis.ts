@@ -4,7 +4,7 @@ import { jsonBody, paginationQuery } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/analysis.js';
 import { ReviewSchema, reviewOut, SessionSchema, sessionOut, TaskSchema, taskOut } from './lifecycle-shapes.js';
-import { errors, idParams, jsonObject, listOf, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, jsonObject, listOf, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const CreateSessionBody = z.object({ version_id: uuid }).strict().openapi('CreateAnalysisSession');
 const CreateTaskBody = z.object({ type: z.enum(analysisTaskTypes) }).strict().openapi('CreateAnalysisTask');
@@ -43,7 +43,7 @@ export function registerAnalysis(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(list, async (c) => {
     const r = await tx(c, (tx, t) => svc.listSessions(tx, t, c.req.valid('param').id, c.req.valid('query')));
-    return c.json({ items: r.items.map(sessionOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, sessionOut), 200);
   });
   app.openapi(get, async (c) => {
     const { id } = c.req.valid('param');

@@ -4,7 +4,7 @@ import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../share
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/baselines.js';
 import { BaselineSchema, baselineOut } from './shapes.js';
-import { errors, idParams, listOf, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, listOf, lockErrors, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const metric = text(200);
 const CreateBaselineBody = z.object({ metric, operator: z.enum(baselineOperators), threshold: z.number() }).strict().openapi('CreateBaseline');
@@ -78,7 +78,7 @@ export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listBaselines, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listBaselines(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(baselineOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, baselineOut), 200);
   });
 
   app.openapi(patchBaseline, async (c) => {

@@ -4,7 +4,7 @@ import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/checkpoints.js';
 import { requireProject } from '../service/projects.js';
 import { CheckpointSchema, checkpointOut, projectOut, ProjectSchema } from './shapes.js';
-import { errors, idParams, listOf, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, listOf, ok, optionalBody, optionalJsonBody, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const CreateCheckpointBody = z.object({ reason: text(1000) }).strict().openapi('CreateCheckpoint');
 const RollbackBody = z.object({ reason: text(1000).optional() }).strict().openapi('Rollback');
@@ -47,7 +47,7 @@ const rollback = createRoute({
   tags: ['checkpoints'],
   ...signedIn({ role: 'admin' }),
   // The body is optional: a bare POST rolls back without a reason.
-  request: { params, body: { required: false, content: { 'application/json': { schema: RollbackBody } } } },
+  request: { params, body: optionalJsonBody(RollbackBody) },
   responses: { 200: ok(RollbackResult), ...errors },
 });
 
@@ -61,7 +61,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listCheckpoints, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listCheckpoints(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(checkpointOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, checkpointOut), 200);
   });
 
   app.openapi(getCheckpoint, async (c) => {
@@ -75,7 +75,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
 
   app.openapi(rollback, async (c) => {
     const { id, cid } = c.req.valid('param');
-    const body = (c.req.valid('json') as z.infer<typeof RollbackBody> | undefined) ?? {};
+    const body = optionalBody(c, RollbackBody);
     const r = await tx(c, (tx, t) => svc.rollback(tx, t, id, cid, body.reason ?? null));
     return c.json({ project: projectOut(r.project), checkpoint_id: r.checkpoint.id, undo_checkpoint_id: r.undoCheckpointId }, 200);
   });

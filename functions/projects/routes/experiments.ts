@@ -4,7 +4,7 @@ import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../share
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/experiments.js';
 import { EvaluationSchema, evaluationOut, ExperimentSchema, experimentOut } from './lifecycle-shapes.js';
-import { errors, idParams, jsonObject, listOf, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, jsonObject, listOf, lockErrors, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const CreateExperimentBody = z
   .object({ version_id: uuid, name: text(200), hypothesis: text(4000, 0).nullable().optional(), config: jsonObject.optional() })
@@ -59,7 +59,7 @@ export function registerExperiments(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(list, async (c) => {
     const r = await tx(c, (tx, t) => svc.listExperiments(tx, t, c.req.valid('param').id, c.req.valid('query')));
-    return c.json({ items: r.items.map(experimentOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, experimentOut), 200);
   });
   app.openapi(get, async (c) => {
     const row = await tx(c, (tx, t) => svc.requireExperiment(tx, t, c.req.valid('param').id));
@@ -84,7 +84,7 @@ export function registerExperiments(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(listEvaluations, async (c) => {
     const r = await tx(c, (tx, t) => svc.listEvaluations(tx, t, c.req.valid('param').id, c.req.valid('query')));
-    return c.json({ items: r.items.map(evaluationOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, evaluationOut), 200);
   });
   app.openapi(getEvaluation, async (c) => {
     const row = await tx(c, (tx, t) => svc.requireEvaluation(tx, t, c.req.valid('param').id));

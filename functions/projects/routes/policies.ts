@@ -3,7 +3,7 @@ import { expectedVersion, jsonBody, setEtag } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/policies.js';
 import { PolicySchema, policyOut } from './shapes.js';
-import { errors, idParams, listOf, listQuery, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, listOf, listQuery, lockErrors, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 /**
  * OPA policies are stored and served as rego source; they are not evaluated here (no maintained
@@ -43,7 +43,7 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
 
   app.openapi(listPolicies, async (c) => {
     const res = await tx(c, (tx, t) => svc.listPolicies(tx, t, c.req.valid('query')));
-    return c.json({ items: res.items.map(policyOut), next_cursor: res.next_cursor }, 200);
+    return c.json(pageOut(res, policyOut), 200);
   });
 
   app.openapi(getPolicy, async (c) => {

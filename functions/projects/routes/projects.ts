@@ -5,7 +5,7 @@ import { roleAtLeast } from '../../shared/security/tokens.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/projects.js';
 import { projectOut, ProjectSchema } from './shapes.js';
-import { booleanQuery, errors, idParams, listOf, listQuery, lockErrors, ok, signedIn, text, tx } from './support.js';
+import { booleanQuery, errors, idParams, listOf, listQuery, lockErrors, ok, pageOut, signedIn, text, tx } from './support.js';
 
 const slug = z
   .string()
@@ -107,7 +107,7 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
     const query = c.req.valid('query');
     const includeDeletedRows = wantsDeleted(c, query.include_deleted);
     const result = await tx(c, (tx, t) => svc.listProjects(tx, t, { ...query, include_deleted: includeDeletedRows }));
-    return c.json({ items: result.items.map(projectOut), next_cursor: result.next_cursor }, 200);
+    return c.json(pageOut(result, projectOut), 200);
   });
 
   app.openapi(getProject, async (c) => {

@@ -7,11 +7,10 @@ import * as comparisonSvc from '../service/comparisons.js';
 import * as svc from '../service/promotions.js';
 import { BlacklistSchema, blacklistOut, ComparisonSchema, comparisonOut, PromotionSchema, promotionOut, QuarantineRecordSchema, recordOut } from './lifecycle-shapes.js';
 import { VersionSchema, versionOut } from './shapes.js';
-import { errors, idParams, listOf, ok, signedIn, text, uuid, tx } from './support.js';
+import { decided, decisionParams, errors, idParams, listOf, ok, optionalBody, optionalJsonBody, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const RequestBody = z.object({ version_id: uuid, evaluation_id: uuid, reason: text(4000) }).strict().openapi('RequestPromotion');
 const DecisionBody = z.object({ reason: text(4000).optional() }).strict().openapi('PromotionDecision');
-const optionalDecision = { required: false, content: { 'application/json': { schema: DecisionBody } } };
 const BlacklistBody = z
   .object({ config_hash: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex').transform((s) => s.toLowerCase()), reason: text(4000) })
   .strict()
@@ -30,7 +29,7 @@ const decide = createRoute({
   path: '/promotions/{id}/{decision}',
   tags,
   ...signedIn({ role: 'admin' }),
-  request: { params: z.object({ id: uuid, decision: z.enum(['approve', 'reject']) }), body: optionalDecision },
+  request: { params: decisionParams, body: optionalJsonBody(DecisionBody) },
   responses: { 200: ok(PromotionSchema, 'Decided by an admin other than the requester'), ...errors },
 });
 const apply = createRoute({ method: 'post', path: '/promotions/{id}/apply', tags, ...signedIn({ role: 'admin' }), request: { params: idParams }, responses: { 200: ok(ApplyResult, 'Applied: the version is now in v2'), ...errors } });
@@ -50,7 +49,7 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(list, async (c) => {
     const r = await tx(c, (tx, t) => svc.listPromotions(tx, t, c.req.valid('query')));
-    return c.json({ items: r.items.map(promotionOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, promotionOut), 200);
   });
   app.openapi(get, async (c) => {
     const row = await tx(c, (tx, t) => svc.requirePromotion(tx, t, c.req.valid('param').id));
@@ -62,8 +61,8 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(decide, async (c) => {
     const { id, decision } = c.req.valid('param');
-    const body = (c.req.valid('json') as z.infer<typeof DecisionBody> | undefined) ?? {};
-    const row = await tx(c, (tx, t) => svc.decidePromotion(tx, t, id, decision === 'approve' ? 'approved' : 'rejected', body.reason ?? null));
+    const body = optionalBody(c, DecisionBody);
+    const row = await tx(c, (tx, t) => svc.decidePromotion(tx, t, id, decided[decision], body.reason ?? null));
     return c.json(promotionOut(row), 200);
   });
 
@@ -73,7 +72,7 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(listBlacklist, async (c) => {
     const r = await tx(c, (tx, t) => blacklistSvc.listBlacklist(tx, t, c.req.valid('query')));
-    return c.json({ items: r.items.map(blacklistOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, blacklistOut), 200);
   });
   app.openapi(delBlacklist, async (c) => {
     await tx(c, (tx, t) => blacklistSvc.removeFromBlacklist(tx, t, c.req.valid('param').id));
@@ -90,6 +89,6 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(listComparisons, async (c) => {
     const r = await tx(c, (tx, t) => comparisonSvc.listComparisons(tx, t, c.req.valid('param').id, c.req.valid('query')));
-    return c.json({ items: r.items.map(comparisonOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, comparisonOut), 200);
   });
 }

@@ -4,7 +4,7 @@ import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/quarantine.js';
 import { QuarantineRecordSchema, recordOut, ReevaluationSchema, reevaluationOut } from './lifecycle-shapes.js';
 import { VersionSchema, versionOut } from './shapes.js';
-import { errors, idParams, jsonObject, listOf, ok, signedIn, text, uuid, tx } from './support.js';
+import { decided, decisionParams, errors, idParams, jsonObject, listOf, ok, optionalBody, optionalJsonBody, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const QuarantineBody = z.object({ reason: text(4000), evidence: jsonObject.optional() }).strict().openapi('QuarantineVersion');
 const PatchRecordBody = z.object({ reason: text(4000).optional(), evidence: jsonObject.optional() }).strict().openapi('PatchQuarantineRecord');
@@ -38,7 +38,7 @@ const decide = createRoute({
   path: '/reevaluations/{id}/{decision}',
   tags,
   ...signedIn({ role: 'admin' }),
-  request: { params: z.object({ id: uuid, decision: z.enum(['approve', 'reject']) }), body: { required: false, content: { 'application/json': { schema: DecisionBody } } } },
+  request: { params: decisionParams, body: optionalJsonBody(DecisionBody) },
   responses: { 200: ok(DecisionResult, 'pending → approved (a new v1 version from the quarantined config) | rejected'), ...errors },
 });
 
@@ -52,7 +52,7 @@ export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(stats, async (c) => c.json(await tx(c, (tx, t) => svc.quarantineStats(tx, t)), 200));
   app.openapi(list, async (c) => {
     const r = await tx(c, (tx, t) => svc.listRecords(tx, t, c.req.valid('query')));
-    return c.json({ items: r.items.map(recordOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, recordOut), 200);
   });
   app.openapi(get, async (c) => c.json(recordOut(await tx(c, (tx, t) => svc.requireRecord(tx, t, c.req.valid('param').id))), 200));
   app.openapi(patch, async (c) => {
@@ -66,7 +66,7 @@ export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(listRequests, async (c) => {
     const r = await tx(c, (tx, t) => svc.listReevaluations(tx, t, c.req.valid('param').id, c.req.valid('query')));
-    return c.json({ items: r.items.map(reevaluationOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, reevaluationOut), 200);
   });
   app.openapi(getRequest, async (c) => {
     const r = await tx(c, (tx, t) => svc.requireReevaluation(tx, t, c.req.valid('param').id));
@@ -74,8 +74,8 @@ export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(decide, async (c) => {
     const { id, decision } = c.req.valid('param');
-    const body = (c.req.valid('json') as z.infer<typeof DecisionBody> | undefined) ?? {};
-    const r = await tx(c, (tx, t) => svc.decideReevaluation(tx, t, id, decision === 'approve' ? 'approved' : 'rejected', body.reason ?? null));
+    const body = optionalBody(c, DecisionBody);
+    const r = await tx(c, (tx, t) => svc.decideReevaluation(tx, t, id, decided[decision], body.reason ?? null));
     return c.json({ ...reevaluationOut(r.request), new_version: r.version ? versionOut(r.version) : null }, 200);
   });
 }

@@ -40,3 +40,16 @@ export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOSt
 export const isoNN = (d: Date): string => d.toISOString();
 
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** A service's page in its wire form: every row through its response shape, the cursor as it is. */
+export const pageOut = <R, O>(page: { items: R[]; next_cursor: string | null }, out: (row: R) => O) => ({ items: page.items.map(out), next_cursor: page.next_cursor });
+
+/** A JSON body the client may leave out: a bare POST means `{}` (a rollback or a decision without a reason). */
+export const optionalJsonBody = <S extends z.ZodType>(schema: S) => ({ required: false, content: { 'application/json': { schema } } });
+
+/** The body of such a route, `{}` when none was sent. `schema` names what the route declared. */
+export const optionalBody = <S extends z.ZodType>(c: Ctx, schema: S): Partial<z.infer<S>> => (c.req.valid('json' as never) as z.infer<typeof schema> | undefined) ?? {};
+
+/** `…/{id}/{decision}` of a four-eyes decision (promotions, re-evaluations), and the state each one leads to. */
+export const decisionParams = z.object({ id: uuid, decision: z.enum(['approve', 'reject']) });
+export const decided = { approve: 'approved', reject: 'rejected' } as const;

@@ -4,7 +4,7 @@ import { jsonBody, paginationQuery } from '../../shared/http/index.js';
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/validations.js';
 import { ProjectErrorSchema, projectErrorOut, projectOut, ProjectSchema, ValidationSchema, validationOut } from './shapes.js';
-import { booleanQuery, errors, idParams, jsonObject, listOf, ok, signedIn, text, uuid, tx } from './support.js';
+import { booleanQuery, errors, idParams, jsonObject, listOf, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const RecordValidationBody = z
   .object({ kind: z.enum(validationKinds), result: z.enum(validationStatuses), details: jsonObject.optional() })
@@ -85,7 +85,7 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listValidations, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listValidations(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(validationOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, validationOut), 200);
   });
 
   app.openapi(createError, async (c) => {
@@ -97,7 +97,7 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listErrors, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listErrors(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(projectErrorOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, projectErrorOut), 200);
   });
 
   app.openapi(resolveError, async (c) => {

@@ -4,7 +4,7 @@ import { expectedVersion, jsonBody, paginationQuery, setEtag } from '../../share
 import type { ProjectsEnv } from '../app.js';
 import * as svc from '../service/versions.js';
 import { VersionHistorySchema, versionHistoryOut, versionOut, VersionSchema } from './shapes.js';
-import { errors, idParams, jsonObject, listOf, lockErrors, ok, signedIn, text, uuid, tx } from './support.js';
+import { errors, idParams, jsonObject, listOf, lockErrors, ok, pageOut, signedIn, text, tx, uuid } from './support.js';
 
 const CreateVersionBody = z.object({ config: jsonObject, notes: text(4000, 0).nullable().optional() }).strict().openapi('CreateVersion');
 const PatchVersionBody = z.object({ notes: text(4000, 0).nullable() }).strict().openapi('PatchVersion');
@@ -66,7 +66,7 @@ export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listVersions, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listVersions(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(versionOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, versionOut), 200);
   });
 
   app.openapi(getVersion, async (c) => {
@@ -88,6 +88,6 @@ export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(listHistory, async (c) => {
     const { id } = c.req.valid('param');
     const r = await tx(c, (tx, t) => svc.listHistory(tx, t, id, c.req.valid('query')));
-    return c.json({ items: r.items.map(versionHistoryOut), next_cursor: r.next_cursor }, 200);
+    return c.json(pageOut(r, versionHistoryOut), 200);
   });
 }
