@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { expectedVersion, jsonBody, problemResponses, setEtag } from '../../shared/http/index.js';
+import { expectedVersion, inSystem, inTenant, jsonBody, problemResponses, setEtag, tenantOf } from '../../shared/http/index.js';
 import type { ProvidersEnv } from '../app.js';
-import { listCatalog, modelPrices, providerHealthReport, updateProvider, upsertModel } from '../service/catalog.js';
+import { assertPlatformAdmin, listCatalog, modelPrices, providerHealthReport, updateProvider, upsertModel, vetProviderPatch } from '../service/catalog.js';
+import { forgetRoutes } from '../service/resolve.js';
 import { userOnly } from './auth.js';
 import { json } from './schemas.js';
 import { CatalogEntrySchema, CatalogModelSchema, CatalogProviderSchema, ProviderHealthSchema } from './shapes.js';
@@ -42,16 +43,26 @@ const putModel = createRoute({
 });
 
 export function registerCatalog(app: OpenAPIHono<ProvidersEnv>): void {
-  app.openapi(list, async (c) => c.json({ items: await listCatalog(c.var.database, c.var.principal) }, 200));
-  app.openapi(health, async (c) => c.json(await providerHealthReport(c.var.database, c.var.principal), 200));
+  app.openapi(list, async (c) => c.json({ items: await inTenant(c, (tx, t) => listCatalog(tx, t)) }, 200));
+  app.openapi(health, async (c) => c.json(await inTenant(c, (tx, t) => providerHealthReport(tx, t)), 200));
   app.openapi(patch, async (c) => {
-    const row = await updateProvider(c.var.database, c.var.principal, c.req.valid('param').id, expectedVersion(c), c.req.valid('json'), c.var.config.NODE_ENV === 'production');
+    const { id } = c.req.valid('param');
+    const expected = expectedVersion(c);
+    assertPlatformAdmin(c.var.principal);
+    const body = c.req.valid('json');
+    await vetProviderPatch(body, c.var.config.NODE_ENV === 'production');
+    const actor = tenantOf(c.var.principal);
+    const row = await inSystem(c, (tx) => updateProvider(tx, actor, { id, expected, patch: body }), { actorId: actor.userId });
+    forgetRoutes();
     setEtag(c, row.version);
     return c.json({ id: row.id, kind: row.kind, display_name: row.displayName, base_url: row.baseUrl, enabled: row.enabled, version: row.version }, 200);
   });
   app.openapi(putModel, async (c) => {
+    assertPlatformAdmin(c.var.principal);
     const { id, model } = c.req.valid('param');
-    const row = await upsertModel(c.var.database, c.var.principal, id, model, c.req.valid('json'));
+    const actor = tenantOf(c.var.principal);
+    const row = await inSystem(c, (tx) => upsertModel(tx, actor, { providerId: id, model, prices: c.req.valid('json') }), { actorId: actor.userId });
+    forgetRoutes();
     return c.json({ provider_id: row.providerId, model: row.model, ...modelPrices(row), context_window: row.contextWindow, max_output_tokens: row.maxOutputTokens, enabled: row.enabled, version: row.version }, 200);
   });
 }

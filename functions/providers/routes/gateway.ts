@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { HttpProblem, openAiProblem, openAiProblemResponses } from '../../shared/http/index.js';
+import { inTenant, openAiProblem, openAiProblemResponses } from '../../shared/http/index.js';
 import type { ChatRequest, EmbeddingRequest } from '../adapters/index.js';
 import type { ProvidersEnv } from '../app.js';
 import { evaluateCostAlertsFor } from '../service/alerts.js';
-import { callerModels, publicEntry, qualifyModel, type ModelListDeps } from '../service/model-lists.js';
+import { addressableModels, callerRoutes, publicEntry, qualifyModel, type ModelListDeps } from '../service/model-lists.js';
+import { providerProblems } from '../service/errors.js';
 import { createEmbeddings } from '../service/embeddings.js';
 import { chatCompletions, type GatewayDeps } from '../service/gateway.js';
 import { json } from './schemas.js';
@@ -93,20 +94,26 @@ const listDeps = (c: Context<ProvidersEnv>): ModelListDeps => ({
   urlGuard: c.var.services.urlGuard,
 });
 
+/** The caller's routes read in the route's transaction, then the providers' lists fetched after it. */
+async function callerModels(c: Context<ProvidersEnv>) {
+  const routes = await inTenant(c, (tx, t) => callerRoutes(tx, t));
+  return addressableModels(listDeps(c), c.var.principal, routes);
+}
+
 export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {
-  app.openapi(models, async (c) => c.json({ object: 'list', data: (await callerModels(listDeps(c), c.var.principal)).map(publicEntry) }, 200));
+  app.openapi(models, async (c) => c.json({ object: 'list', data: (await callerModels(c)).map(publicEntry) }, 200));
   // Model ids contain '/', so the id is the rest of the path (hono's regexp parameter); documented
   // beside GET /v1/models rather than as an OpenAPI path parameter, which cannot hold a '/'.
   const [authenticate, modelsScope] = gatewayCaller('models').middleware as [MiddlewareHandler<ProvidersEnv>, MiddlewareHandler<ProvidersEnv>];
   app.get('/v1/models/:id{.+}', authenticate, modelsScope, async (c) => {
     const id = decodeURIComponent(c.req.param('id'));
-    const all = await callerModels(listDeps(c), c.var.principal);
+    const all = await callerModels(c);
     let found = all.find((m) => m.id === id);
     if (!found) {
       const q = await qualifyModel(listDeps(c), c.var.principal, id);
       if (typeof q === 'string') found = all.find((m) => m.id === q);
     }
-    if (!found) throw new HttpProblem(404, 'model-not-found', `no route of yours offers model "${id}"`);
+    if (!found) throw providerProblems.noRouteOffers(id);
     return c.json(publicEntry(found), 200);
   });
   app.openapi(completions, async (c) => chatCompletions(gatewayDeps(c), c.var.principal, c.req.valid('json') as unknown as ChatRequest) as never);

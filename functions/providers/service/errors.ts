@@ -39,4 +39,13 @@ export const providerProblems = {
   keyNameTaken: (name: string) => new HttpProblem(409, 'key-name-taken', `you already have a key named "${name}"`),
   invalidRange: () => new HttpProblem(400, 'invalid-range', 'from must not be after to'),
   missingAlertTarget: () => new HttpProblem(400, 'missing-target', 'webhook alerts need a target URL'),
+  catalogAdminOnly: () => new HttpProblem(403, 'forbidden', 'only platform administrators edit the catalog'),
+  noRouteOffers: (model: string) => new HttpProblem(404, 'model-not-found', `no route of yours offers model "${model}"`),
+  unsupportedParameter: (route: string, param: string, reason: string) =>
+    new HttpProblem(400, 'unsupported-parameter', `parameter "${param}" is not supported by route "${route}": ${reason}; remove it or send "drop_params": true to drop it`, {
+      errors: [{ path: param, message: reason }],
+    }),
+  unsupportedContent: (route: string, param: string, message: string) =>
+    new HttpProblem(400, 'unsupported-content', `${param} cannot be sent to route "${route}": ${message}`, { errors: [{ path: param, message }] }),
+  unsafeUrl: (field: string, why: string) => new HttpProblem(422, 'unsafe-url', `${field} ${why}`, { errors: [{ path: field, message: why }] }),
 } satisfies ErrorCatalog;

@@ -1,7 +1,8 @@
 import { and, asc, eq, isNull, ne } from 'drizzle-orm';
 import { providerModels, providers, userProviders } from '../../../drizzle/schema/providers.js';
 import type { KeyEncryptor } from '../../shared/crypto/index.js';
-import { withTenant, type Database } from '../../shared/db/index.js';
+import { withTenant, type Database, type Tx } from '../../shared/db/index.js';
+import type { Tenant } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { joinUrl, type ProviderKind } from '../adapters/index.js';
 import { byokAad, onRoutesChanged } from './resolve.js';
@@ -34,8 +35,12 @@ export interface Addressable extends ModelEntry {
 
 export const publicEntry = ({ id, object, created, owned_by }: ModelEntry): ModelEntry => ({ id, object, created, owned_by });
 
-export interface ModelListDeps {
+export interface ModelListDeps extends ModelFetchDeps {
   database: Database;
+}
+
+/** What fetching the providers' own lists needs (no database). */
+export interface ModelFetchDeps {
   keyEncryptor: KeyEncryptor;
   production: boolean;
   /** The SSRF rule, and the pinned fetch a user-supplied base URL is called through. */
@@ -76,7 +81,7 @@ function listRequest(kind: ProviderKind, baseUrl: string, apiKey: string): { url
   }
 }
 
-async function fetchList(deps: ModelListDeps, userId: string, key: KeyRow, catalogBaseUrl: string | null): Promise<string[] | undefined> {
+async function fetchList(deps: ModelFetchDeps, userId: string, key: KeyRow, catalogBaseUrl: string | null): Promise<string[] | undefined> {
   const baseUrl = key.baseUrl ?? catalogBaseUrl;
   if (!baseUrl) return undefined;
   const cacheKey = `${key.id}|${key.version}`;
@@ -103,22 +108,34 @@ async function fetchList(deps: ModelListDeps, userId: string, key: KeyRow, catal
   }
 }
 
-/** Every model id the caller can address, catalog routes first, then their keys' routes. */
-export async function callerModels(deps: ModelListDeps, p: Principal): Promise<Addressable[]> {
-  const { catalog, keys, bases } = await withTenant(deps.database, p, async (tx) => {
-    const catalog = await tx.select({ provider: providers.id, model: providerModels.model, created: providerModels.createdAt })
-      .from(providerModels).innerJoin(providers, eq(providers.id, providerModels.providerId))
-      .where(and(eq(providers.enabled, true), eq(providerModels.enabled, true)))
-      .orderBy(asc(providers.id), asc(providerModels.model));
-    const keys: KeyRow[] = await tx.select({
-      id: userProviders.id, name: userProviders.name, provider: userProviders.provider, catalogProviderId: userProviders.catalogProviderId,
-      encryptedKey: userProviders.encryptedKey, baseUrl: userProviders.baseUrl, version: userProviders.version, createdAt: userProviders.createdAt,
-    }).from(userProviders)
-      .where(and(eq(userProviders.userId, p.userId), isNull(userProviders.deletedAt), ne(userProviders.status, 'revoked')))
-      .orderBy(asc(userProviders.name));
-    const bases = await tx.select({ id: providers.id, baseUrl: providers.baseUrl }).from(providers);
-    return { catalog, keys, bases };
-  });
+/** The caller's routes as the database holds them: enabled catalog models, the caller's keys, catalog base URLs. */
+export interface CallerRoutes {
+  catalog: { provider: string; model: string; created: Date }[];
+  keys: KeyRow[];
+  bases: { id: string; baseUrl: string | null }[];
+}
+
+export async function callerRoutes(tx: Tx, t: Tenant): Promise<CallerRoutes> {
+  const catalog = await tx.select({ provider: providers.id, model: providerModels.model, created: providerModels.createdAt })
+    .from(providerModels).innerJoin(providers, eq(providers.id, providerModels.providerId))
+    .where(and(eq(providers.enabled, true), eq(providerModels.enabled, true)))
+    .orderBy(asc(providers.id), asc(providerModels.model));
+  const keys: KeyRow[] = await tx.select({
+    id: userProviders.id, name: userProviders.name, provider: userProviders.provider, catalogProviderId: userProviders.catalogProviderId,
+    encryptedKey: userProviders.encryptedKey, baseUrl: userProviders.baseUrl, version: userProviders.version, createdAt: userProviders.createdAt,
+  }).from(userProviders)
+    .where(and(eq(userProviders.userId, t.userId), isNull(userProviders.deletedAt), ne(userProviders.status, 'revoked')))
+    .orderBy(asc(userProviders.name));
+  const bases = await tx.select({ id: providers.id, baseUrl: providers.baseUrl }).from(providers);
+  return { catalog, keys, bases };
+}
+
+/**
+ * Every model id the caller can address, catalog routes first, then their keys' routes (each key's
+ * provider list fetched over the network: call it after the transaction that read `routes`).
+ */
+export async function addressableModels(deps: ModelFetchDeps, t: Pick<Tenant, 'userId'>, routes: CallerRoutes): Promise<Addressable[]> {
+  const { catalog, keys, bases } = routes;
   const seen = new Set<string>();
   const out: Addressable[] = [];
   const add = (route: string, model: string, created: Date, source: Addressable['source'], platform: boolean) => {
@@ -132,7 +149,7 @@ export async function callerModels(deps: ModelListDeps, p: Principal): Promise<A
   const own = new Set(keys.map((k) => k.catalogProviderId).filter(Boolean));
   for (const r of catalog) add(r.provider, r.model, r.created, 'catalog', !own.has(r.provider) && Boolean(deps.platformKeys[r.provider]));
   const baseOf = new Map(bases.map((b) => [b.id, b.baseUrl]));
-  const listed = await Promise.all(keys.map((k) => fetchList(deps, p.userId, k, k.catalogProviderId ? (baseOf.get(k.catalogProviderId) ?? null) : null)));
+  const listed = await Promise.all(keys.map((k) => fetchList(deps, t.userId, k, k.catalogProviderId ? (baseOf.get(k.catalogProviderId) ?? null) : null)));
   keys.forEach((k, i) => {
     const models = listed[i] ?? catalog.filter((c) => c.provider === k.catalogProviderId).map((c) => c.model);
     for (const m of models) add(k.name, m, k.createdAt, 'key', false);
@@ -155,7 +172,10 @@ export async function qualifyModel(deps: ModelListDeps, p: Principal, name: stri
   const cacheKey = `${p.userId}|${name}`;
   const hit = bare.get(cacheKey);
   if (hit && hit.until > Date.now()) return hit.id;
-  const candidates = (await callerModels(deps, p)).filter((m) => m.model === name && (m.source === 'key' || m.platform));
+  // The gateway's entry (route-model.ts passes deps with the pool): the one read of this file that
+  // opens its own transaction, committed before the providers' lists are fetched.
+  const routes = await withTenant(deps.database, p, (tx) => callerRoutes(tx, p));
+  const candidates = (await addressableModels(deps, p, routes)).filter((m) => m.model === name && (m.source === 'key' || m.platform));
   if (candidates.length !== 1) return { candidates: candidates.map((c) => c.id) };
   if (bare.size >= LIST_CACHE_MAX) bare.delete(bare.keys().next().value!);
   bare.set(cacheKey, { id: candidates[0]!.id, until: Date.now() + BARE_TTL_MS });

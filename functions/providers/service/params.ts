@@ -1,6 +1,7 @@
 import { unsupportedParams, type ChatRequest, type ProviderKind } from '../adapters/index.js';
 import { UnsupportedInput } from '../adapters/openai-shapes.js';
-import { HttpProblem } from '../../shared/http/index.js';
+import type { HttpProblem } from '../../shared/http/index.js';
+import { providerProblems } from './errors.js';
 
 /**
  * Parameters a route cannot honour answer 400 naming the parameter (OpenAI `error.param`, read from
@@ -10,15 +11,9 @@ import { HttpProblem } from '../../shared/http/index.js';
  */
 export const DROPPED_HEADER = 'x-lattice-dropped-params';
 
-export function unsupportedParameter(route: string, param: string, reason: string): HttpProblem {
-  return new HttpProblem(400, 'unsupported-parameter', `parameter "${param}" is not supported by route "${route}": ${reason}; remove it or send "drop_params": true to drop it`, {
-    errors: [{ path: param, message: reason }],
-  });
-}
+export const unsupportedParameter = (route: string, param: string, reason: string): HttpProblem => providerProblems.unsupportedParameter(route, param, reason);
 
-export function unsupportedContent(route: string, err: UnsupportedInput): HttpProblem {
-  return new HttpProblem(400, 'unsupported-content', `${err.param} cannot be sent to route "${route}": ${err.message}`, { errors: [{ path: err.param, message: err.message }] });
-}
+export const unsupportedContent = (route: string, err: UnsupportedInput): HttpProblem => providerProblems.unsupportedContent(route, err.param, err.message);
 
 export function applyParams(kind: ProviderKind, route: string, body: ChatRequest, keyDrops = false): { body: ChatRequest; dropped: string[] } {
   const { drop_params: requested, ...rest } = body;

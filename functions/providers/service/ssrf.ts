@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import type { LookupAddress, LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { HttpProblem } from '../../shared/http/index.js';
+import { providerProblems } from './errors.js';
 import { loadUndici, poolTransport, type Transport } from './transport.js';
 
 /**
@@ -63,7 +63,7 @@ export interface SsrfOptions {
 }
 
 /** Refusals name the field and never the address (no probing of what a name resolves to). */
-const refusal = (field: string, why: string) => new HttpProblem(422, 'unsafe-url', `${field} ${why}`, { errors: [{ path: field, message: why }] });
+const refusal = providerProblems.unsafeUrl;
 
 const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
 
