@@ -22,6 +22,13 @@ const scenarios = [
   { name: '20 concurrent JSON', concurrency: 20, stream: false, total: 2 * N },
 ].filter((s) => !only || s.name.includes(only));
 
+/** Transactions committed and rolled back in the bench database (pg_stat_database; the stats collector lags up to 0.5 s). */
+async function transactions(bench: BenchDatabase): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const { rows } = await bench.database.pool!.query(`select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`);
+  return Number(rows[0].n);
+}
+
 async function backendCpu(bench: BenchDatabase): Promise<number> {
   const { rows } = await bench.database.pool!.query(`select pid from pg_stat_activity where datname = current_database() and application_name in ('lattice-lock', 'lattice-bench-gateway')`);
   return cpuMsOfAll(rows.map((r: { pid: number }) => r.pid));
@@ -38,9 +45,10 @@ export async function main(): Promise<void> {
     const caller = await provisionCaller(providers, bench, upstream.apiRoot);
     const headers = { authorization: `Bearer ${caller.gatewayKey}` };
     const url = `${providers.url}/v1/chat/completions`;
-    process.stdout.write(`providers: ${providers.mode}\n| scenario | n | gateway CPU ms/req | DB CPU ms/req | errors |\n|---|--:|--:|--:|--:|\n`);
+    process.stdout.write(`providers: ${providers.mode}\n| scenario | n | gateway CPU ms/req | DB CPU ms/req | DB transactions/req | errors |\n|---|--:|--:|--:|--:|--:|\n`);
     for (const s of scenarios) {
       const p0 = cpuMsOf(providers.pid);
+      const x0 = await transactions(bench);
       const d0 = await backendCpu(bench);
       const r = await runLoad({ concurrency: s.concurrency, total: s.total, maxMs: 120_000, warmup: Math.max(10, s.concurrency) }, async (i) => {
         const body = { model: caller.model, messages: [{ role: 'user', content: `benchmark request ${i}` }], max_tokens: 64, stream: s.stream, ...(s.stream ? { stream_options: { include_usage: true } } : {}) };
@@ -50,7 +58,8 @@ export async function main(): Promise<void> {
       const n = r.completed + r.errors + r.warmedUp;
       const proc = (cpuMsOf(providers.pid) - p0) / n;
       const db = ((await backendCpu(bench)) - d0) / n;
-      process.stdout.write(`| ${s.name} | ${r.completed} | ${proc.toFixed(2)} | ${db.toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError.slice(0, 120)})` : ''} |\n`);
+      const tx = ((await transactions(bench)) - x0 - 2) / n;
+      process.stdout.write(`| ${s.name} | ${r.completed} | ${proc.toFixed(2)} | ${db.toFixed(2)} | ${tx.toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError.slice(0, 120)})` : ''} |\n`);
     }
   } finally {
     await providers.close();

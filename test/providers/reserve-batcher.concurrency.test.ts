@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ensureCounters, periodsAt, type Reservation } from '../../functions/providers/service/quota.js';
+import { reserveForCall } from '../../functions/providers/service/leases/reserve.js';
+import { ensureCounters, periodsAt, type Reservation, type Settlement } from '../../functions/providers/service/quota.js';
 import { ReserveBatcher } from '../../functions/providers/service/reserve-batcher.js';
+import { SettleBatcher } from '../../functions/providers/service/settle-batcher.js';
+import { createLogger } from '../../functions/shared/http/logger.js';
 import { tenantSql } from '../../functions/providers/service/sql.js';
 import { HttpProblem } from '../../functions/shared/http/problem.js';
 import { createTestDatabase } from '../support/db.js';
@@ -116,3 +119,34 @@ describe('reservation batches', () => {
     expect((await counters(t)).every((c) => c.reserved === 13)).toBe(true);
   });
 });
+
+describe('a refusal that only in-flight reservations cause (leases/reserve.ts reserveForCall)', () => {
+  it('is tried once more after the settle window: a call answered just before settles below its worst case and the next one fits', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 150);
+    const reserves = new ReserveBatcher({ database });
+    const first = call(100);
+    await reserveForCall({ database, reserves }, t, periods, first);
+    // The first call was answered; its settle (20 tokens used) lands inside the retry window.
+    const settles = new SettleBatcher({ database, log: createLogger(), maxWaitMs: 5, busy: () => true });
+    const next = reserveForCall({ database, reserves }, t, periods, call(100));
+    setTimeout(() => void settles.settle(t, settlement(first.requestId, 20)), 5);
+    await expect(next).resolves.toEqual({});
+    expect(reserves.stats.calls).toBe(3);
+  });
+
+  it('is answered at once when the usage alone leaves no room (nothing to wait for)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 150);
+    const reserves = new ReserveBatcher({ database });
+    const first = call(100);
+    await reserveForCall({ database, reserves }, t, periods, first);
+    await new SettleBatcher({ database, log: createLogger(), busy: () => false }).settle(t, settlement(first.requestId, 100));
+    await expect(reserveForCall({ database, reserves }, t, periods, call(100))).rejects.toMatchObject({ status: 429 });
+    expect(reserves.stats.calls).toBe(2);
+  });
+});
+
+function settlement(requestId: string, used: number): Settlement {
+  return { requestId, provider: 'openai', model: 'gpt-4o-mini', promptTokens: used, completionTokens: 0, costMicros: used, latencyMs: 1, status: 200, stream: false, keySource: 'platform' };
+}

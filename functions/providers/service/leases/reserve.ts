@@ -1,4 +1,5 @@
 import type { Database } from '../../../shared/db/index.js';
+import { HttpProblem } from '../../../shared/http/problem.js';
 import { reserve, type Periods, type Reservation } from '../quota.js';
 import type { ReserveBatcher } from '../reserve-batcher.js';
 import type { SqlTenant } from '../sql.js';
@@ -18,7 +19,26 @@ export async function reserveForCall(
   r: Reservation,
 ): Promise<{ lease?: LeaseTicket }> {
   if (deps.quotaLeases) return { lease: await deps.quotaLeases.reserve(tenant, periods, r) };
-  if (deps.reserves) await deps.reserves.reserve(tenant, periods, r);
-  else await reserve(deps.database, tenant, periods, r);
+  const once = () => (deps.reserves ? deps.reserves.reserve(tenant, periods, r) : reserve(deps.database, tenant, periods, r));
+  try {
+    await once();
+  } catch (err) {
+    if (!roomMayFree(err)) throw err;
+    // Answered calls keep their worst case reserved until their settle batch commits (settle-batcher.ts,
+    // a few ms, on any instance): a refusal that only in-flight reservations cause is tried once more
+    // after that window rather than answered as a 429 the limit does not justify.
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_LAG_MS));
+    await once();
+  }
   return {};
+}
+
+/** The settle batches' wait (SETTLE_MAX_WAIT_MS) plus a commit, with margin. */
+export const SETTLE_LAG_MS = 25;
+
+/** A 429 that what is reserved (not what is used) causes: the call fits once in-flight calls settle below their worst case. */
+function roomMayFree(err: unknown): boolean {
+  if (!(err instanceof HttpProblem) || err.status !== 429) return false;
+  const l = err.extra.limit as { limit?: number | null; used?: number; reserved?: number; requested?: number } | undefined;
+  return typeof l?.limit === 'number' && typeof l.used === 'number' && typeof l.requested === 'number' && (l.reserved ?? 0) > 0 && l.used + l.requested <= l.limit;
 }
