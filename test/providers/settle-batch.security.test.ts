@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { releaseExpiredReservations } from '../../functions/providers/service/maintenance.js';
 import { periodsAt, requestLogEventId, requestLogPayload, reserve, type Settlement } from '../../functions/providers/service/quota.js';
-import { appRoleSql, tenantSql } from '../../functions/providers/service/sql.js';
+import { appRoleSql, tenantSql } from '../../functions/shared/db/round-trip.js';
 import { createLogger } from '../../functions/shared/http/logger.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';

@@ -5,7 +5,7 @@ import { assertRole, decodeCursor, page, problems, rootLogger, type Tenant } fro
 import { providerProblems } from './errors.js';
 import type { AlertNotification, Notifier } from '../../shared/notify/index.js';
 import { periodsAt } from './quota.js';
-import { systemSql, tenantSql, type Q } from './sql.js';
+import { systemSql, tenantSql, type Q } from '../../shared/db/round-trip.js';
 import { assertPublicUrl } from './ssrf.js';
 
 export interface AlertInput {

@@ -6,7 +6,7 @@ import { decodeCursor, page, problems, type Tenant } from '../../shared/http/ind
 import { providerProblems } from './errors.js';
 import { randomToken, sha256Hex } from '../../shared/security/hashing.js';
 import type { Principal, Role } from '../../shared/security/tokens.js';
-import { systemSql } from './sql.js';
+import { systemSql } from '../../shared/db/round-trip.js';
 
 /**
  * Gateway API keys: `llk_<12 alnum>_<43 base64url>`; the prefix identifies the key in lists, only the

@@ -5,7 +5,7 @@ import { alertWebhookSecret, type Config } from '../../shared/config.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../../shared/notify/index.js';
 import { createUrlGuard } from './ssrf.js';
 import { retryTransient } from './quota.js';
-import { systemSql } from './sql.js';
+import { systemSql } from '../../shared/db/round-trip.js';
 
 /**
  * Scheduler work owned by the providers domain, called by the jobs function (owner connection,

@@ -4,7 +4,7 @@ import { providerProblems } from './errors.js';
 import type { LeaseTicket } from './leases/ticket.js';
 import { settleLeased } from './leases/settle-ticket.js';
 import { usageAndRequestLogCtes } from './settle-sql.js';
-import { tenantSql, type Q, type SqlTenant } from './sql.js';
+import { tenantSql, type Q, type SqlTenant } from '../../shared/db/round-trip.js';
 
 /**
  * Exact quotas. Every call charges four counter rows (user and org × daily and monthly, UTC periods).
@@ -13,7 +13,7 @@ import { tenantSql, type Q, type SqlTenant } from './sql.js';
  * lock (parallel requests cannot both take the last room), and only if all four admit it inserts the
  * reservation row and adds the worst case to the counters (all or nothing inside the statement).
  * Settle is ONE statement too (see settle()). On the gateway each goes with BEGIN, the tenant setup
- * and COMMIT in a single round trip (sql.ts), so a counter lock is never held across the network.
+ * and COMMIT in a single round trip (shared/db/round-trip.ts), so a counter lock is never held across the network.
  */
 export interface Periods {
   day: string;
@@ -171,7 +171,7 @@ export async function reserveTx<T>(database: Database, tenant: SqlTenant, period
   return retryTransient(() => tenantSql(database, tenant, fn));
 }
 
-/** The gateway's reserve: ONE round trip (BEGIN, tenant setup, the statement, COMMIT), see sql.ts. */
+/** The gateway's reserve: ONE round trip (BEGIN, tenant setup, the statement, COMMIT), see shared/db/round-trip.ts. */
 export async function reserve(database: Database, tenant: SqlTenant, periods: Periods, r: Reservation): Promise<void> {
   return reserveTx(database, tenant, periods, (q) => reserveIn(q, tenant, periods, r));
 }

@@ -1,7 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
 import { ensureCounters, MissingCounters, refusal, retryTransient, type Periods, type RefusalRow, type Reservation } from './quota.js';
 import { refusesData } from './settle-batcher.js';
-import { appRoleSql, tenantSql, type SqlTenant } from './sql.js';
+import { appRoleSql, tenantSql, type SqlTenant } from '../../shared/db/round-trip.js';
 
 /**
  * Group-commit reservations: the reserve on the answer's path, written like the settles. Calls of all

@@ -2,7 +2,7 @@ import type { Database } from '../../shared/db/index.js';
 import type { ProviderKind } from '../adapters/index.js';
 import { providerProblems } from './errors.js';
 import type { TokenPrices } from './quota.js';
-import { tenantSql, type Q, type SqlTenant } from './sql.js';
+import { tenantSql, type Q, type SqlTenant } from '../../shared/db/round-trip.js';
 
 /**
  * `<route>/<model>` → adapter, base URL, key and prices, in one query inside the reserve transaction.

@@ -3,7 +3,7 @@ import { inFlightCount } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
 import { abandonTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
-import { appRoleSql, type SqlTenant } from './sql.js';
+import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
 
 /**
  * Group-commit settlement. The gateway answers first and hands the call's usage here; settles of all

@@ -5,6 +5,7 @@ export type { Database, Db, Tx, Queryable, PoolStats } from './database.js';
 export { withTenant, withSystem, type TenantContext } from './tenant.js';
 export { databaseProblem, isUniqueViolation, pgErrorOf, PG, type DatabaseProblemOptions, type PgError } from './errors.js';
 export { rowsOf } from './rows.js';
+export { appRoleSql, systemSql, tenantSql, type Q, type QueryOptions, type SqlTenant, type TxControl } from './round-trip.js';
 
 /** Chooses the driver from configuration: DATABASE_URL → pg, INSTANCE_CONNECTION_NAME → Cloud SQL, else PGlite. */
 export async function openDatabase(cfg: Config): Promise<Database> {

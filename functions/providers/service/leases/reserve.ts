@@ -2,7 +2,7 @@ import type { Database } from '../../../shared/db/index.js';
 import { HttpProblem } from '../../../shared/http/problem.js';
 import { reserve, type Periods, type Reservation } from '../quota.js';
 import type { ReserveBatcher } from '../reserve-batcher.js';
-import type { SqlTenant } from '../sql.js';
+import type { SqlTenant } from '../../../shared/db/round-trip.js';
 import type { QuotaLeases } from './index.js';
 import type { LeaseTicket } from './ticket.js';
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../../shared/db/index.js';
 import { periodsAt, requestLogEventId, retryTransient, type Settlement } from '../quota.js';
-import type { SqlTenant } from '../sql.js';
+import type { SqlTenant } from '../../../shared/db/round-trip.js';
 import { settleLeasedStatement } from './settle.js';
 import { finishTicket, type LeaseTicket } from './ticket.js';
 

@@ -1,6 +1,6 @@
 import type { Database } from '../../../shared/db/index.js';
 import { usageAndRequestLogCtes } from '../settle-sql.js';
-import { tenantSql, type SqlTenant } from '../sql.js';
+import { tenantSql, type SqlTenant } from '../../../shared/db/round-trip.js';
 import type { Amount } from './allocator.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from '../../../shared/db/index.js';
-import { systemSql, tenantSql, type Q, type SqlTenant } from '../sql.js';
+import { systemSql, tenantSql, type Q, type SqlTenant } from '../../../shared/db/round-trip.js';
 import type { Amount } from './allocator.js';
 
 /**

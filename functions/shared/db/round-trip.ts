@@ -1,10 +1,12 @@
 import type pg from 'pg';
-import type { Database } from '../../shared/db/index.js';
+import type { Database } from './database.js';
 
 /**
- * Raw SQL for the gateway's hot path: one pooled connection, hand-written statements, as few round
- * trips as possible. Tenant transactions still run as the application role with app.org_id set, so
- * row-level security applies here exactly as in withTenant.
+ * The kernel's one-round-trip transactions, for hot paths (the gateway's reserve and settle batches,
+ * quota leases, API-key lookups): one pooled connection, hand-written statements, as few round trips as
+ * possible. `tenantSql` has withTenant's semantics exactly (application role, app.org_id / app.user_id
+ * set, row-level security applies); `systemSql` is withSystem's; `appRoleSql` is the application role
+ * with no tenant (only SECURITY DEFINER doors). Everything else uses withTenant / the route's inTenant.
  *
  * Round trips: node-postgres cannot pipeline, and a parameterised (extended-protocol) statement cannot
  * share a round trip with BEGIN and set_config. So the FIRST statement of a transaction is sent with

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { pgFromUrl } from '../../functions/shared/db/pg.js';
-import { periodsAt, reserve } from '../../functions/providers/service/quota.js';
-import { inline, literal, tenantSql } from '../../functions/providers/service/sql.js';
-import { createTestDatabase } from '../support/db.js';
-import { createTenant } from '../support/tenants.js';
+import { pgFromUrl } from '../../../functions/shared/db/pg.js';
+import { periodsAt, reserve } from '../../../functions/providers/service/quota.js';
+import { inline, literal, tenantSql } from '../../../functions/shared/db/round-trip.js';
+import { createTestDatabase } from '../../support/db.js';
+import { createTenant } from '../../support/tenants.js';
 
 /**
  * The hot path's one-round-trip batches inline parameters as literals and reuse server-side prepared
