@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { httpProbe, nextHealth, type ProbeResult } from '../../functions/jobs/service/health.js';
+import { httpProbe, nextHealth, recordProbe, type ProbeResult } from '../../functions/jobs/service/health.js';
 import { call } from '../support/app.js';
-import { createTestDatabase } from '../support/db.js';
+import { rowsOf } from '../../functions/shared/db/rows.js';
+import { createTestDatabase, inRolledBackSystem } from '../support/db.js';
 import { jobsApp, startJwks } from '../support/jobs.js';
 
 const { database } = await createTestDatabase();
@@ -56,6 +58,23 @@ describe('provider-health flap suppression', () => {
   it('records every probe in the history table', async () => {
     const [{ n }] = await q(`select count(*)::int as n from providers.provider_health_checks where provider_id = 'gemini'`);
     expect(n).toBeGreaterThanOrEqual(4);
+  });
+
+  it('recordProbe, in a rolled-back system transaction: the third agreeing result changes the status and writes its event', async () => {
+    const before = await statusOf('gemini');
+    const seen = [before?.status, before?.pending_status];
+    const result = (['healthy', 'degraded', 'down'] as const).find((h) => !seen.includes(h))!;
+    const target = { id: 'gemini', kind: 'gemini', baseUrl: null };
+    const outcomes = await inRolledBackSystem(database, async (tx) => {
+      const recorded = [];
+      for (let i = 0; i < 3; i++) recorded.push(await recordProbe(tx, { target, result: { status: result, latencyMs: 7 } }));
+      const [event] = rowsOf(await tx.execute(sql`select payload from ops.outbox where stream = 'domain_events' and payload->>'provider_id' = 'gemini' order by created_at desc, id desc limit 1`));
+      return { recorded, event };
+    });
+    expect(outcomes.recorded.map((r) => r.change)).toEqual([undefined, undefined, { provider_id: 'gemini', from: before?.status ?? 'unknown', to: result }]);
+    expect(outcomes.recorded[2]!.report).toMatchObject({ provider_id: 'gemini', probe: result, status: result, pending_status: null, consecutive: 0 });
+    expect(outcomes.event?.payload).toMatchObject({ type: 'provider.health_changed', provider_id: 'gemini', to: result });
+    expect(await statusOf('gemini')).toEqual(before);
   });
 
   it('nextHealth: a result matching the status clears a pending change', () => {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../shared/db/database.js';
+import type { Database, Tx } from '../../shared/db/database.js';
 import { withSystem } from '../../shared/db/tenant.js';
 import { writeOutbox } from '../../shared/events/outbox.js';
 import { rowsOf } from '../../shared/db/rows.js';
@@ -77,7 +77,41 @@ export function nextHealth(current: { status: Health; pendingStatus: Health | nu
   return { status, pendingStatus, consecutive, changed };
 }
 
-/** Probes every enabled catalog provider and records latency and (flap-suppressed) status; a change emits provider.health_changed. */
+/**
+ * One probe's result recorded in the caller's (system) transaction: the provider_health row under its
+ * lock with the flap-suppressed status, the check row, and a provider.health_changed event on a change.
+ */
+export async function recordProbe(tx: Tx, { target, result }: { target: ProbeTarget; result: ProbeResult }) {
+  const [row] = rowsOf(await tx.execute(sql`select status, pending_status, consecutive from providers.provider_health where provider_id = ${target.id} for update`));
+  const next = nextHealth(
+    { status: (row?.status as Health) ?? 'unknown', pendingStatus: (row?.pending_status as Health | null) ?? null, consecutive: Number(row?.consecutive ?? 0) },
+    result.status,
+  );
+  await tx.execute(sql`
+    insert into providers.provider_health (provider_id, status, latency_ms, consecutive, pending_status, last_error, checked_at)
+    values (${target.id}, ${next.status}, ${result.latencyMs}, ${next.consecutive}, ${next.pendingStatus}, ${result.error ?? null}, now())
+    on conflict (provider_id) do update set status = excluded.status, latency_ms = excluded.latency_ms, consecutive = excluded.consecutive,
+      pending_status = excluded.pending_status, last_error = excluded.last_error, checked_at = excluded.checked_at`);
+  await tx.execute(sql`
+    insert into providers.provider_health_checks (provider_id, status, latency_ms, error)
+    values (${target.id}, ${result.status}, ${result.latencyMs}, ${result.error ?? null})`);
+  if (next.changed) {
+    await writeOutbox(tx, {
+      stream: 'domain_events',
+      payload: { type: 'provider.health_changed', provider_id: target.id, from: next.changed.from, to: next.changed.to, latency_ms: result.latencyMs, error: result.error ?? null },
+    });
+  }
+  return {
+    report: { provider_id: target.id, probe: result.status, latency_ms: result.latencyMs, status: next.status, pending_status: next.pendingStatus, consecutive: next.consecutive },
+    change: next.changed ? { provider_id: target.id, ...next.changed } : undefined,
+  };
+}
+
+/**
+ * Probes every enabled catalog provider (outside any transaction: probes wait on the network), then
+ * records each result in its own short system transaction (recordProbe), so one provider's row lock
+ * never waits on another's.
+ */
 export async function checkProviderHealth(database: Database, { probe }: { probe: ProviderProbe }): Promise<Record<string, unknown>> {
   const targets = rowsOf(await database.db.execute(sql`select id, kind, base_url from providers.providers where enabled order by id`)).map((r) => ({
     id: r.id as string,
@@ -87,32 +121,10 @@ export async function checkProviderHealth(database: Database, { probe }: { probe
   const results = await Promise.all(targets.map(async (t) => ({ target: t, result: await probe(t).catch((err: Error) => ({ status: 'down' as const, latencyMs: 0, error: err.message })) })));
   const report: Record<string, unknown>[] = [];
   const changes: Record<string, unknown>[] = [];
-  for (const { target, result } of results) {
-    await withSystem(database, async (tx) => {
-      const [row] = rowsOf(
-        await tx.execute(sql`select status, pending_status, consecutive from providers.provider_health where provider_id = ${target.id} for update`),
-      );
-      const next = nextHealth(
-        { status: (row?.status as Health) ?? 'unknown', pendingStatus: (row?.pending_status as Health | null) ?? null, consecutive: Number(row?.consecutive ?? 0) },
-        result.status,
-      );
-      await tx.execute(sql`
-        insert into providers.provider_health (provider_id, status, latency_ms, consecutive, pending_status, last_error, checked_at)
-        values (${target.id}, ${next.status}, ${result.latencyMs}, ${next.consecutive}, ${next.pendingStatus}, ${result.error ?? null}, now())
-        on conflict (provider_id) do update set status = excluded.status, latency_ms = excluded.latency_ms, consecutive = excluded.consecutive,
-          pending_status = excluded.pending_status, last_error = excluded.last_error, checked_at = excluded.checked_at`);
-      await tx.execute(sql`
-        insert into providers.provider_health_checks (provider_id, status, latency_ms, error)
-        values (${target.id}, ${result.status}, ${result.latencyMs}, ${result.error ?? null})`);
-      if (next.changed) {
-        await writeOutbox(tx, {
-          stream: 'domain_events',
-          payload: { type: 'provider.health_changed', provider_id: target.id, from: next.changed.from, to: next.changed.to, latency_ms: result.latencyMs, error: result.error ?? null },
-        });
-        changes.push({ provider_id: target.id, ...next.changed });
-      }
-      report.push({ provider_id: target.id, probe: result.status, latency_ms: result.latencyMs, status: next.status, pending_status: next.pendingStatus, consecutive: next.consecutive });
-    });
+  for (const probed of results) {
+    const { report: line, change } = await withSystem(database, (tx) => recordProbe(tx, probed));
+    report.push(line);
+    if (change) changes.push(change);
   }
   return { providers: targets.length, results: report, changes };
 }
