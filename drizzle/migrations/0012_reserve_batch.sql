@@ -12,9 +12,9 @@
 --    instance reserving rows and one serving from leases cannot together pass a limit.
 --    Why SECURITY DEFINER: as settle_batch (0010), the batch spans orgs, which the app role's RLS (one
 --    app.org_id per transaction) cannot admit. The caller states org and user per call; that grants
---    nothing new: the app role may already set app.org_id to any organization (sql.ts tenantSql), the
+--    nothing new: the app role may already set app.org_id to any organization (shared/db/round-trip.ts tenantSql), the
 --    gateway takes both from the authenticated principal. Verdicts: ok, refused (with the counter that
---    refused, to name the limit), missing (the period's counters do not exist yet: the caller creates
+--    refused, to name the limit), missing (the period's counters did not exist when the batch locked its rows: the caller creates
 --    them in a transaction of its own and tries again), duplicate (the request id is taken).
 --
 -- 2. settle_batch keeps its statement and becomes PL/pgSQL: a LANGUAGE sql function that is not
@@ -103,18 +103,24 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, providers, pg_te
 #variable_conflict use_column
 DECLARE
   it record;
+  locked uuid[];
   ids uuid[];
   bad record;
 BEGIN
-  PERFORM 1
-  FROM providers.quota_counters c
-  JOIN (SELECT DISTINCT x.org_id, x.user_id, x.day, x.month
-        FROM jsonb_to_recordset(p_items) AS x(org_id uuid, user_id uuid, day date, month date)) k
-    ON c.org_id = k.org_id
-   AND ((c.subject_type = 'user' AND c.subject_id = k.user_id) OR (c.subject_type = 'org' AND c.subject_id = k.org_id))
-   AND ((c.period = 'daily' AND c.period_start = k.day) OR (c.period = 'monthly' AND c.period_start = k.month))
-  ORDER BY c.id
-  FOR UPDATE OF c;
+  -- Only the counters locked here are judged: a counter another transaction creates after this point
+  -- (a period's first calls) is not locked by this batch, so its calls answer 'missing' and go again in
+  -- a later batch, which locks it. Judging it unlocked would read a stale total and could pass a limit.
+  SELECT array_agg(s.id) INTO locked FROM (
+    SELECT c.id
+    FROM providers.quota_counters c
+    JOIN (SELECT DISTINCT x.org_id, x.user_id, x.day, x.month
+          FROM jsonb_to_recordset(p_items) AS x(org_id uuid, user_id uuid, day date, month date)) k
+      ON c.org_id = k.org_id
+     AND ((c.subject_type = 'user' AND c.subject_id = k.user_id) OR (c.subject_type = 'org' AND c.subject_id = k.org_id))
+     AND ((c.period = 'daily' AND c.period_start = k.day) OR (c.period = 'monthly' AND c.period_start = k.month))
+    ORDER BY c.id
+    FOR UPDATE OF c
+  ) s;
 
   FOR it IN
     SELECT x.*
@@ -125,7 +131,8 @@ BEGIN
   LOOP
     SELECT array_agg(c.id ORDER BY c.id) INTO ids
     FROM providers.quota_counters c
-    WHERE c.org_id = it.org_id
+    WHERE c.id = ANY (locked)
+      AND c.org_id = it.org_id
       AND ((c.subject_type = 'user' AND c.subject_id = it.user_id) OR (c.subject_type = 'org' AND c.subject_id = it.org_id))
       AND ((c.period = 'daily' AND c.period_start = it.day) OR (c.period = 'monthly' AND c.period_start = it.month));
     IF coalesce(array_length(ids, 1), 0) < 4 THEN

@@ -157,6 +157,47 @@ describe('a refusal that only in-flight reservations cause (leases/reserve.ts re
   });
 });
 
+describe('providers.reserve_batch judges only the counters it locked', () => {
+  const item = (t: Tenant, tokens: number) => ({ request_id: randomUUID(), org_id: t.orgId, user_id: t.userId, day: periods.day, month: periods.month, tokens, cost: tokens, ttl: 600 });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("counters created after a batch locked its rows (a period's first calls elsewhere) send the call round again as 'missing': the limit holds", async () => {
+    const x = await createTenant(database, { role: 'member' });
+    const y = await createTenant(database, { role: 'member' });
+    await tenantSql(database, y, (q) => ensureCounters(q, y, periods));
+    const pool = database.pool!;
+    // Another transaction holds Y's counters, so batch B waits in its lock step, before X's counters exist.
+    const holder = await pool.connect();
+    await holder.query('begin');
+    await holder.query('select id from providers.quota_counters where org_id = $1 for update', [y.orgId]);
+    const batchB = pool.connect().then(async (c) => {
+      try {
+        await c.query('begin; set local role lattice_app');
+        const { rows } = await c.query('select verdict from providers.reserve_batch($1::jsonb)', [JSON.stringify([item(y, 1), item(x, 60)])]);
+        await c.query('commit');
+        return rows.map((r: { verdict: string }) => r.verdict);
+      } finally {
+        c.release();
+      }
+    });
+    await sleep(200);
+    // Meanwhile X's counters are created with a 100-token daily limit and another batch reserves 60 of them.
+    await tenantSql(database, x, (q) => ensureCounters(q, x, periods));
+    await pool.query(`UPDATE providers.quota_counters SET token_limit = 100 WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [x.userId]);
+    const other = await pool.connect();
+    await other.query('begin; set local role lattice_app');
+    expect((await other.query('select verdict from providers.reserve_batch($1::jsonb)', [JSON.stringify([item(x, 60)])])).rows).toEqual([{ verdict: 'ok' }]);
+    await holder.query('commit');
+    holder.release();
+    await sleep(200);
+    await other.query('commit');
+    other.release();
+    expect(await batchB).toEqual(['ok', 'missing']);
+    const { rows } = await pool.query(`SELECT token_limit::int AS lim, tokens_reserved::int AS reserved FROM providers.quota_counters WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [x.userId]);
+    expect(rows[0]).toEqual({ lim: 100, reserved: 60 });
+  });
+});
+
 function settlement(requestId: string, used: number): Settlement {
   return { requestId, provider: 'openai', model: 'gpt-4o-mini', promptTokens: used, completionTokens: 0, costMicros: used, latencyMs: 1, status: 200, stream: false, keySource: 'platform' };
 }
