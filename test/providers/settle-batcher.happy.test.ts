@@ -108,7 +108,7 @@ describe('settle batches', () => {
     expect(await used(a)).toBe(5);
     expect(await states([huge.requestId])).toEqual(['reserved']);
   }, 10_000);
-  it('saturated once maxPending settles wait (the gateway then answers after its own settle), clear again once they commit', async () => {
+  it('saturated once maxPending settles wait (new gateway calls wait for room() before they reserve), room again once they commit', async () => {
     const t = await createTenant(database, { role: 'member' });
     const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 100, maxWaitMs: 60_000, maxPending: 2, busy: () => true });
     const calls = await Promise.all([1, 2].map((n) => call(t, n)));
@@ -116,7 +116,12 @@ describe('settle batches', () => {
     expect(batcher.saturated).toBe(false);
     const second = batcher.settle(t, calls[1]!);
     expect(batcher.saturated).toBe(true);
+    let room = false;
+    const waiting = batcher.room().then(() => (room = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(room).toBe(false);
     await batcher.flush();
+    await waiting;
     expect(await Promise.all([first, second])).toEqual(Array(2).fill({ settled: true, alerts: false }));
     expect(batcher.saturated).toBe(false);
   });

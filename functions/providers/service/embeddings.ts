@@ -3,7 +3,7 @@ import { adapterFor, embeddingAdapterFor, UnsupportedInput, unsupportedEmbedding
 import { HttpProblem } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
-import { NO_SDK_RETRY, obtainKey, reservationTtlSeconds, settleInBackground, upstreamProblem, type GatewayDeps } from './gateway.js';
+import { NO_SDK_RETRY, obtainKey, reservationTtlSeconds, settleInBackground, settleRoom, upstreamProblem, type GatewayDeps } from './gateway.js';
 import { DROPPED_HEADER, unsupportedContent, unsupportedParameter } from './params.js';
 import { reserveForCall } from './leases/reserve.js';
 import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
@@ -45,6 +45,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
   const requestId = randomUUID();
   const estimate = estimateInputTokens(body.input);
   const ttlSeconds = reservationTtlSeconds(deps.retry);
+  await settleRoom(deps);
   const held = await reserveForCall(deps, tenant, periodsAt(new Date()), { requestId, tokens: estimate, costMicros: worstCaseCostMicros(estimate, 0, route.prices), ttlSeconds });
 
   const finish = async (promptTokens: number, status: number, errorCode: string | null) => {
@@ -53,7 +54,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
       promptTokens, completionTokens: 0, costMicros: usageCostMicros({ prompt_tokens: promptTokens, completion_tokens: 0 }, route.prices), status, errorCode, latencyMs: performance.now() - started,
       ...held,
     };
-    await settleInBackground(deps, tenant, s);
+    settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish(0, problem.status, problem.code);

@@ -83,6 +83,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
   const choices = typeof body.n === 'number' && Number.isInteger(body.n) && body.n > 1 ? body.n : 1;
   const worstOutput = choices * maxTokens;
   const ttlSeconds = reservationTtlSeconds(deps.retry);
+  await settleRoom(deps);
   const held = await reserveForCall(deps, tenant, periodsAt(new Date()), {
     requestId, tokens: promptEstimate + worstOutput, costMicros: worstCaseCostMicros(promptEstimate, worstOutput, route.prices), ttlSeconds,
   });
@@ -96,7 +97,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
       costMicros: usageCostMicros(usage, route.prices),
       status, errorCode, latencyMs: performance.now() - started,
     };
-    await settleInBackground(deps, tenant, s);
+    settleInBackground(deps, tenant, s);
   };
   const fail = async (problem: HttpProblem): Promise<never> => {
     await finish({ prompt_tokens: 0, completion_tokens: 0 }, problem.status, problem.code);
@@ -155,19 +156,23 @@ export function evaluateAlerts(deps: GatewayDeps, tenant: { orgId: string; userI
 }
 
 /**
- * Hands the call's usage to the settle batch; the promise resolves at once (the answer does not wait for
- * the database: the reservation already holds the worst case, so the limit cannot be overspent meanwhile)
- * unless the batcher is saturated.
+ * Hands the call's usage to the settle batch and returns at once: the answer never waits for the
+ * database (the reservation already holds the worst case, so the limit cannot be overspent meanwhile).
  * Idempotent by request id and retried by the batcher; the cost alerts are evaluated after the commit.
  */
-export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): Promise<void> {
-  const settled = deps.settles.settle(tenant, s).then(({ alerts }) => {
+export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; userId: string }, s: Settlement): void {
+  deps.track(deps.settles.settle(tenant, s).then(({ alerts }) => {
     if (alerts) evaluateAlerts(deps, tenant);
-  });
-  deps.track(settled);
-  // Backpressure: while the instance holds more unwritten settles than its bound (settle-batcher.ts
-  // maxPending), the answer waits for its own, so a slow database slows clients instead of growing memory.
-  return deps.settles.saturated ? settled : Promise.resolve();
+  }));
+}
+
+/**
+ * Backpressure: while the instance holds as many unwritten settles as its bound (settle-batcher.ts
+ * maxPending), a new call waits before it reserves, so a slow database slows clients (JSON and streams
+ * alike) instead of growing the instance's memory.
+ */
+export async function settleRoom(deps: GatewayDeps): Promise<void> {
+  if (deps.settles.saturated) await deps.settles.room();
 }
 
 export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {

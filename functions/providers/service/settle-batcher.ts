@@ -41,9 +41,10 @@ export interface SettleBatcherOptions {
   /** Backoff between tries of a failed batch; after the last one the calls are logged unbilled. */
   retryDelaysMs?: number[];
   /**
-   * Settles handed over and not yet committed (queued, in flight or waiting out a retry) above which
-   * `saturated` is true and the gateway waits for its call's settle before answering: the memory the
-   * batcher holds is bounded however slow the database gets, and clients slow down instead.
+   * Settles handed over and not yet committed (queued, in flight or waiting out a retry) from which on
+   * `saturated` is true and the gateway holds new calls until there is room (before they reserve, so
+   * JSON and streamed calls alike): the memory the batcher holds is bounded however slow the database
+   * gets, and clients slow down instead.
    */
   maxPending?: number;
   /**
@@ -96,6 +97,7 @@ export class SettleBatcher {
   private readonly maxPending: number;
   /** settle() calls not yet resolved. */
   private pending = 0;
+  private roomWaiters: (() => void)[] = [];
   /** Batch statements committed and the calls they settled (benchmarks, diagnostics). */
   readonly stats = { batches: 0, calls: 0 };
 
@@ -110,9 +112,15 @@ export class SettleBatcher {
     this.maxPending = Math.max(1, options.maxPending ?? SETTLE_MAX_PENDING);
   }
 
-  /** More settles wait than `maxPending`: callers should wait for theirs before answering (backpressure). */
+  /** As many settles wait as `maxPending`: new calls should wait for `room()` before they start (backpressure). */
   get saturated(): boolean {
     return this.pending >= this.maxPending;
+  }
+
+  /** Resolves once fewer than `maxPending` settles wait (at once when they already do). */
+  room(): Promise<void> {
+    if (!this.saturated) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
   /** Queues the call's settle; resolves once it is committed (or given up and logged). Never rejects. */
@@ -121,6 +129,7 @@ export class SettleBatcher {
     return new Promise<SettleOutcome>((resolve) => {
       const done = (outcome: SettleOutcome) => {
         this.pending--;
+        while (!this.saturated && this.roomWaiters.length) this.roomWaiters.shift()!();
         resolve(outcome);
       };
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
