@@ -1,11 +1,11 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { analysisSessions, analysisTasks, codeReviewResults, type AnalysisStatus, type AnalysisTaskType } from '../../../drizzle/schema/production.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 import { illegal, taskMoves } from './transitions.js';
 import { requireVersion } from './versions.js';
@@ -31,15 +31,7 @@ export async function requireSession(tx: Tx, t: Tenant, id: string, lock = false
 
 export async function listSessions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(analysisSessions, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: analysisSessions, key })
-    .from(analysisSessions)
-    .where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, analysisSessions, q, eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined);
 }
 
 export async function addTask(tx: Tx, t: Tenant, sessionId: string, type: AnalysisTaskType) {

@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { baselines, type BaselineOperator } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { checkBaselines } from './baseline-check.js';
 import { updateVersioned } from './locking.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 
 export async function createBaseline(tx: Tx, t: Tenant, projectId: string, input: { metric: string; operator: BaselineOperator; threshold: number }) {
@@ -19,15 +19,7 @@ export async function createBaseline(tx: Tx, t: Tenant, projectId: string, input
 
 export async function listBaselines(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(baselines, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: baselines, key })
-    .from(baselines)
-    .where(and(eq(baselines.orgId, t.orgId), eq(baselines.projectId, projectId), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, baselines, q, eq(baselines.orgId, t.orgId), eq(baselines.projectId, projectId));
 }
 
 const scope = (orgId: string, projectId: string, id: string) => and(eq(baselines.orgId, orgId), eq(baselines.projectId, projectId), eq(baselines.id, id));

@@ -2,10 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import { blacklist } from '../../../drizzle/schema/experiments_v1.js';
 import { versions } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { brief, emit } from './events.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { quarantineVersion } from './quarantine.js';
 
 /**
@@ -35,10 +35,7 @@ export async function addToBlacklist(tx: Tx, t: Tenant, input: { config_hash: st
 }
 
 export async function listBlacklist(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined }) {
-  const { after, orderBy, key } = keyset(blacklist, 'created_at', q.cursor);
-  const rows = await tx.select({ row: blacklist, key }).from(blacklist).where(and(eq(blacklist.orgId, t.orgId), after)).orderBy(...orderBy).limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, blacklist, q, eq(blacklist.orgId, t.orgId));
 }
 
 /** Lifting a ban does not restore quarantined versions: they come back only through re-evaluation. */

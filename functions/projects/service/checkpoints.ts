@@ -1,11 +1,11 @@
 import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import { baselines, projectPolicies, projects, rollbackCheckpoints, versions, type BaselineOperator, type ValidationStatus, type VersionZone } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { brief, emit } from './events.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
 import { recordZoneChange } from './versions.js';
 
@@ -70,15 +70,7 @@ export async function requireCheckpoint(tx: Tx, t: Tenant, projectId: string, id
 
 export async function listCheckpoints(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(rollbackCheckpoints, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: rollbackCheckpoints, key })
-    .from(rollbackCheckpoints)
-    .where(and(eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, rollbackCheckpoints, q, eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId));
 }
 
 /**

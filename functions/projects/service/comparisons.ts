@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { comparisonReports } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { effectiveVerdict, latestEvaluation } from './experiments.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 import { requireVersion } from './versions.js';
 
@@ -62,13 +62,5 @@ export async function requireComparison(tx: Tx, t: Tenant, id: string) {
 
 export async function listComparisons(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(comparisonReports, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: comparisonReports, key })
-    .from(comparisonReports)
-    .where(and(eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.projectId, projectId), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, comparisonReports, q, eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.projectId, projectId));
 }

@@ -1,11 +1,11 @@
 import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { evaluations, experiments, type EvaluationVerdict, type ExperimentStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 import { experimentMoves, illegal } from './transitions.js';
 import { requireVersion } from './versions.js';
@@ -36,24 +36,7 @@ export async function createExperiment(tx: Tx, t: Tenant, projectId: string, inp
 
 export async function listExperiments(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(experiments, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: experiments, key })
-    .from(experiments)
-    .where(
-      and(
-        eq(experiments.orgId, t.orgId),
-        eq(experiments.projectId, projectId),
-        isNull(experiments.deletedAt),
-        q.status ? eq(experiments.status, q.status) : undefined,
-        q.version_id ? eq(experiments.versionId, q.version_id) : undefined,
-        after,
-      ),
-    )
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, experiments, q, eq(experiments.orgId, t.orgId), eq(experiments.projectId, projectId), isNull(experiments.deletedAt), q.status ? eq(experiments.status, q.status) : undefined, q.version_id ? eq(experiments.versionId, q.version_id) : undefined);
 }
 
 export async function updateExperiment(tx: Tx, t: Tenant, id: string, expected: number, patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
@@ -130,15 +113,7 @@ export async function overrideEvaluation(tx: Tx, t: Tenant, id: string, input: {
 
 export async function listEvaluations(tx: Tx, t: Tenant, experimentId: string, q: { limit: number; cursor?: string | undefined }) {
   await requireExperiment(tx, t, experimentId);
-  const { after, orderBy, key } = keyset(evaluations, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: evaluations, key })
-    .from(evaluations)
-    .where(and(eq(evaluations.orgId, t.orgId), eq(evaluations.experimentId, experimentId), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, evaluations, q, eq(evaluations.orgId, t.orgId), eq(evaluations.experimentId, experimentId));
 }
 
 /** The most recent evaluation of any live experiment on a version (what promotions and comparisons judge). */

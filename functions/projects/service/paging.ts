@@ -1,6 +1,7 @@
-import { asc, desc, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { decodeCursor, problems } from '../../shared/http/index.js';
+import { and, asc, desc, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Tx } from '../../shared/db/index.js';
+import { decodeCursor, page, problems } from '../../shared/http/index.js';
 
 export type SortKey = 'created_at' | 'name';
 
@@ -38,4 +39,25 @@ export function keyset(cols: KeysetColumns, sort: SortKey, cursor: string | unde
     ? sql`(${cols.name}, ${cols.id}) > (${k}, ${id}::uuid)`
     : sql`(${cols.createdAt}, ${cols.id}) < (${k}::timestamptz, ${id}::uuid)`;
   return { after, orderBy, key };
+}
+
+/**
+ * One page of a table's rows under `filters`, in keyset order (q.sort, else newest first), with the
+ * cursor of the next page: the one way a projects service lists.
+ */
+export async function keysetPage<T extends PgTable & KeysetColumns>(
+  tx: Tx,
+  table: T,
+  q: { limit: number; cursor?: string | undefined; sort?: SortKey },
+  ...filters: (SQL | undefined)[]
+): Promise<{ items: T['$inferSelect'][]; next_cursor: string | null }> {
+  const { after, orderBy, key } = keyset(table, q.sort ?? 'created_at', q.cursor);
+  const rows = (await tx
+    .select({ row: table as PgTable, key })
+    .from(table as PgTable)
+    .where(and(...filters, after))
+    .orderBy(...orderBy)
+    .limit(q.limit + 1)) as unknown as { row: T['$inferSelect'] & { id: string }; key: string }[];
+  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
+  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
 }

@@ -1,11 +1,11 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { policies, projectPolicies } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { updateVersioned } from './locking.js';
-import { keyset, type SortKey } from './paging.js';
+import { keysetPage, type SortKey } from './paging.js';
 import { requireProject } from './projects.js';
 
 export type PolicyRow = typeof policies.$inferSelect;
@@ -27,15 +27,7 @@ export async function createPolicy(tx: Tx, t: Tenant, input: { name: string; des
 }
 
 export async function listPolicies(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; sort: SortKey }) {
-  const { after, orderBy, key } = keyset(policies, q.sort, q.cursor);
-  const rows = await tx
-    .select({ row: policies, key })
-    .from(policies)
-    .where(and(eq(policies.orgId, t.orgId), isNull(policies.deletedAt), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, policies, q, eq(policies.orgId, t.orgId), isNull(policies.deletedAt));
 }
 
 /** Every edit is a new revision: `version` is both the policy's revision number and its ETag. */

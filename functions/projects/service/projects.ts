@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { and, count, eq, ilike, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, isNull, sql } from 'drizzle-orm';
 import { projectErrors, projects, type ProjectHealthStatus, type ValidationStatus } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { slugify } from '../../shared/slug.js';
 import { projectsErrors } from '../errors.js';
 import { emit } from './events.js';
 import { updateVersioned } from './locking.js';
-import { keyset, type SortKey } from './paging.js';
+import { keysetPage, type SortKey } from './paging.js';
 import { deriveProjectStatus } from './status.js';
 
 export type ProjectRow = typeof projects.$inferSelect;
@@ -61,8 +61,10 @@ export async function createProject(tx: Tx, t: Tenant, input: { name: string; sl
 }
 
 export async function listProjects(tx: Tx, t: Tenant, q: ProjectListQuery) {
-  const { after, orderBy, key } = keyset(projects, q.sort, q.cursor);
-  const filters: (SQL | undefined)[] = [
+  return keysetPage(
+    tx,
+    projects,
+    q,
     eq(projects.orgId, t.orgId),
     q.include_deleted ? undefined : isNull(projects.deletedAt),
     q.status ? eq(projects.status, q.status) : undefined,
@@ -70,16 +72,7 @@ export async function listProjects(tx: Tx, t: Tenant, q: ProjectListQuery) {
     q.sheriff_status ? eq(projects.sheriffStatus, q.sheriff_status) : undefined,
     q.gauntlet_status ? eq(projects.gauntletStatus, q.gauntlet_status) : undefined,
     q.q ? ilike(projects.name, `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`) : undefined,
-    after,
-  ];
-  const rows = await tx
-    .select({ row: projects, key })
-    .from(projects)
-    .where(and(...filters))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  );
 }
 
 export async function getProject(tx: Tx, t: Tenant, id: string, includeDeleted = false): Promise<ProjectRow> {

@@ -1,14 +1,14 @@
 import { and, eq } from 'drizzle-orm';
 import { blacklist, promotions, type PromotionStatus } from '../../../drizzle/schema/experiments_v1.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import { checkBaselines } from './baseline-check.js';
 import { projectBaselines } from './baselines.js';
 import { brief, emit } from './events.js';
 import { effectiveVerdict, latestEvaluation, requireEvaluation } from './experiments.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 import { illegal, promotionMoves } from './transitions.js';
 import { moveZone, requireVersion } from './versions.js';
@@ -106,13 +106,5 @@ export async function applyPromotion(tx: Tx, t: Tenant, id: string) {
 }
 
 export async function listPromotions(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; status?: PromotionStatus | undefined; project_id?: string | undefined }) {
-  const { after, orderBy, key } = keyset(promotions, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: promotions, key })
-    .from(promotions)
-    .where(and(eq(promotions.orgId, t.orgId), q.status ? eq(promotions.status, q.status) : undefined, q.project_id ? eq(promotions.projectId, q.project_id) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, promotions, q, eq(promotions.orgId, t.orgId), q.status ? eq(promotions.status, q.status) : undefined, q.project_id ? eq(promotions.projectId, q.project_id) : undefined);
 }

@@ -1,11 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { quarantineRecords, reevaluationRequests, type QuarantineSource } from '../../../drizzle/schema/quarantine.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors, mapDbError } from '../errors.js';
 import { brief, emit } from './events.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 import { illegal, reevaluationMoves } from './transitions.js';
 import { createVersion, moveZone, requireVersion, type VersionRow } from './versions.js';
@@ -61,15 +61,7 @@ export async function requireRecord(tx: Tx, t: Tenant, id: string): Promise<Quar
 }
 
 export async function listRecords(tx: Tx, t: Tenant, q: { limit: number; cursor?: string | undefined; project_id?: string | undefined }) {
-  const { after, orderBy, key } = keyset(quarantineRecords, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: quarantineRecords, key })
-    .from(quarantineRecords)
-    .where(and(eq(quarantineRecords.orgId, t.orgId), q.project_id ? eq(quarantineRecords.projectId, q.project_id) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, quarantineRecords, q, eq(quarantineRecords.orgId, t.orgId), q.project_id ? eq(quarantineRecords.projectId, q.project_id) : undefined);
 }
 
 /**
@@ -118,15 +110,7 @@ export async function requireReevaluation(tx: Tx, t: Tenant, id: string) {
 
 export async function listReevaluations(tx: Tx, t: Tenant, recordId: string, q: { limit: number; cursor?: string | undefined }) {
   await requireRecord(tx, t, recordId);
-  const { after, orderBy, key } = keyset(reevaluationRequests, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: reevaluationRequests, key })
-    .from(reevaluationRequests)
-    .where(and(eq(reevaluationRequests.orgId, t.orgId), eq(reevaluationRequests.recordId, recordId), after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, reevaluationRequests, q, eq(reevaluationRequests.orgId, t.orgId), eq(reevaluationRequests.recordId, recordId));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { projectErrors, validations, type ProjectErrorSeverity, type ValidationKind, type ValidationStatus } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { refreshStatus, requireProject, type ProjectRow } from './projects.js';
 
 const STATUS_COLUMN = { schema: 'schemaStatus', sheriff: 'sheriffStatus', gauntlet: 'gauntletStatus' } as const;
@@ -38,15 +38,7 @@ export async function recordValidation(
 
 export async function listValidations(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(validations, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: validations, key })
-    .from(validations)
-    .where(and(eq(validations.orgId, t.orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, validations, q, eq(validations.orgId, t.orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined);
 }
 
 export async function createError(
@@ -81,23 +73,7 @@ export async function createError(
 
 export async function listErrors(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(projectErrors, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: projectErrors, key })
-    .from(projectErrors)
-    .where(
-      and(
-        eq(projectErrors.orgId, t.orgId),
-        eq(projectErrors.projectId, projectId),
-        q.resolved === undefined ? undefined : q.resolved ? isNotNull(projectErrors.resolvedAt) : isNull(projectErrors.resolvedAt),
-        q.severity ? eq(projectErrors.severity, q.severity) : undefined,
-        after,
-      ),
-    )
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, projectErrors, q, eq(projectErrors.orgId, t.orgId), eq(projectErrors.projectId, projectId), q.resolved === undefined ? undefined : q.resolved ? isNotNull(projectErrors.resolvedAt) : isNull(projectErrors.resolvedAt), q.severity ? eq(projectErrors.severity, q.severity) : undefined);
 }
 
 export async function resolveError(tx: Tx, t: Tenant, projectId: string, errorId: string) {

@@ -1,13 +1,13 @@
 import { and, eq, max, sql } from 'drizzle-orm';
 import { versionHistory, versions, type VersionZone } from '../../../drizzle/schema/projects.js';
 import type { Tx } from '../../shared/db/index.js';
-import { page, problems } from '../../shared/http/index.js';
+import { problems } from '../../shared/http/index.js';
 import { projectsErrors } from '../errors.js';
 import type { Tenant } from '../../shared/http/index.js';
 import { configHash } from './canonical.js';
 import { brief, emit } from './events.js';
 import { updateVersioned } from './locking.js';
-import { keyset } from './paging.js';
+import { keysetPage } from './paging.js';
 import { requireProject } from './projects.js';
 
 export type VersionRow = typeof versions.$inferSelect;
@@ -91,15 +91,7 @@ export async function requireVersion(tx: Tx, t: Tenant, versionId: string, optio
 
 export async function listVersions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(versions, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: versions, key })
-    .from(versions)
-    .where(and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, versions, q, eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined);
 }
 
 export async function updateVersionNotes(tx: Tx, t: Tenant, projectId: string, versionId: string, expected: number, notes: string | null): Promise<VersionRow> {
@@ -109,13 +101,5 @@ export async function updateVersionNotes(tx: Tx, t: Tenant, projectId: string, v
 
 export async function listHistory(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
   await requireProject(tx, t, projectId);
-  const { after, orderBy, key } = keyset(versionHistory, 'created_at', q.cursor);
-  const rows = await tx
-    .select({ row: versionHistory, key })
-    .from(versionHistory)
-    .where(and(eq(versionHistory.orgId, t.orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined, after))
-    .orderBy(...orderBy)
-    .limit(q.limit + 1);
-  const result = page(rows, q.limit, (r) => [r.key, r.row.id]);
-  return { items: result.items.map((r) => r.row), next_cursor: result.next_cursor };
+  return keysetPage(tx, versionHistory, q, eq(versionHistory.orgId, t.orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined);
 }
