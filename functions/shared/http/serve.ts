@@ -26,22 +26,41 @@ export function serveFunction(name: string, app: Hono<any>, onShutdown?: () => P
   const listener = getRequestListener(app.fetch);
   installFrameworkErrorHandling(name, listener);
   ff.http(name, listener);
-  keepFrameworkOffSignals();
-  for (const signal of SIGNALS) process.once(signal, () => stop(name, onShutdown, 0));
-  for (const event of CRASHES) process.on(event, (err: unknown) => crashed(name, err, onShutdown));
-}
-
-let stopping: Promise<void> | undefined;
-
-/** One drain and one onShutdown per process, whether a signal, a crash or both started it. */
-function stop(name: string, onShutdown: (() => Promise<void>) | undefined, code: number): void {
-  stopping ??= shutdown(name, onShutdown);
-  void stopping.finally(() => process.exit(code));
+  served = { name, onShutdown };
+  takeOverFrameworkHandlers();
+  for (const signal of SIGNALS) process.once(signal, () => stop(0));
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-const CRASHES = ['uncaughtException', 'unhandledRejection'] as const;
-const TAKEN_OVER: readonly (string | symbol)[] = [...SIGNALS, ...CRASHES];
+/** Cloud Run's SIGKILL comes 10 s after SIGTERM; a crash has no SIGTERM, so this bounds its drain too. */
+const HARD_EXIT_MS = 9_500;
+let served: { name: string; onShutdown?: () => Promise<void> } | undefined;
+let stopping: Promise<void> | undefined;
+
+/**
+ * One drain and one onShutdown per process, whether a signal, a crash or both started it, and an exit
+ * within HARD_EXIT_MS whatever onShutdown does (a dead database must not keep an instance answering 503).
+ */
+function stop(code: number): void {
+  if (stopping) return;
+  setTimeout(() => exit(code), HARD_EXIT_MS).unref();
+  stopping = shutdown(served?.name ?? 'function', served?.onShutdown);
+  void stopping.finally(() => exit(code));
+}
+
+function exit(code: number): void {
+  try {
+    process.exit(code);
+  } catch {
+    // A test runner's worker refuses process.exit by throwing: nothing more to do here.
+  }
+}
+
+/** Answers the request a stray error came from (found through framework.ts's AsyncLocalStorage), if it is still open. */
+function answerItsRequest(err: unknown): void {
+  const scope = currentRequest();
+  if (scope && !scope.res.writableEnded) finalHandler(scope.req, scope.res, err);
+}
 
 /**
  * An exception no request's promise chain caught (framework.ts, "direct"): the request it came from
@@ -49,24 +68,37 @@ const TAKEN_OVER: readonly (string | symbol)[] = [...SIGNALS, ...CRASHES];
  * state after an unknown exception is not to be trusted, but its other calls were fine: they finish,
  * their settles are written, and only new requests are turned away (503, Retry-After) meanwhile.
  */
-function crashed(name: string, err: unknown, onShutdown?: () => Promise<void>): void {
-  rootLogger.error('uncaught exception: answering its request 500, draining and restarting the instance', { function: name, error: err });
-  const scope = currentRequest();
-  if (scope && !scope.res.writableEnded) finalHandler(scope.req, scope.res, err);
-  stop(name, onShutdown, 1);
+function uncaught(err: unknown): void {
+  rootLogger.error('uncaught exception: answering its request 500, draining and restarting the instance', { function: served?.name, error: err });
+  answerItsRequest(err);
+  stop(1);
 }
+
+/**
+ * A rejected promise nobody awaited: logged, and its request (if still open) answers 500, as the
+ * framework's per-request domain did; the instance carries on, since a rejection unwinds no stack and
+ * leaves no callback half-run.
+ */
+function unhandled(err: unknown): void {
+  rootLogger.error('unhandled promise rejection', { function: served?.name, error: err });
+  answerItsRequest(err);
+}
+
+const OURS: Partial<Record<string | symbol, (err: unknown) => void>> = { uncaughtException: uncaught, unhandledRejection: unhandled };
+const TAKEN_OVER: readonly (string | symbol)[] = [...SIGNALS, 'uncaughtException', 'unhandledRejection', 'exit'];
 const GUARDED = Symbol.for('lattice.signals.guarded');
 
 /**
  * functions-framework's main.js, once its server listens, registers its own SIGINT/SIGTERM,
- * uncaughtException and unhandledRejection handlers (build/src/invoker.js ErrorHandler.register:
- * sendCrashResponse to the latest request, then a synchronous `process.exit()`).
- * Node runs every listener of a signal, so that exit would cut our drain short: in-flight calls,
- * the settle batcher's flush and the quota leases' return would all be lost. The framework's handler
- * is recognised by where it is registered from (its invoker module) and removed right after it is
- * added ('newListener' fires before the listener is attached); other listeners are left alone.
+ * uncaughtException, unhandledRejection and exit handlers (build/src/invoker.js ErrorHandler.register:
+ * sendCrashResponse to the latest request, then a synchronous `process.exit()`). Node runs every
+ * listener of a signal, so that exit would cut our drain short: in-flight calls, the settle batcher's
+ * flush and the quota leases' return would all be lost. The framework's handlers are recognised by where
+ * they are registered from (its invoker module) and removed right after they are added ('newListener'
+ * fires before the listener is attached); ours for the two error events take their place. Only there:
+ * a process that serves without main.js (a test runner's worker) keeps its own error handling.
  */
-function keepFrameworkOffSignals(): void {
+function takeOverFrameworkHandlers(): void {
   const proc = process as unknown as Record<symbol, unknown>;
   if (proc[GUARDED]) return;
   proc[GUARDED] = true;
@@ -74,7 +106,11 @@ function keepFrameworkOffSignals(): void {
     if (!TAKEN_OVER.includes(event)) return;
     const stack = new Error().stack ?? '';
     if (!/functions-framework[\\/]build[\\/]src[\\/]invoker\.js/.test(stack)) return;
-    process.nextTick(() => process.removeListener(event as NodeJS.Signals, fn as () => void));
+    process.nextTick(() => {
+      process.removeListener(event as NodeJS.Signals, fn as () => void);
+      const ours = OURS[event];
+      if (ours && !process.listeners(event as NodeJS.Signals).includes(ours as never)) process.on(event as 'uncaughtException', ours);
+    });
   });
 }
 

@@ -12,9 +12,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(name: string): Promise<FrameworkProcess & { marker: string }> {
+async function start(name: string, env: Record<string, string> = {}): Promise<FrameworkProcess & { marker: string }> {
   const marker = join(dir, name);
-  const p = await startFramework('test/support/framework-fixture.ts', 'frameworkFixture', { FIXTURE_MARKER: marker, FIXTURE_SLOW_MS: '300' });
+  const p = await startFramework('test/support/framework-fixture.ts', 'frameworkFixture', { FIXTURE_MARKER: marker, FIXTURE_SLOW_MS: '300', ...env });
   started.push(p);
   return { ...p, marker };
 }
@@ -47,5 +47,20 @@ describe('function process under functions-framework main.js', () => {
     expect(await res.json()).toEqual({ finished: true });
     expect(await p.exited).toBe(1);
     expect(existsSync(p.marker) && readFileSync(p.marker, 'utf8')).toBe('shutdown ran');
+  }, 30_000);
+  it('a rejected promise nobody awaited is logged and the instance carries on (as under the framework\'s domain)', async () => {
+    const p = await start('floating');
+    expect((await fetch(`${p.url}/floating`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(p.child.exitCode).toBeNull();
+    expect((await fetch(`${p.url}/slow`)).status).toBe(200);
+    expect(p.output()).toMatch(/unhandled promise rejection/);
+  }, 30_000);
+
+  it('after a crash the instance exits within Cloud Run\'s 10 s even when onShutdown never ends', async () => {
+    const p = await start('hang', { FIXTURE_HANG: '1' });
+    expect((await fetch(`${p.url}/throw-later`)).status).toBe(500);
+    const code = await Promise.race([p.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    expect(code).toBe(1);
   }, 30_000);
 });
