@@ -3,7 +3,7 @@ import { adapterFor, embeddingAdapterFor, UnsupportedInput, unsupportedEmbedding
 import { HttpProblem } from '../../shared/http/index.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
-import { NO_SDK_RETRY, obtainKey, reservationTtlSeconds, settleInBackground, settleRoom, upstreamProblem, type GatewayDeps } from './gateway.js';
+import { keyOrFail, NO_SDK_RETRY, reservationTtlSeconds, settleInBackground, settleRoom, upstreamProblem, type GatewayDeps } from './gateway.js';
 import { DROPPED_HEADER, unsupportedContent, unsupportedParameter } from './params.js';
 import { reserveForCall } from './leases/reserve.js';
 import { periodsAt, usageCostMicros, worstCaseCostMicros, type Settlement } from './quota.js';
@@ -63,13 +63,7 @@ export async function createEmbeddings(deps: GatewayDeps, principal: Principal, 
 
   let key: Buffer | undefined;
   try {
-    try {
-      key = await obtainKey(deps, principal, route);
-    } catch (err) {
-      if (err instanceof HttpProblem) return await fail(err);
-      await finish(0, 500, 'key-unavailable');
-      throw err;
-    }
+    key = await keyOrFail(deps, principal, route, fail, () => finish(0, 500, 'key-unavailable'));
     const secret = key.toString('utf8');
     let upstreamReq;
     try {

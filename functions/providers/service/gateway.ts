@@ -106,13 +106,7 @@ export async function chatCompletions(deps: GatewayDeps, principal: Principal, r
 
   let key: Buffer | undefined;
   try {
-    try {
-      key = await obtainKey(deps, principal, route);
-    } catch (err) {
-      if ((err as HttpProblem).name === 'HttpProblem') return await fail(err as HttpProblem);
-      await finish({ prompt_tokens: 0, completion_tokens: 0 }, 500, 'key-unavailable');
-      throw err;
-    }
+    key = await keyOrFail(deps, principal, route, fail, () => finish({ prompt_tokens: 0, completion_tokens: 0 }, 500, 'key-unavailable'));
     const adapter = adapterFor(route.kind);
     const secret = key.toString('utf8');
     let upstreamReq;
@@ -173,6 +167,22 @@ export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; u
  */
 export async function settleRoom(deps: GatewayDeps): Promise<void> {
   if (deps.settles.saturated) await deps.settles.room();
+}
+
+/**
+ * The call's key, or the call settled as failed: a refusal (SSRF rule, KMS denial as a problem) answers
+ * through `fail`; anything else settles the call as 500 `key-unavailable` and is rethrown (logged, 500).
+ */
+export async function keyOrFail(
+  deps: GatewayDeps, principal: Principal, route: ResolvedRoute, fail: (problem: HttpProblem) => Promise<never>, unavailable: () => Promise<void>,
+): Promise<Buffer> {
+  try {
+    return await obtainKey(deps, principal, route);
+  } catch (err) {
+    if ((err as HttpProblem).name === 'HttpProblem') return fail(err as HttpProblem);
+    await unavailable();
+    throw err;
+  }
 }
 
 export async function obtainKey(deps: GatewayDeps, principal: Principal, route: ResolvedRoute): Promise<Buffer> {
