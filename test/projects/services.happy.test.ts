@@ -32,9 +32,9 @@ describe('projects services in a rolled-back tenant transaction', () => {
     const id = await inRolledBackTenant(database, tenantOf(member), async (tx, t) => {
       const created = await createProject(tx, t, { name: 'Service Test Project' });
       expect(created).toMatchObject({ orgId: t.orgId, createdBy: t.userId, slug: 'service-test-project', version: 1 });
-      const patched = await updateProject(tx, t, created.id, 1, { description: 'patched' });
+      const patched = await updateProject(tx, t, { projectId: created.id, expectedVersion: 1, patch: { description: 'patched' } });
       expect(patched).toMatchObject({ description: 'patched', version: 2, updatedBy: t.userId });
-      expect((await getProject(tx, t, created.id)).description).toBe('patched');
+      expect((await getProject(tx, t, { projectId: created.id })).description).toBe('patched');
       const page = await listProjects(tx, t, { limit: 10, sort: 'name', q: 'Service Test' });
       expect(page.items.map((p) => p.id)).toEqual([created.id]);
       return created.id;
@@ -47,7 +47,7 @@ describe('projects services in a rolled-back tenant transaction', () => {
       const project = await createProject(tx, t, { name: 'mine' });
       const other = tenantOf(stranger);
       await expect(requireProject(tx, other, project.id)).rejects.toMatchObject({ status: 404 });
-      await expect(updateProject(tx, other, project.id, 1, { name: 'taken over' })).rejects.toMatchObject({ status: 404 });
+      await expect(updateProject(tx, other, { projectId: project.id, expectedVersion: 1, patch: { name: 'taken over' } })).rejects.toMatchObject({ status: 404 });
       expect((await listProjects(tx, other, { limit: 10, sort: 'created_at' })).items.map((p) => p.id)).not.toContain(project.id);
     });
   });

@@ -70,14 +70,14 @@ const checkBaselines = createRoute({
 export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createBaseline, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.createBaseline(tx, t, id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createBaseline(tx, t, { projectId: id, ...c.req.valid('json') }));
     setEtag(c, row.version);
     return c.json(baselineOut(row), 201);
   });
 
   app.openapi(listBaselines, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listBaselines(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listBaselines(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, baselineOut), 200);
   });
 
@@ -85,7 +85,7 @@ export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, bid } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await tx(c, (tx, t) => svc.updateBaseline(tx, t, id, bid, expected, body));
+    const row = await tx(c, (tx, t) => svc.updateBaseline(tx, t, { projectId: id, baselineId: bid, expectedVersion: expected, patch: body }));
     setEtag(c, row.version);
     return c.json(baselineOut(row), 200);
   });
@@ -93,13 +93,13 @@ export function registerBaselines(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deleteBaseline, async (c) => {
     const { id, bid } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await tx(c, (tx, t) => svc.deleteBaseline(tx, t, id, bid, expected));
+    await tx(c, (tx, t) => svc.deleteBaseline(tx, t, { projectId: id, baselineId: bid, expectedVersion: expected }));
     return c.body(null, 204);
   });
 
   app.openapi(checkBaselines, async (c) => {
     const { id } = c.req.valid('param');
-    const result = await tx(c, (tx, t) => svc.checkProjectBaselines(tx, t, id, c.req.valid('json').metrics));
+    const result = await tx(c, (tx, t) => svc.checkProjectBaselines(tx, t, { projectId: id, metrics: c.req.valid('json').metrics }));
     return c.json(result, 200);
   });
 }

@@ -54,13 +54,13 @@ const rollback = createRoute({
 export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createCheckpoint, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.createCheckpoint(tx, t, id, c.req.valid('json').reason));
+    const row = await tx(c, (tx, t) => svc.createCheckpoint(tx, t, { projectId: id, reason: c.req.valid('json').reason }));
     return c.json(checkpointOut(row), 201);
   });
 
   app.openapi(listCheckpoints, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listCheckpoints(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listCheckpoints(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, checkpointOut), 200);
   });
 
@@ -68,7 +68,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, cid } = c.req.valid('param');
     const row = await tx(c, async (tx, t) => {
       await requireProject(tx, t, id);
-      return svc.requireCheckpoint(tx, t, id, cid);
+      return svc.requireCheckpoint(tx, t, { projectId: id, checkpointId: cid });
     });
     return c.json(checkpointOut(row), 200);
   });
@@ -76,7 +76,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(rollback, async (c) => {
     const { id, cid } = c.req.valid('param');
     const body = optionalBody(c, RollbackBody);
-    const r = await tx(c, (tx, t) => svc.rollback(tx, t, id, cid, body.reason ?? null));
+    const r = await tx(c, (tx, t) => svc.rollback(tx, t, { projectId: id, checkpointId: cid, reason: body.reason ?? null }));
     return c.json({ project: projectOut(r.project), checkpoint_id: r.checkpoint.id, undo_checkpoint_id: r.undoCheckpointId }, 200);
   });
 }

@@ -56,7 +56,7 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await tx(c, (tx, t) => svc.updatePolicy(tx, t, id, expected, body));
+    const row = await tx(c, (tx, t) => svc.updatePolicy(tx, t, { policyId: id, expectedVersion: expected, patch: body }));
     setEtag(c, row.version);
     return c.json(policyOut(row), 200);
   });
@@ -64,7 +64,7 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deletePolicy, async (c) => {
     const { id } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await tx(c, (tx, t) => svc.deletePolicy(tx, t, id, expected));
+    await tx(c, (tx, t) => svc.deletePolicy(tx, t, { policyId: id, expectedVersion: expected }));
     return c.body(null, 204);
   });
 
@@ -75,13 +75,13 @@ export function registerPolicies(app: OpenAPIHono<ProjectsEnv>): void {
 
   app.openapi(linkPolicy, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.linkPolicy(tx, t, id, c.req.valid('json').policy_id));
+    const row = await tx(c, (tx, t) => svc.linkPolicy(tx, t, { projectId: id, policyId: c.req.valid('json').policy_id }));
     return c.json(policyOut(row), 201);
   });
 
   app.openapi(unlinkPolicy, async (c) => {
     const { id, pid } = c.req.valid('param');
-    await tx(c, (tx, t) => svc.unlinkPolicy(tx, t, id, pid));
+    await tx(c, (tx, t) => svc.unlinkPolicy(tx, t, { projectId: id, policyId: pid }));
     return c.body(null, 204);
   });
 }

@@ -113,7 +113,7 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(getProject, async (c) => {
     const { id } = c.req.valid('param');
     const deleted = wantsDeleted(c, c.req.valid('query').include_deleted);
-    const row = await tx(c, (tx, t) => svc.getProject(tx, t, id, deleted));
+    const row = await tx(c, (tx, t) => svc.getProject(tx, t, { projectId: id, includeDeleted: deleted }));
     setEtag(c, row.version);
     return c.json(projectOut(row), 200);
   });
@@ -122,7 +122,7 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await tx(c, (tx, t) => svc.updateProject(tx, t, id, expected, body));
+    const row = await tx(c, (tx, t) => svc.updateProject(tx, t, { projectId: id, expectedVersion: expected, patch: body }));
     setEtag(c, row.version);
     return c.json(projectOut(row), 200);
   });
@@ -130,7 +130,7 @@ export function registerProjects(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(deleteProject, async (c) => {
     const { id } = c.req.valid('param');
     const expected = expectedVersion(c);
-    await tx(c, (tx, t) => svc.deleteProject(tx, t, id, expected));
+    await tx(c, (tx, t) => svc.deleteProject(tx, t, { projectId: id, expectedVersion: expected }));
     return c.body(null, 204);
   });
 

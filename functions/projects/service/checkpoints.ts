@@ -48,7 +48,8 @@ export async function takeSnapshot(tx: Tx, project: ProjectRow): Promise<Snapsho
   };
 }
 
-export async function createCheckpoint(tx: Tx, t: Tenant, projectId: string, reason: string | null) {
+export async function createCheckpoint(tx: Tx, t: Tenant, input: { projectId: string; reason: string | null }) {
+  const { projectId, reason } = input;
   // The lock makes the snapshot consistent with concurrent version creation and rollbacks.
   const project = await requireProject(tx, t, projectId, { lock: true });
   const snapshot = await takeSnapshot(tx, project);
@@ -59,18 +60,19 @@ export async function createCheckpoint(tx: Tx, t: Tenant, projectId: string, rea
   return row!;
 }
 
-export async function requireCheckpoint(tx: Tx, t: Tenant, projectId: string, id: string) {
+export async function requireCheckpoint(tx: Tx, t: Tenant, input: { projectId: string; checkpointId: string }) {
   const [row] = await tx
     .select()
     .from(rollbackCheckpoints)
-    .where(and(eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId), eq(rollbackCheckpoints.id, id)));
+    .where(and(eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, input.projectId), eq(rollbackCheckpoints.id, input.checkpointId)));
   if (!row) throw problems.notFound('checkpoint');
   return row;
 }
 
-export async function listCheckpoints(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+export async function listCheckpoints(tx: Tx, t: Tenant, input: { projectId: string; limit: number; cursor?: string | undefined }) {
+  const { projectId } = input;
   await requireProject(tx, t, projectId);
-  return keysetPage(tx, rollbackCheckpoints, q, eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId));
+  return keysetPage(tx, rollbackCheckpoints, input, eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId));
 }
 
 /**
@@ -80,9 +82,10 @@ export async function listCheckpoints(tx: Tx, t: Tenant, projectId: string, q: {
  * checkpoint are deleted (a quarantined one cannot be: its record is immutable → 409); every zone
  * the rollback changes gets a version_history row.
  */
-export async function rollback(tx: Tx, t: Tenant, projectId: string, checkpointId: string, reason: string | null) {
+export async function rollback(tx: Tx, t: Tenant, input: { projectId: string; checkpointId: string; reason: string | null }) {
+  const { projectId, reason } = input;
   const project = await requireProject(tx, t, projectId, { lock: true });
-  const checkpoint = await requireCheckpoint(tx, t, projectId, checkpointId);
+  const checkpoint = await requireCheckpoint(tx, t, { projectId, checkpointId: input.checkpointId });
   const snap = checkpoint.snapshot as unknown as Snapshot;
   if (snap.format !== 1) throw projectsErrors.illegalTransition('the checkpoint has an unknown format');
   const why = `rollback to checkpoint ${checkpoint.id}${reason ? `: ${reason}` : ''}`;

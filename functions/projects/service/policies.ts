@@ -31,17 +31,23 @@ export async function listPolicies(tx: Tx, t: Tenant, q: { limit: number; cursor
 }
 
 /** Every edit is a new revision: `version` is both the policy's revision number and its ETag. */
-export async function updatePolicy(tx: Tx, t: Tenant, id: string, expected: number, patch: { name?: string | undefined; description?: string | null | undefined; rego?: string | undefined }) {
+export async function updatePolicy(
+  tx: Tx,
+  t: Tenant,
+  input: { policyId: string; expectedVersion: number; patch: { name?: string | undefined; description?: string | null | undefined; rego?: string | undefined } },
+) {
+  const { patch } = input;
   const set: Record<string, unknown> = { updatedBy: t.userId };
   for (const k of ['name', 'description', 'rego'] as const) if (patch[k] !== undefined) set[k] = patch[k];
-  return updateVersioned(tx, policies, live(t.orgId, id), expected, set, 'policy');
+  return updateVersioned(tx, policies, live(t.orgId, input.policyId), input.expectedVersion, set, 'policy');
 }
 
-export async function deletePolicy(tx: Tx, t: Tenant, id: string, expected: number) {
-  return updateVersioned(tx, policies, live(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'policy');
+export async function deletePolicy(tx: Tx, t: Tenant, input: { policyId: string; expectedVersion: number }) {
+  return updateVersioned(tx, policies, live(t.orgId, input.policyId), input.expectedVersion, { deletedAt: sql`now()`, updatedBy: t.userId }, 'policy');
 }
 
-export async function linkPolicy(tx: Tx, t: Tenant, projectId: string, policyId: string) {
+export async function linkPolicy(tx: Tx, t: Tenant, input: { projectId: string; policyId: string }) {
+  const { projectId, policyId } = input;
   await requireProject(tx, t, projectId);
   const policy = await requirePolicy(tx, t, policyId);
   const [link] = await tx
@@ -53,7 +59,8 @@ export async function linkPolicy(tx: Tx, t: Tenant, projectId: string, policyId:
   return policy;
 }
 
-export async function unlinkPolicy(tx: Tx, t: Tenant, projectId: string, policyId: string): Promise<void> {
+export async function unlinkPolicy(tx: Tx, t: Tenant, input: { projectId: string; policyId: string }): Promise<void> {
+  const { projectId, policyId } = input;
   await requireProject(tx, t, projectId);
   const removed = await tx
     .delete(projectPolicies)

@@ -75,26 +75,25 @@ export async function listProjects(tx: Tx, t: Tenant, q: ProjectListQuery) {
   );
 }
 
-export async function getProject(tx: Tx, t: Tenant, id: string, includeDeleted = false): Promise<ProjectRow> {
-  return requireProject(tx, t, id, { includeDeleted });
+export async function getProject(tx: Tx, t: Tenant, input: { projectId: string; includeDeleted?: boolean }): Promise<ProjectRow> {
+  return requireProject(tx, t, input.projectId, { includeDeleted: input.includeDeleted ?? false });
 }
 
 export async function updateProject(
   tx: Tx,
   t: Tenant,
-  id: string,
-  expected: number,
-  patch: { name?: string | undefined; slug?: string | undefined; description?: string | null | undefined },
+  input: { projectId: string; expectedVersion: number; patch: { name?: string | undefined; slug?: string | undefined; description?: string | null | undefined } },
 ): Promise<ProjectRow> {
+  const { patch } = input;
   const set: Record<string, unknown> = { updatedBy: t.userId };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.slug !== undefined) set.slug = patch.slug;
   if (patch.description !== undefined) set.description = patch.description;
-  return updateVersioned(tx, projects, scopeOf(t.orgId, id), expected, set, 'project');
+  return updateVersioned(tx, projects, scopeOf(t.orgId, input.projectId), input.expectedVersion, set, 'project');
 }
 
-export async function deleteProject(tx: Tx, t: Tenant, id: string, expected: number): Promise<ProjectRow> {
-  const row = await updateVersioned(tx, projects, scopeOf(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'project');
+export async function deleteProject(tx: Tx, t: Tenant, input: { projectId: string; expectedVersion: number }): Promise<ProjectRow> {
+  const row = await updateVersioned(tx, projects, scopeOf(t.orgId, input.projectId), input.expectedVersion, { deletedAt: sql`now()`, updatedBy: t.userId }, 'project');
   await emit(tx, { type: 'project.deleted', orgId: t.orgId, actorId: t.userId, key: [row.id, row.version], data: { project_id: row.id } });
   return row;
 }
