@@ -55,12 +55,12 @@ describe('projects services in a rolled-back tenant transaction', () => {
   it('a version numbered under the project lock, moved between zones with its history', async () => {
     await inRolledBackTenant(database, tenantOf(member), async (tx, t) => {
       const project = await createProject(tx, t, { name: 'versioned' });
-      const first = await createVersion(tx, t, project.id, { config: { a: 1 } });
-      const second = await createVersion(tx, t, project.id, { config: { a: 2 }, notes: 'two' });
+      const first = await createVersion(tx, t, { projectId: project.id, config: { a: 1 } });
+      const second = await createVersion(tx, t, { projectId: project.id, config: { a: 2 }, notes: 'two' });
       expect([first.versionNumber, second.versionNumber]).toEqual([1, 2]);
-      const moved = await moveZone(tx, t, second, 'v2', 'promoted in a test');
-      expect((await requireVersion(tx, t, moved.id, { projectId: project.id })).zone).toBe('v2');
-      const history = await listHistory(tx, t, project.id, { limit: 10, version_id: second.id });
+      const moved = await moveZone(tx, t, { version: second, to: 'v2', reason: 'promoted in a test' });
+      expect((await requireVersion(tx, t, { versionId: moved.id, projectId: project.id })).zone).toBe('v2');
+      const history = await listHistory(tx, t, { projectId: project.id, limit: 10, version_id: second.id });
       // Both rows carry the transaction's now(): their order within the page is the id's, not the moves'.
       expect(history.items).toHaveLength(2);
       expect(history.items.map((h) => [h.fromZone, h.toZone, h.actorId])).toEqual(
@@ -77,7 +77,7 @@ describe('projects services in a rolled-back tenant transaction', () => {
     const t = tenantOf(member);
     const { session, artifact } = await inRolledBackTenant(database, t, async (tx) => {
       const project = await createProject(tx, t, { name: 'analysed' });
-      const version = await createVersion(tx, t, project.id, { config: { m: 1 } }, { zone: 'v2' });
+      const version = await createVersion(tx, t, { projectId: project.id, config: { m: 1 }, zone: 'v2' });
       const session = await createSession(tx, t, project.id, version.id);
       const artifact = await registerArtifact(tx, t, session.id, { name: 'out.txt', sha256: sha256(content), size_bytes: content.length, content_type: 'text/plain' }, store, limits);
       expect(artifact.status).toBe('pending');

@@ -53,12 +53,12 @@ const TARGET = { start: 'running', complete: 'completed', abort: 'aborted' } as 
 
 export function registerExperiments(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(create, async (c) => {
-    const row = await tx(c, (tx, t) => svc.createExperiment(tx, t, c.req.valid('param').id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createExperiment(tx, t, { projectId: c.req.valid('param').id, ...c.req.valid('json') }));
     setEtag(c, row.version);
     return c.json(experimentOut(row), 201);
   });
   app.openapi(list, async (c) => {
-    const r = await tx(c, (tx, t) => svc.listExperiments(tx, t, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listExperiments(tx, t, { projectId: c.req.valid('param').id, ...c.req.valid('query') }));
     return c.json(pageOut(r, experimentOut), 200);
   });
   app.openapi(get, async (c) => {
@@ -69,21 +69,21 @@ export function registerExperiments(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(patch, async (c) => {
     const body = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await tx(c, (tx, t) => svc.updateExperiment(tx, t, c.req.valid('param').id, expected, body));
+    const row = await tx(c, (tx, t) => svc.updateExperiment(tx, t, { experimentId: c.req.valid('param').id, expectedVersion: expected, patch: body }));
     setEtag(c, row.version);
     return c.json(experimentOut(row), 200);
   });
   app.openapi(del, async (c) => {
     const expected = expectedVersion(c);
-    await tx(c, (tx, t) => svc.deleteExperiment(tx, t, c.req.valid('param').id, expected));
+    await tx(c, (tx, t) => svc.deleteExperiment(tx, t, { experimentId: c.req.valid('param').id, expectedVersion: expected }));
     return c.body(null, 204);
   });
   app.openapi(evaluate, async (c) => {
-    const row = await tx(c, (tx, t) => svc.createEvaluation(tx, t, c.req.valid('param').id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createEvaluation(tx, t, { experimentId: c.req.valid('param').id, ...c.req.valid('json') }));
     return c.json(evaluationOut(row), 201);
   });
   app.openapi(listEvaluations, async (c) => {
-    const r = await tx(c, (tx, t) => svc.listEvaluations(tx, t, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listEvaluations(tx, t, { experimentId: c.req.valid('param').id, ...c.req.valid('query') }));
     return c.json(pageOut(r, evaluationOut), 200);
   });
   app.openapi(getEvaluation, async (c) => {
@@ -91,13 +91,13 @@ export function registerExperiments(app: OpenAPIHono<ProjectsEnv>): void {
     return c.json(evaluationOut(row), 200);
   });
   app.openapi(override, async (c) => {
-    const row = await tx(c, (tx, t) => svc.overrideEvaluation(tx, t, c.req.valid('param').id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.overrideEvaluation(tx, t, { evaluationId: c.req.valid('param').id, ...c.req.valid('json') }));
     return c.json(evaluationOut(row), 200);
   });
   // Last: its {action} segment would otherwise shadow /experiments/{id}/evaluations.
   app.openapi(move, async (c) => {
     const { id, action } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.moveExperiment(tx, t, id, TARGET[action]));
+    const row = await tx(c, (tx, t) => svc.moveExperiment(tx, t, { experimentId: id, to: TARGET[action] }));
     setEtag(c, row.version);
     return c.json(experimentOut(row), 200);
   });

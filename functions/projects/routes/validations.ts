@@ -75,7 +75,7 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(recordValidation, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const { validation, project } = await tx(c, (tx, t) => svc.recordValidation(tx, t, id, body));
+    const { validation, project } = await tx(c, (tx, t) => svc.recordValidation(tx, t, { projectId: id, ...body }));
     if (!validation) {
       return c.json({ id: null, project_id: id, kind: body.kind, result: body.result, details: {}, finished_at: null, created_at: null, created_by: null, project: projectOut(project) }, 200);
     }
@@ -84,25 +84,25 @@ export function registerValidations(app: OpenAPIHono<ProjectsEnv>): void {
 
   app.openapi(listValidations, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listValidations(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listValidations(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, validationOut), 200);
   });
 
   app.openapi(createError, async (c) => {
     const { id } = c.req.valid('param');
-    const { error, project } = await tx(c, (tx, t) => svc.createError(tx, t, id, c.req.valid('json')));
+    const { error, project } = await tx(c, (tx, t) => svc.createError(tx, t, { projectId: id, ...c.req.valid('json') }));
     return c.json({ ...projectErrorOut(error), project: projectOut(project) }, 201);
   });
 
   app.openapi(listErrors, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listErrors(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listErrors(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, projectErrorOut), 200);
   });
 
   app.openapi(resolveError, async (c) => {
     const { id, eid } = c.req.valid('param');
-    const { error, project } = await tx(c, (tx, t) => svc.resolveError(tx, t, id, eid));
+    const { error, project } = await tx(c, (tx, t) => svc.resolveError(tx, t, { projectId: id, errorId: eid }));
     return c.json({ ...projectErrorOut(error), project: projectOut(project) }, 200);
   });
 }

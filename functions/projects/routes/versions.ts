@@ -58,20 +58,20 @@ const listHistory = createRoute({
 export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(createVersion, async (c) => {
     const { id } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.createVersion(tx, t, id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.createVersion(tx, t, { projectId: id, ...c.req.valid('json') }));
     setEtag(c, row.version);
     return c.json(versionOut(row), 201);
   });
 
   app.openapi(listVersions, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listVersions(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listVersions(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, versionOut), 200);
   });
 
   app.openapi(getVersion, async (c) => {
     const { id, vid } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.requireVersion(tx, t, vid, { projectId: id }));
+    const row = await tx(c, (tx, t) => svc.requireVersion(tx, t, { versionId: vid, projectId: id }));
     setEtag(c, row.version);
     return c.json(versionOut(row), 200);
   });
@@ -80,14 +80,14 @@ export function registerVersions(app: OpenAPIHono<ProjectsEnv>): void {
     const { id, vid } = c.req.valid('param');
     const { notes } = c.req.valid('json');
     const expected = expectedVersion(c);
-    const row = await tx(c, (tx, t) => svc.updateVersionNotes(tx, t, id, vid, expected, notes));
+    const row = await tx(c, (tx, t) => svc.updateVersionNotes(tx, t, { projectId: id, versionId: vid, expectedVersion: expected, notes }));
     setEtag(c, row.version);
     return c.json(versionOut(row), 200);
   });
 
   app.openapi(listHistory, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.listHistory(tx, t, id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listHistory(tx, t, { projectId: id, ...c.req.valid('query') }));
     return c.json(pageOut(r, versionHistoryOut), 200);
   });
 }

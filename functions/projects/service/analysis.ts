@@ -15,7 +15,7 @@ const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled']
 
 export async function createSession(tx: Tx, t: Tenant, projectId: string, versionId: string) {
   await requireProject(tx, t, projectId);
-  const version = await requireVersion(tx, t, versionId, { projectId });
+  const version = await requireVersion(tx, t, { versionId, projectId });
   if (version.zone !== 'v2') throw projectsErrors.wrongZone(`analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx.insert(analysisSessions).values({ orgId: t.orgId, projectId, versionId, createdBy: t.userId, updatedBy: t.userId }).returning();
   return row!;

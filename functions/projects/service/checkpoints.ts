@@ -106,7 +106,7 @@ export async function rollback(tx: Tx, t: Tenant, input: { projectId: string; ch
         .insert(versions)
         .values({ id: v.id, orgId: t.orgId, projectId, versionNumber: v.version_number, zone: v.zone, config: v.config, configHash: v.config_hash, notes: v.notes, createdAt: new Date(v.created_at), createdBy: v.created_by, updatedBy: t.userId })
         .returning();
-      await recordZoneChange(tx, t, row!, null, v.zone, why);
+      await recordZoneChange(tx, t, { version: row!, from: null, to: v.zone, reason: why });
       continue;
     }
     if (now.zone === v.zone && now.notes === v.notes && now.configHash === v.config_hash) continue;
@@ -115,7 +115,7 @@ export async function rollback(tx: Tx, t: Tenant, input: { projectId: string; ch
       .set({ zone: v.zone, notes: v.notes, config: v.config, configHash: v.config_hash, updatedBy: t.userId, version: now.version + 1 })
       .where(eq(versions.id, v.id))
       .returning();
-    if (now.zone !== v.zone) await recordZoneChange(tx, t, row!, now.zone, v.zone, why);
+    if (now.zone !== v.zone) await recordZoneChange(tx, t, { version: row!, from: now.zone, to: v.zone, reason: why });
   }
 
   // Baselines: the checkpoint's set, by id.

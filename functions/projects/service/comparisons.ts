@@ -34,8 +34,8 @@ export function metricDeltas(base: Record<string, unknown>, candidate: Record<st
 /** Compares the latest evaluations of two versions of one project; the service computes every delta. */
 export async function createComparison(tx: Tx, t: Tenant, input: { base_version_id: string; candidate_version_id: string }) {
   if (input.base_version_id === input.candidate_version_id) throw projectsErrors.sameVersion('compare two different versions');
-  const base = await requireVersion(tx, t, input.base_version_id);
-  const candidate = await requireVersion(tx, t, input.candidate_version_id);
+  const base = await requireVersion(tx, t, { versionId: input.base_version_id });
+  const candidate = await requireVersion(tx, t, { versionId: input.candidate_version_id });
   if (base.projectId !== candidate.projectId) throw projectsErrors.differentProjects('both versions must belong to the same project');
   const baseEval = await latestEvaluation(tx, t, base.id);
   const candEval = await latestEvaluation(tx, t, candidate.id);

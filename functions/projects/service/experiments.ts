@@ -23,9 +23,14 @@ export async function requireExperiment(tx: Tx, t: Tenant, id: string): Promise<
 }
 
 /** Experiments run on versions in the experimentation zone (v1) only. */
-export async function createExperiment(tx: Tx, t: Tenant, projectId: string, input: { version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
+export async function createExperiment(
+  tx: Tx,
+  t: Tenant,
+  input: { projectId: string; version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined },
+) {
+  const { projectId } = input;
   await requireProject(tx, t, projectId);
-  const version = await requireVersion(tx, t, input.version_id, { projectId });
+  const version = await requireVersion(tx, t, { versionId: input.version_id, projectId });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`experiments run on v1 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx
     .insert(experiments)
@@ -34,25 +39,32 @@ export async function createExperiment(tx: Tx, t: Tenant, projectId: string, inp
   return row!;
 }
 
-export async function listExperiments(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
+export async function listExperiments(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, experiments, q, eq(experiments.orgId, t.orgId), eq(experiments.projectId, projectId), isNull(experiments.deletedAt), q.status ? eq(experiments.status, q.status) : undefined, q.version_id ? eq(experiments.versionId, q.version_id) : undefined);
 }
 
-export async function updateExperiment(tx: Tx, t: Tenant, id: string, expected: number, patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined }) {
-  const current = await requireExperiment(tx, t, id);
+export async function updateExperiment(
+  tx: Tx,
+  t: Tenant,
+  input: { experimentId: string; expectedVersion: number; patch: { name?: string | undefined; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined } },
+) {
+  const { experimentId, patch } = input;
+  const current = await requireExperiment(tx, t, experimentId);
   if (current.status !== 'draft' && patch.config !== undefined) throw projectsErrors.illegalTransition('the config of a started experiment is fixed');
   const set: Record<string, unknown> = { updatedBy: t.userId };
   for (const k of ['name', 'hypothesis', 'config'] as const) if (patch[k] !== undefined) set[k] = patch[k];
-  return updateVersioned(tx, experiments, scope(t.orgId, id), expected, set, 'experiment');
+  return updateVersioned(tx, experiments, scope(t.orgId, experimentId), input.expectedVersion, set, 'experiment');
 }
 
-export async function deleteExperiment(tx: Tx, t: Tenant, id: string, expected: number) {
-  await requireExperiment(tx, t, id);
-  return updateVersioned(tx, experiments, scope(t.orgId, id), expected, { deletedAt: sql`now()`, updatedBy: t.userId }, 'experiment');
+export async function deleteExperiment(tx: Tx, t: Tenant, input: { experimentId: string; expectedVersion: number }) {
+  await requireExperiment(tx, t, input.experimentId);
+  return updateVersioned(tx, experiments, scope(t.orgId, input.experimentId), input.expectedVersion, { deletedAt: sql`now()`, updatedBy: t.userId }, 'experiment');
 }
 
-export async function moveExperiment(tx: Tx, t: Tenant, id: string, to: Exclude<ExperimentStatus, 'draft'>) {
+export async function moveExperiment(tx: Tx, t: Tenant, input: { experimentId: string; to: Exclude<ExperimentStatus, 'draft'> }) {
+  const { experimentId: id, to } = input;
   const current = await requireExperiment(tx, t, id);
   const from = experimentMoves[to];
   const set: Record<string, unknown> = { status: to, updatedBy: t.userId, version: sql`${experiments.version} + 1` };
@@ -73,9 +85,16 @@ export const effectiveVerdict = (e: Pick<EvaluationRow, 'aiVerdict' | 'humanOver
 export async function createEvaluation(
   tx: Tx,
   t: Tenant,
-  experimentId: string,
-  input: { metrics: Record<string, number>; ai_verdict: EvaluationVerdict; ai_rationale?: string | null | undefined; human_override?: EvaluationVerdict | undefined; human_override_reason?: string | undefined },
+  input: {
+    experimentId: string;
+    metrics: Record<string, number>;
+    ai_verdict: EvaluationVerdict;
+    ai_rationale?: string | null | undefined;
+    human_override?: EvaluationVerdict | undefined;
+    human_override_reason?: string | undefined;
+  },
 ) {
+  const { experimentId } = input;
   const experiment = await requireExperiment(tx, t, experimentId);
   if (experiment.status !== 'running' && experiment.status !== 'completed') {
     throw projectsErrors.illegalTransition(`an experiment in ${experiment.status} cannot be evaluated (start it first)`);
@@ -101,7 +120,8 @@ export async function requireEvaluation(tx: Tx, t: Tenant, id: string): Promise<
   return { ...row.e, projectId: row.projectId, versionId: row.versionId };
 }
 
-export async function overrideEvaluation(tx: Tx, t: Tenant, id: string, input: { verdict: EvaluationVerdict; reason: string }) {
+export async function overrideEvaluation(tx: Tx, t: Tenant, input: { evaluationId: string; verdict: EvaluationVerdict; reason: string }) {
+  const id = input.evaluationId;
   await requireEvaluation(tx, t, id);
   const [row] = await tx
     .update(evaluations)
@@ -111,7 +131,8 @@ export async function overrideEvaluation(tx: Tx, t: Tenant, id: string, input: {
   return row!;
 }
 
-export async function listEvaluations(tx: Tx, t: Tenant, experimentId: string, q: { limit: number; cursor?: string | undefined }) {
+export async function listEvaluations(tx: Tx, t: Tenant, q: { experimentId: string; limit: number; cursor?: string | undefined }) {
+  const { experimentId } = q;
   await requireExperiment(tx, t, experimentId);
   return keysetPage(tx, evaluations, q, eq(evaluations.orgId, t.orgId), eq(evaluations.experimentId, experimentId));
 }

@@ -29,7 +29,7 @@ export async function isBlacklisted(tx: Tx, t: Tenant, hash: string): Promise<ty
 
 /** v1 → v2 request, backed by a passing evaluation of that version (an override counts). */
 export async function requestPromotion(tx: Tx, t: Tenant, input: { version_id: string; evaluation_id: string; reason: string }) {
-  const version = await requireVersion(tx, t, input.version_id);
+  const version = await requireVersion(tx, t, { versionId: input.version_id });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`only v1 versions can be promoted; version ${version.versionNumber} is in ${version.zone}`);
   const evaluation = await requireEvaluation(tx, t, input.evaluation_id);
   if (evaluation.versionId !== version.id) throw projectsErrors.evaluationMismatch('the evaluation is not of this version');
@@ -93,7 +93,7 @@ export async function applyPromotion(tx: Tx, t: Tenant, id: string) {
     key: [applied.id],
     data: { promotion_id: applied.id, project_id: applied.projectId, version_id: applied.versionId, evaluation_id: applied.evaluationId, from: 'approved', to: 'applied' },
   });
-  const version = await requireVersion(tx, t, applied.versionId, { lock: true });
+  const version = await requireVersion(tx, t, { versionId: applied.versionId, lock: true });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`version ${version.versionNumber} is in ${version.zone}, not v1`);
   const banned = await isBlacklisted(tx, t, version.configHash);
   if (banned) throw projectsErrors.blacklisted(`the config hash is blacklisted: ${banned.reason}`, { config_hash: version.configHash });
@@ -101,7 +101,7 @@ export async function applyPromotion(tx: Tx, t: Tenant, id: string) {
   if (!evaluation) throw projectsErrors.baselinesFailed('the version has no evaluation to check against the baselines');
   const check = checkBaselines(await projectBaselines(tx, t, version.projectId), evaluation.metrics);
   if (!check.passed) throw projectsErrors.baselinesFailed('the latest evaluation does not meet the baselines', { results: check.results, evaluation_id: evaluation.id });
-  const moved = await moveZone(tx, t, version, 'v2', `promotion ${applied.id}: ${applied.reason}`);
+  const moved = await moveZone(tx, t, { version, to: 'v2', reason: `promotion ${applied.id}: ${applied.reason}` });
   return { promotion: applied, version: moved, baselines: check };
 }
 

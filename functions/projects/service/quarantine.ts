@@ -23,7 +23,7 @@ export async function quarantineVersion(
   input: { reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
 ): Promise<QuarantineRecordRow> {
   if (version.zone === 'v3') throw projectsErrors.wrongZone(`version ${version.versionNumber} is already quarantined`);
-  const moved = await moveZone(tx, t, version, 'v3', `quarantined (${input.source}): ${input.reason}`);
+  const moved = await moveZone(tx, t, { version, to: 'v3', reason: `quarantined (${input.source}): ${input.reason}` });
   const [record] = await tx
     .insert(quarantineRecords)
     .values({
@@ -49,7 +49,7 @@ export async function quarantineVersion(
 }
 
 export async function quarantineById(tx: Tx, t: Tenant, projectId: string, versionId: string, input: { reason: string; evidence?: Record<string, unknown> | undefined }) {
-  const version = await requireVersion(tx, t, versionId, { projectId, lock: true });
+  const version = await requireVersion(tx, t, { versionId, projectId, lock: true });
   return quarantineVersion(tx, t, version, { reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
 }
 
@@ -140,13 +140,13 @@ export async function decideReevaluation(tx: Tx, t: Tenant, id: string, to: 'app
     await decidedEvent(null);
     return { request: decided, version: null };
   }
-  const version = await createVersion(
-    tx,
-    t,
-    record.projectId,
-    { config: record.config, notes: `re-evaluation of quarantined version ${record.versionId}` },
-    { zone: 'v1', reason: `re-evaluation ${id} of quarantine record ${record.id} approved` },
-  );
+  const version = await createVersion(tx, t, {
+    projectId: record.projectId,
+    config: record.config,
+    notes: `re-evaluation of quarantined version ${record.versionId}`,
+    zone: 'v1',
+    reason: `re-evaluation ${id} of quarantine record ${record.id} approved`,
+  });
   const [linked] = await tx.update(reevaluationRequests).set({ newVersionId: version.id }).where(eq(reevaluationRequests.id, id)).returning();
   await decidedEvent(version.id);
   return { request: linked!, version };

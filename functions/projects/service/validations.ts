@@ -17,9 +17,9 @@ const STATUS_COLUMN = { schema: 'schemaStatus', sheriff: 'sheriffStatus', gauntl
 export async function recordValidation(
   tx: Tx,
   t: Tenant,
-  projectId: string,
-  input: { kind: ValidationKind; result: ValidationStatus; details?: Record<string, unknown> | undefined },
+  input: { projectId: string; kind: ValidationKind; result: ValidationStatus; details?: Record<string, unknown> | undefined },
 ): Promise<{ validation: typeof validations.$inferSelect | null; project: ProjectRow }> {
+  const { projectId } = input;
   const project = await requireProject(tx, t, projectId, { lock: true });
   const finished = input.result === 'passed' || input.result === 'failed';
   let validation: typeof validations.$inferSelect | null = null;
@@ -36,7 +36,8 @@ export async function recordValidation(
   return { validation: validation ?? null, project: updated };
 }
 
-export async function listValidations(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
+export async function listValidations(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, validations, q, eq(validations.orgId, t.orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined);
 }
@@ -44,9 +45,9 @@ export async function listValidations(tx: Tx, t: Tenant, projectId: string, q: {
 export async function createError(
   tx: Tx,
   t: Tenant,
-  projectId: string,
-  input: { code: string; message: string; severity: ProjectErrorSeverity; file_path?: string | undefined; line_number?: number | undefined; validation_id?: string | undefined },
+  input: { projectId: string; code: string; message: string; severity: ProjectErrorSeverity; file_path?: string | undefined; line_number?: number | undefined; validation_id?: string | undefined },
 ) {
+  const { projectId } = input;
   const project = await requireProject(tx, t, projectId, { lock: true });
   if (input.validation_id) {
     const [run] = await tx.select({ id: validations.id }).from(validations).where(and(eq(validations.id, input.validation_id), eq(validations.projectId, projectId), eq(validations.orgId, t.orgId)));
@@ -71,12 +72,14 @@ export async function createError(
   return { error: row!, project: updated };
 }
 
-export async function listErrors(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
+export async function listErrors(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, projectErrors, q, eq(projectErrors.orgId, t.orgId), eq(projectErrors.projectId, projectId), q.resolved === undefined ? undefined : q.resolved ? isNotNull(projectErrors.resolvedAt) : isNull(projectErrors.resolvedAt), q.severity ? eq(projectErrors.severity, q.severity) : undefined);
 }
 
-export async function resolveError(tx: Tx, t: Tenant, projectId: string, errorId: string) {
+export async function resolveError(tx: Tx, t: Tenant, input: { projectId: string; errorId: string }) {
+  const { projectId, errorId } = input;
   const project = await requireProject(tx, t, projectId, { lock: true });
   const [current] = await tx
     .select()

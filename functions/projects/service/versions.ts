@@ -19,13 +19,12 @@ export type VersionRow = typeof versions.$inferSelect;
 export async function createVersion(
   tx: Tx,
   t: Tenant,
-  projectId: string,
-  input: { config: Record<string, unknown>; notes?: string | null | undefined },
-  options: { zone?: VersionZone; reason?: string } = {},
+  input: { projectId: string; config: Record<string, unknown>; notes?: string | null | undefined; zone?: VersionZone; reason?: string },
 ): Promise<VersionRow> {
+  const { projectId } = input;
   await requireProject(tx, t, projectId, { lock: true });
   const [last] = await tx.select({ n: max(versions.versionNumber) }).from(versions).where(eq(versions.projectId, projectId));
-  const zone = options.zone ?? 'v1';
+  const zone = input.zone ?? 'v1';
   const [row] = await tx
     .insert(versions)
     .values({
@@ -40,7 +39,7 @@ export async function createVersion(
       updatedBy: t.userId,
     })
     .returning();
-  await recordZoneChange(tx, t, row!, null, zone, options.reason ?? 'created');
+  await recordZoneChange(tx, t, { version: row!, from: null, to: zone, reason: input.reason ?? 'created' });
   await emit(tx, { type: 'version.created', orgId: t.orgId, actorId: t.userId, key: [row!.id], data: { project_id: projectId, version_id: row!.id, version_number: row!.versionNumber, zone } });
   return row!;
 }
@@ -50,7 +49,8 @@ export async function createVersion(
  * zone: that is version.created), its version.zone_changed event. `v` is the row after the change,
  * so its optimistic version counter names this transition.
  */
-export async function recordZoneChange(tx: Tx, t: Tenant, v: VersionRow, from: VersionZone | null, to: VersionZone, reason: string | null): Promise<void> {
+export async function recordZoneChange(tx: Tx, t: Tenant, input: { version: VersionRow; from: VersionZone | null; to: VersionZone; reason: string | null }): Promise<void> {
+  const { version: v, from, to, reason } = input;
   await tx.insert(versionHistory).values({ orgId: v.orgId, projectId: v.projectId, versionId: v.id, fromZone: from, toZone: to, reason, actorId: t.userId });
   if (from === null || from === to) return;
   await emit(tx, {
@@ -66,40 +66,44 @@ export async function recordZoneChange(tx: Tx, t: Tenant, v: VersionRow, from: V
  * Moves a version between zones and writes its history row, in the caller's transaction. The
  * update is conditional on the zone the caller saw, so a concurrent move makes this one fail (409).
  */
-export async function moveZone(tx: Tx, t: Tenant, v: VersionRow, to: VersionZone, reason: string): Promise<VersionRow> {
+export async function moveZone(tx: Tx, t: Tenant, input: { version: VersionRow; to: VersionZone; reason: string }): Promise<VersionRow> {
+  const { version: v, to, reason } = input;
   const [row] = await tx
     .update(versions)
     .set({ zone: to, updatedBy: t.userId, version: sql`${versions.version} + 1` })
     .where(and(eq(versions.id, v.id), eq(versions.zone, v.zone)))
     .returning();
   if (!row) throw projectsErrors.illegalTransition(`version ${v.versionNumber} changed zone concurrently`);
-  await recordZoneChange(tx, t, row, v.zone, to, reason);
+  await recordZoneChange(tx, t, { version: row, from: v.zone, to, reason });
   return row;
 }
 
 /** A version of a live project of the caller's org (404 otherwise); `lock` for zone changes. */
-export async function requireVersion(tx: Tx, t: Tenant, versionId: string, options: { projectId?: string; lock?: boolean } = {}): Promise<VersionRow> {
+export async function requireVersion(tx: Tx, t: Tenant, input: { versionId: string; projectId?: string; lock?: boolean }): Promise<VersionRow> {
   const q = tx
     .select()
     .from(versions)
-    .where(and(eq(versions.orgId, t.orgId), eq(versions.id, versionId), options.projectId ? eq(versions.projectId, options.projectId) : undefined));
-  const [row] = options.lock ? await q.for('update') : await q;
+    .where(and(eq(versions.orgId, t.orgId), eq(versions.id, input.versionId), input.projectId ? eq(versions.projectId, input.projectId) : undefined));
+  const [row] = input.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('version');
   await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listVersions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
+export async function listVersions(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, versions, q, eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined);
 }
 
-export async function updateVersionNotes(tx: Tx, t: Tenant, projectId: string, versionId: string, expected: number, notes: string | null): Promise<VersionRow> {
+export async function updateVersionNotes(tx: Tx, t: Tenant, input: { projectId: string; versionId: string; expectedVersion: number; notes: string | null }): Promise<VersionRow> {
+  const { projectId, versionId } = input;
   await requireProject(tx, t, projectId);
-  return updateVersioned(tx, versions, and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), expected, { notes, updatedBy: t.userId }, 'version');
+  return updateVersioned(tx, versions, and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), input.expectedVersion, { notes: input.notes, updatedBy: t.userId }, 'version');
 }
 
-export async function listHistory(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
+export async function listHistory(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, versionHistory, q, eq(versionHistory.orgId, t.orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined);
 }
