@@ -78,8 +78,8 @@ describe('projects services in a rolled-back tenant transaction', () => {
     const { session, artifact } = await inRolledBackTenant(database, t, async (tx) => {
       const project = await createProject(tx, t, { name: 'analysed' });
       const version = await createVersion(tx, t, { projectId: project.id, config: { m: 1 }, zone: 'v2' });
-      const session = await createSession(tx, t, project.id, version.id);
-      const artifact = await registerArtifact(tx, t, session.id, { name: 'out.txt', sha256: sha256(content), size_bytes: content.length, content_type: 'text/plain' }, store, limits);
+      const session = await createSession(tx, t, { projectId: project.id, versionId: version.id });
+      const artifact = await registerArtifact(tx, t, { sessionId: session.id, name: 'out.txt', sha256: sha256(content), size_bytes: content.length, content_type: 'text/plain', store, limits });
       expect(artifact.status).toBe('pending');
       await expect(verifyUpload(store, artifact)).rejects.toMatchObject({ status: 409, code: 'upload-missing' });
 
@@ -87,9 +87,9 @@ describe('projects services in a rolled-back tenant transaction', () => {
       const put = await store.serve(new Request(grant.url, { method: 'PUT', headers: grant.headers, body: content }), new URL(grant.url).pathname.slice(OBJECT_ROUTE.length));
       expect(put.status).toBeLessThan(300);
       await verifyUpload(store, artifact);
-      const available = await markAvailable(tx, t, session.id, artifact.id);
+      const available = await markAvailable(tx, t, { sessionId: session.id, artifactId: artifact.id });
       expect(available).toMatchObject({ status: 'available', updatedBy: t.userId });
-      expect((await requireArtifact(tx, t, session.id, artifact.id)).verifiedAt).toBeInstanceOf(Date);
+      expect((await requireArtifact(tx, t, { sessionId: session.id, artifactId: artifact.id })).verifiedAt).toBeInstanceOf(Date);
       return { session, artifact };
     });
     expect(await count('production.artifacts', artifact.id)).toBe(0);

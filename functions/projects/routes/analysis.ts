@@ -38,29 +38,29 @@ const listReviews = createRoute({ method: 'get', path: '/analysis-sessions/{id}/
 
 export function registerAnalysis(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(create, async (c) => {
-    const row = await tx(c, (tx, t) => svc.createSession(tx, t, c.req.valid('param').id, c.req.valid('json').version_id));
+    const row = await tx(c, (tx, t) => svc.createSession(tx, t, { projectId: c.req.valid('param').id, versionId: c.req.valid('json').version_id }));
     return c.json(sessionOut(row), 201);
   });
   app.openapi(list, async (c) => {
-    const r = await tx(c, (tx, t) => svc.listSessions(tx, t, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listSessions(tx, t, { projectId: c.req.valid('param').id, ...c.req.valid('query') }));
     return c.json(pageOut(r, sessionOut), 200);
   });
   app.openapi(get, async (c) => {
     const { id } = c.req.valid('param');
-    const r = await tx(c, async (tx, t) => ({ session: await svc.requireSession(tx, t, id), tasks: await svc.listTasks(tx, t, id) }));
+    const r = await tx(c, async (tx, t) => ({ session: await svc.requireSession(tx, t, { sessionId: id }), tasks: await svc.listTasks(tx, t, id) }));
     return c.json({ ...sessionOut(r.session), tasks: r.tasks.map(taskOut) }, 200);
   });
   app.openapi(addTask, async (c) => {
-    const row = await tx(c, (tx, t) => svc.addTask(tx, t, c.req.valid('param').id, c.req.valid('json').type));
+    const row = await tx(c, (tx, t) => svc.addTask(tx, t, { sessionId: c.req.valid('param').id, type: c.req.valid('json').type }));
     return c.json(taskOut(row), 201);
   });
   app.openapi(moveTask, async (c) => {
     const { id, tid } = c.req.valid('param');
-    const r = await tx(c, (tx, t) => svc.moveTask(tx, t, id, tid, c.req.valid('json')));
+    const r = await tx(c, (tx, t) => svc.moveTask(tx, t, { sessionId: id, taskId: tid, ...c.req.valid('json') }));
     return c.json({ ...sessionOut(r.session), task: taskOut(r.task) }, 200);
   });
   app.openapi(addReview, async (c) => {
-    const row = await tx(c, (tx, t) => svc.addReview(tx, t, c.req.valid('param').id, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.addReview(tx, t, { sessionId: c.req.valid('param').id, ...c.req.valid('json') }));
     return c.json(reviewOut(row), 201);
   });
   app.openapi(listReviews, async (c) => {

@@ -81,7 +81,7 @@ export function registerArtifacts(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(register, async (c) => {
     const { services } = c.var;
     const store = await services.objects();
-    const row = await tx(c, (tx, t) => svc.registerArtifact(tx, t, c.req.valid('param').id, c.req.valid('json'), store, services.artifactLimits));
+    const row = await tx(c, (tx, t) => svc.registerArtifact(tx, t, { sessionId: c.req.valid('param').id, ...c.req.valid('json'), store, limits: services.artifactLimits }));
     // Signed after the row committed: signing may call IAM, and no transaction waits on the network.
     return c.json({ ...artifactOut(row), upload: uploadOut(await svc.uploadGrant(store, row)) }, 201);
   });
@@ -91,21 +91,21 @@ export function registerArtifacts(app: OpenAPIHono<ProjectsEnv>): void {
   });
   app.openapi(reupload, async (c) => {
     const { id, aid } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, { sessionId: id, artifactId: aid }));
     return c.json({ upload: uploadOut(await svc.uploadGrant(await c.var.services.objects(), row)) }, 200);
   });
   app.openapi(complete, async (c) => {
     const { id, aid } = c.req.valid('param');
     const store = await c.var.services.objects();
     // Two transactions around the verification: none is held while the bytes are read.
-    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, { sessionId: id, artifactId: aid }));
     if (row.status === 'available') return c.json(artifactOut(row), 200);
     await svc.verifyUpload(store, row);
-    return c.json(artifactOut(await tx(c, (tx, t) => svc.markAvailable(tx, t, id, aid))), 200);
+    return c.json(artifactOut(await tx(c, (tx, t) => svc.markAvailable(tx, t, { sessionId: id, artifactId: aid }))), 200);
   });
   app.openapi(content, async (c) => {
     const { id, aid } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, id, aid));
+    const row = await tx(c, (tx, t) => svc.requireArtifact(tx, t, { sessionId: id, artifactId: aid }));
     const grant = await svc.downloadGrant(await c.var.services.objects(), row);
     return c.json({ url: grant.url, expires_at: grant.expiresAt.toISOString() }, 200);
   });

@@ -62,7 +62,7 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(decide, async (c) => {
     const { id, decision } = c.req.valid('param');
     const body = optionalBody(c, DecisionBody);
-    const row = await tx(c, (tx, t) => svc.decidePromotion(tx, t, id, decided[decision], body.reason ?? null));
+    const row = await tx(c, (tx, t) => svc.decidePromotion(tx, t, { promotionId: id, to: decided[decision], reason: body.reason ?? null }));
     return c.json(promotionOut(row), 200);
   });
 
@@ -88,7 +88,7 @@ export function registerPromotions(app: OpenAPIHono<ProjectsEnv>): void {
     return c.json(comparisonOut(row), 200);
   });
   app.openapi(listComparisons, async (c) => {
-    const r = await tx(c, (tx, t) => comparisonSvc.listComparisons(tx, t, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => comparisonSvc.listComparisons(tx, t, { projectId: c.req.valid('param').id, ...c.req.valid('query') }));
     return c.json(pageOut(r, comparisonOut), 200);
   });
 }

@@ -45,7 +45,7 @@ const decide = createRoute({
 export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(quarantineVersion, async (c) => {
     const { id, vid } = c.req.valid('param');
-    const row = await tx(c, (tx, t) => svc.quarantineById(tx, t, id, vid, c.req.valid('json')));
+    const row = await tx(c, (tx, t) => svc.quarantineById(tx, t, { projectId: id, versionId: vid, ...c.req.valid('json') }));
     return c.json(recordOut(row), 201);
   });
   // Before /quarantine/{id}, which would take "stats" for an id.
@@ -57,15 +57,15 @@ export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(get, async (c) => c.json(recordOut(await tx(c, (tx, t) => svc.requireRecord(tx, t, c.req.valid('param').id))), 200));
   app.openapi(patch, async (c) => {
     const body = c.req.valid('json');
-    return tx(c, (tx, t) => svc.attemptRecordChange(tx, t, c.req.valid('param').id, { kind: 'update', ...body }));
+    return tx(c, (tx, t) => svc.attemptRecordChange(tx, t, { recordId: c.req.valid('param').id, change: { kind: 'update', ...body } }));
   });
-  app.openapi(del, async (c) => tx(c, (tx, t) => svc.attemptRecordChange(tx, t, c.req.valid('param').id, { kind: 'delete' })));
+  app.openapi(del, async (c) => tx(c, (tx, t) => svc.attemptRecordChange(tx, t, { recordId: c.req.valid('param').id, change: { kind: 'delete' } })));
   app.openapi(request, async (c) => {
-    const row = await tx(c, (tx, t) => svc.requestReevaluation(tx, t, c.req.valid('param').id, c.req.valid('json').reason));
+    const row = await tx(c, (tx, t) => svc.requestReevaluation(tx, t, { recordId: c.req.valid('param').id, reason: c.req.valid('json').reason }));
     return c.json(reevaluationOut(row), 201);
   });
   app.openapi(listRequests, async (c) => {
-    const r = await tx(c, (tx, t) => svc.listReevaluations(tx, t, c.req.valid('param').id, c.req.valid('query')));
+    const r = await tx(c, (tx, t) => svc.listReevaluations(tx, t, { recordId: c.req.valid('param').id, ...c.req.valid('query') }));
     return c.json(pageOut(r, reevaluationOut), 200);
   });
   app.openapi(getRequest, async (c) => {
@@ -75,7 +75,7 @@ export function registerQuarantine(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(decide, async (c) => {
     const { id, decision } = c.req.valid('param');
     const body = optionalBody(c, DecisionBody);
-    const r = await tx(c, (tx, t) => svc.decideReevaluation(tx, t, id, decided[decision], body.reason ?? null));
+    const r = await tx(c, (tx, t) => svc.decideReevaluation(tx, t, { requestId: id, to: decided[decision], reason: body.reason ?? null }));
     return c.json({ ...reevaluationOut(r.request), new_version: r.version ? versionOut(r.version) : null }, 200);
   });
 }

@@ -13,7 +13,8 @@ import { requireVersion } from './versions.js';
 export type SessionRow = typeof analysisSessions.$inferSelect;
 const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 
-export async function createSession(tx: Tx, t: Tenant, projectId: string, versionId: string) {
+export async function createSession(tx: Tx, t: Tenant, input: { projectId: string; versionId: string }) {
+  const { projectId, versionId } = input;
   await requireProject(tx, t, projectId);
   const version = await requireVersion(tx, t, { versionId, projectId });
   if (version.zone !== 'v2') throw projectsErrors.wrongZone(`analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
@@ -21,28 +22,30 @@ export async function createSession(tx: Tx, t: Tenant, projectId: string, versio
   return row!;
 }
 
-export async function requireSession(tx: Tx, t: Tenant, id: string, lock = false): Promise<SessionRow> {
-  const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.id, id)));
-  const [row] = lock ? await q.for('update') : await q;
+export async function requireSession(tx: Tx, t: Tenant, input: { sessionId: string; lock?: boolean }): Promise<SessionRow> {
+  const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.id, input.sessionId)));
+  const [row] = input.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('analysis session');
   await requireProject(tx, t, row.projectId);
   return row;
 }
 
-export async function listSessions(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
+export async function listSessions(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, analysisSessions, q, eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined);
 }
 
-export async function addTask(tx: Tx, t: Tenant, sessionId: string, type: AnalysisTaskType) {
-  const session = await requireSession(tx, t, sessionId, true);
+export async function addTask(tx: Tx, t: Tenant, input: { sessionId: string; type: AnalysisTaskType }) {
+  const { sessionId, type } = input;
+  const session = await requireSession(tx, t, { sessionId, lock: true });
   if (TERMINAL.includes(session.status)) throw projectsErrors.illegalTransition(`the session is ${session.status}; start a new one`);
   const [row] = await tx.insert(analysisTasks).values({ orgId: t.orgId, sessionId, type }).returning();
   return row!;
 }
 
 export async function listTasks(tx: Tx, t: Tenant, sessionId: string) {
-  await requireSession(tx, t, sessionId);
+  await requireSession(tx, t, { sessionId });
   return tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, t.orgId), eq(analysisTasks.sessionId, sessionId))).orderBy(analysisTasks.createdAt, analysisTasks.id);
 }
 
@@ -59,8 +62,13 @@ export function sessionStatusFor(current: AnalysisStatus, tasks: AnalysisStatus[
 }
 
 /** One conditional UPDATE per move (status = any(allowed sources)); an illegal move changes nothing. */
-export async function moveTask(tx: Tx, t: Tenant, sessionId: string, taskId: string, input: { status: Exclude<AnalysisStatus, 'pending'>; result?: Record<string, unknown> | undefined; error?: string | undefined }) {
-  const session = await requireSession(tx, t, sessionId, true);
+export async function moveTask(
+  tx: Tx,
+  t: Tenant,
+  input: { sessionId: string; taskId: string; status: Exclude<AnalysisStatus, 'pending'>; result?: Record<string, unknown> | undefined; error?: string | undefined },
+) {
+  const { sessionId, taskId } = input;
+  const session = await requireSession(tx, t, { sessionId, lock: true });
   const [current] = await tx.select().from(analysisTasks).where(and(eq(analysisTasks.orgId, t.orgId), eq(analysisTasks.sessionId, sessionId), eq(analysisTasks.id, taskId)));
   if (!current) throw problems.notFound('analysis task');
   const set: Record<string, unknown> = { status: input.status };
@@ -97,8 +105,9 @@ export async function moveTask(tx: Tx, t: Tenant, sessionId: string, taskId: str
   return { task, session: updated };
 }
 
-export async function addReview(tx: Tx, t: Tenant, sessionId: string, input: { score: number; findings: unknown[]; reviewer?: string | undefined }) {
-  await requireSession(tx, t, sessionId);
+export async function addReview(tx: Tx, t: Tenant, input: { sessionId: string; score: number; findings: unknown[]; reviewer?: string | undefined }) {
+  const { sessionId } = input;
+  await requireSession(tx, t, { sessionId });
   const [row] = await tx
     .insert(codeReviewResults)
     .values({ orgId: t.orgId, sessionId, score: input.score, findings: input.findings, reviewer: input.reviewer ?? `user:${t.userId}`, createdBy: t.userId, updatedBy: t.userId })
@@ -107,6 +116,6 @@ export async function addReview(tx: Tx, t: Tenant, sessionId: string, input: { s
 }
 
 export async function listReviews(tx: Tx, t: Tenant, sessionId: string) {
-  await requireSession(tx, t, sessionId);
+  await requireSession(tx, t, { sessionId });
   return tx.select().from(codeReviewResults).where(and(eq(codeReviewResults.orgId, t.orgId), eq(codeReviewResults.sessionId, sessionId))).orderBy(codeReviewResults.createdAt, codeReviewResults.id);
 }

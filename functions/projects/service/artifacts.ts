@@ -36,8 +36,9 @@ export interface RegisterInput {
 const live = () => or(isNull(artifacts.expiresAt), gt(artifacts.expiresAt, sql`now()`));
 
 /** The caller's artifact in this session, or 404 (another organization's, another session's, expired). */
-export async function requireArtifact(tx: Tx, t: Tenant, sessionId: string, artifactId: string, lock = false): Promise<ArtifactRow> {
-  await requireSession(tx, t, sessionId);
+export async function requireArtifact(tx: Tx, t: Tenant, input: { sessionId: string; artifactId: string; lock?: boolean }): Promise<ArtifactRow> {
+  const { sessionId, artifactId, lock } = input;
+  await requireSession(tx, t, { sessionId });
   const q = tx.select().from(artifacts).where(and(eq(artifacts.orgId, t.orgId), eq(artifacts.sessionId, sessionId), eq(artifacts.id, artifactId), live()));
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('artifact');
@@ -49,8 +50,9 @@ export async function requireArtifact(tx: Tx, t: Tenant, sessionId: string, arti
  * and the insert run under a per-organization transaction lock, so parallel registrations cannot
  * overshoot it together. Pending uploads count: their bytes are promised.
  */
-export async function registerArtifact(tx: Tx, t: Tenant, sessionId: string, input: RegisterInput, store: ObjectStore, limits: ArtifactLimits): Promise<ArtifactRow> {
-  await requireSession(tx, t, sessionId);
+export async function registerArtifact(tx: Tx, t: Tenant, input: RegisterInput & { sessionId: string; store: ObjectStore; limits: ArtifactLimits }): Promise<ArtifactRow> {
+  const { sessionId, store, limits } = input;
+  await requireSession(tx, t, { sessionId });
   if (input.size_bytes > limits.maxBytes) {
     throw projectsErrors.artifactTooLarge(`an artifact may hold at most ${limits.maxBytes} bytes (ARTIFACT_MAX_BYTES); this one declares ${input.size_bytes}`, { limit_bytes: limits.maxBytes });
   }
@@ -93,7 +95,7 @@ export async function registerArtifact(tx: Tx, t: Tenant, sessionId: string, inp
 }
 
 export async function listArtifacts(tx: Tx, t: Tenant, sessionId: string) {
-  await requireSession(tx, t, sessionId);
+  await requireSession(tx, t, { sessionId });
   return tx.select().from(artifacts).where(and(eq(artifacts.orgId, t.orgId), eq(artifacts.sessionId, sessionId), live())).orderBy(artifacts.createdAt, artifacts.id);
 }
 
@@ -143,8 +145,9 @@ export async function verifyUpload(store: ObjectStore, row: ArtifactRow): Promis
 }
 
 /** The verified artifact becomes available (under its row lock, still live and the caller's). */
-export async function markAvailable(tx: Tx, t: Tenant, sessionId: string, artifactId: string): Promise<ArtifactRow> {
-  await requireArtifact(tx, t, sessionId, artifactId, true);
+export async function markAvailable(tx: Tx, t: Tenant, input: { sessionId: string; artifactId: string }): Promise<ArtifactRow> {
+  const { sessionId, artifactId } = input;
+  await requireArtifact(tx, t, { sessionId, artifactId, lock: true });
   const [updated] = await tx
     .update(artifacts)
     .set({ status: 'available', verifiedAt: new Date(), updatedBy: t.userId })

@@ -29,7 +29,7 @@ export async function addToBlacklist(tx: Tx, t: Tenant, input: { config_hash: st
   });
   const records = [];
   for (const v of affected) {
-    records.push(await quarantineVersion(tx, t, v, { reason: `blacklisted: ${input.reason}`, evidence: { blacklist_id: entry!.id, config_hash: input.config_hash }, source: 'blacklist' }));
+    records.push(await quarantineVersion(tx, t, { version: v, reason: `blacklisted: ${input.reason}`, evidence: { blacklist_id: entry!.id, config_hash: input.config_hash }, source: 'blacklist' }));
   }
   return { entry: entry!, records };
 }

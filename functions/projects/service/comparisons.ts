@@ -60,7 +60,8 @@ export async function requireComparison(tx: Tx, t: Tenant, id: string) {
   return row;
 }
 
-export async function listComparisons(tx: Tx, t: Tenant, projectId: string, q: { limit: number; cursor?: string | undefined }) {
+export async function listComparisons(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined }) {
+  const { projectId } = q;
   await requireProject(tx, t, projectId);
   return keysetPage(tx, comparisonReports, q, eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.projectId, projectId));
 }

@@ -49,7 +49,8 @@ export async function requestPromotion(tx: Tx, t: Tenant, input: { version_id: s
 }
 
 /** Approve or reject: an admin other than the requester (four eyes), from `requested` only. */
-export async function decidePromotion(tx: Tx, t: Tenant, id: string, to: 'approved' | 'rejected', reason: string | null) {
+export async function decidePromotion(tx: Tx, t: Tenant, input: { promotionId: string; to: 'approved' | 'rejected'; reason: string | null }) {
+  const { promotionId: id, to, reason } = input;
   const current = await requirePromotion(tx, t, id);
   if (current.requestedBy === t.userId) throw projectsErrors.selfApproval('the requester of a promotion cannot decide it');
   const [row] = await tx

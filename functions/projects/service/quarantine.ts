@@ -19,9 +19,9 @@ export type QuarantineRecordRow = typeof quarantineRecords.$inferSelect;
 export async function quarantineVersion(
   tx: Tx,
   t: Tenant,
-  version: VersionRow,
-  input: { reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
+  input: { version: VersionRow; reason: string; evidence?: Record<string, unknown>; source: QuarantineSource },
 ): Promise<QuarantineRecordRow> {
+  const { version } = input;
   if (version.zone === 'v3') throw projectsErrors.wrongZone(`version ${version.versionNumber} is already quarantined`);
   const moved = await moveZone(tx, t, { version, to: 'v3', reason: `quarantined (${input.source}): ${input.reason}` });
   const [record] = await tx
@@ -48,9 +48,9 @@ export async function quarantineVersion(
   return record!;
 }
 
-export async function quarantineById(tx: Tx, t: Tenant, projectId: string, versionId: string, input: { reason: string; evidence?: Record<string, unknown> | undefined }) {
-  const version = await requireVersion(tx, t, { versionId, projectId, lock: true });
-  return quarantineVersion(tx, t, version, { reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
+export async function quarantineById(tx: Tx, t: Tenant, input: { projectId: string; versionId: string; reason: string; evidence?: Record<string, unknown> | undefined }) {
+  const version = await requireVersion(tx, t, { versionId: input.versionId, projectId: input.projectId, lock: true });
+  return quarantineVersion(tx, t, { version, reason: input.reason, evidence: input.evidence ?? {}, source: 'manual' });
 }
 
 export async function requireRecord(tx: Tx, t: Tenant, id: string): Promise<QuarantineRecordRow> {
@@ -69,7 +69,12 @@ export async function listRecords(tx: Tx, t: Tenant, q: { limit: number; cursor?
  * the database's own guard: the application role has no UPDATE/DELETE grant (42501), and the owner
  * meets the immutability trigger (P0001 "append-only"); both become 409 and nothing changes.
  */
-export async function attemptRecordChange(tx: Tx, t: Tenant, id: string, change: { kind: 'update'; reason?: string | undefined; evidence?: Record<string, unknown> | undefined } | { kind: 'delete' }): Promise<never> {
+export async function attemptRecordChange(
+  tx: Tx,
+  t: Tenant,
+  input: { recordId: string; change: { kind: 'update'; reason?: string | undefined; evidence?: Record<string, unknown> | undefined } | { kind: 'delete' } },
+): Promise<never> {
+  const { recordId: id, change } = input;
   await requireRecord(tx, t, id);
   try {
     await tx.transaction(async (sp) => {
@@ -95,7 +100,8 @@ export async function quarantineStats(tx: Tx, t: Tenant) {
   return { total_records: r?.total_records ?? 0, pending_requests: r?.pending_requests ?? 0, approved_requests: r?.approved_requests ?? 0, rejected_requests: r?.rejected_requests ?? 0, last_quarantined_at: last };
 }
 
-export async function requestReevaluation(tx: Tx, t: Tenant, recordId: string, reason: string) {
+export async function requestReevaluation(tx: Tx, t: Tenant, input: { recordId: string; reason: string }) {
+  const { recordId, reason } = input;
   await requireRecord(tx, t, recordId);
   const [row] = await tx.insert(reevaluationRequests).values({ orgId: t.orgId, recordId, reason, requestedBy: t.userId, createdBy: t.userId, updatedBy: t.userId }).returning();
   return row!;
@@ -108,7 +114,8 @@ export async function requireReevaluation(tx: Tx, t: Tenant, id: string) {
   return { request: row, record };
 }
 
-export async function listReevaluations(tx: Tx, t: Tenant, recordId: string, q: { limit: number; cursor?: string | undefined }) {
+export async function listReevaluations(tx: Tx, t: Tenant, q: { recordId: string; limit: number; cursor?: string | undefined }) {
+  const { recordId } = q;
   await requireRecord(tx, t, recordId);
   return keysetPage(tx, reevaluationRequests, q, eq(reevaluationRequests.orgId, t.orgId), eq(reevaluationRequests.recordId, recordId));
 }
@@ -117,7 +124,8 @@ export async function listReevaluations(tx: Tx, t: Tenant, recordId: string, q: 
  * pending → approved | rejected, conditionally in SQL. Approval creates a new v1 version from the
  * quarantined config (the record itself never changes), linked from the request.
  */
-export async function decideReevaluation(tx: Tx, t: Tenant, id: string, to: 'approved' | 'rejected', reason: string | null) {
+export async function decideReevaluation(tx: Tx, t: Tenant, input: { requestId: string; to: 'approved' | 'rejected'; reason: string | null }) {
+  const { requestId: id, to, reason } = input;
   const { request, record } = await requireReevaluation(tx, t, id);
   // Four eyes, as for promotions: approving brings quarantined config back, so not on one's own request
   // (withdrawing it by rejecting is the requester's right).
