@@ -46,7 +46,7 @@ describe('projects services in a rolled-back tenant transaction', () => {
     await inRolledBackTenant(database, tenantOf(member), async (tx, t) => {
       const project = await createProject(tx, t, { name: 'mine' });
       const other = tenantOf(stranger);
-      await expect(requireProject(tx, other, project.id)).rejects.toMatchObject({ status: 404 });
+      await expect(requireProject(tx, other, { projectId: project.id })).rejects.toMatchObject({ status: 404 });
       await expect(updateProject(tx, other, { projectId: project.id, expectedVersion: 1, patch: { name: 'taken over' } })).rejects.toMatchObject({ status: 404 });
       expect((await listProjects(tx, other, { limit: 10, sort: 'created_at' })).items.map((p) => p.id)).not.toContain(project.id);
     });

@@ -67,7 +67,7 @@ export function registerCheckpoints(app: OpenAPIHono<ProjectsEnv>): void {
   app.openapi(getCheckpoint, async (c) => {
     const { id, cid } = c.req.valid('param');
     const row = await tx(c, async (tx, t) => {
-      await requireProject(tx, t, id);
+      await requireProject(tx, t, { projectId: id });
       return svc.requireCheckpoint(tx, t, { projectId: id, checkpointId: cid });
     });
     return c.json(checkpointOut(row), 200);

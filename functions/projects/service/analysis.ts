@@ -15,7 +15,7 @@ const TERMINAL: readonly AnalysisStatus[] = ['completed', 'failed', 'cancelled']
 
 export async function createSession(tx: Tx, t: Tenant, input: { projectId: string; versionId: string }) {
   const { projectId, versionId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   const version = await requireVersion(tx, t, { versionId, projectId });
   if (version.zone !== 'v2') throw projectsErrors.wrongZone(`analysis sessions run on v2 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx.insert(analysisSessions).values({ orgId: t.orgId, projectId, versionId, createdBy: t.userId, updatedBy: t.userId }).returning();
@@ -26,13 +26,13 @@ export async function requireSession(tx: Tx, t: Tenant, input: { sessionId: stri
   const q = tx.select().from(analysisSessions).where(and(eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.id, input.sessionId)));
   const [row] = input.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('analysis session');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 
 export async function listSessions(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; status?: AnalysisStatus | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, analysisSessions, q, eq(analysisSessions.orgId, t.orgId), eq(analysisSessions.projectId, projectId), q.status ? eq(analysisSessions.status, q.status) : undefined);
 }
 

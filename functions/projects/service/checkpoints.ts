@@ -51,7 +51,7 @@ export async function takeSnapshot(tx: Tx, project: ProjectRow): Promise<Snapsho
 export async function createCheckpoint(tx: Tx, t: Tenant, input: { projectId: string; reason: string | null }) {
   const { projectId, reason } = input;
   // The lock makes the snapshot consistent with concurrent version creation and rollbacks.
-  const project = await requireProject(tx, t, projectId, { lock: true });
+  const project = await requireProject(tx, t, { projectId, lock: true });
   const snapshot = await takeSnapshot(tx, project);
   const [row] = await tx
     .insert(rollbackCheckpoints)
@@ -71,7 +71,7 @@ export async function requireCheckpoint(tx: Tx, t: Tenant, input: { projectId: s
 
 export async function listCheckpoints(tx: Tx, t: Tenant, input: { projectId: string; limit: number; cursor?: string | undefined }) {
   const { projectId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, rollbackCheckpoints, input, eq(rollbackCheckpoints.orgId, t.orgId), eq(rollbackCheckpoints.projectId, projectId));
 }
 
@@ -84,7 +84,7 @@ export async function listCheckpoints(tx: Tx, t: Tenant, input: { projectId: str
  */
 export async function rollback(tx: Tx, t: Tenant, input: { projectId: string; checkpointId: string; reason: string | null }) {
   const { projectId, reason } = input;
-  const project = await requireProject(tx, t, projectId, { lock: true });
+  const project = await requireProject(tx, t, { projectId, lock: true });
   const checkpoint = await requireCheckpoint(tx, t, { projectId, checkpointId: input.checkpointId });
   const snap = checkpoint.snapshot as unknown as Snapshot;
   if (snap.format !== 1) throw projectsErrors.illegalTransition('the checkpoint has an unknown format');
@@ -143,12 +143,10 @@ export async function rollback(tx: Tx, t: Tenant, input: { projectId: string; ch
     .set({ name: s.name, slug: s.slug, description: s.description, updatedBy: t.userId })
     .where(eq(projects.id, projectId))
     .returning();
-  const restored = await refreshStatus(
-    tx,
-    renamed!,
-    { schemaStatus: s.schema_status, sheriffStatus: s.sheriff_status, gauntletStatus: s.gauntlet_status, lastValidatedAt: s.last_validated_at ? new Date(s.last_validated_at) : null },
-    t.userId,
-  );
+  const restored = await refreshStatus(tx, t, {
+    project: renamed!,
+    changes: { schemaStatus: s.schema_status, sheriffStatus: s.sheriff_status, gauntletStatus: s.gauntlet_status, lastValidatedAt: s.last_validated_at ? new Date(s.last_validated_at) : null },
+  });
   await emit(tx, {
     type: 'checkpoint.rolled_back',
     orgId: t.orgId,

@@ -56,12 +56,12 @@ export async function createComparison(tx: Tx, t: Tenant, input: { base_version_
 export async function requireComparison(tx: Tx, t: Tenant, id: string) {
   const [row] = await tx.select().from(comparisonReports).where(and(eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.id, id)));
   if (!row) throw problems.notFound('comparison');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 
 export async function listComparisons(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, comparisonReports, q, eq(comparisonReports.orgId, t.orgId), eq(comparisonReports.projectId, projectId));
 }

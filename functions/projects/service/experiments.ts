@@ -18,7 +18,7 @@ const scope = (orgId: string, id: string) => and(eq(experiments.orgId, orgId), e
 export async function requireExperiment(tx: Tx, t: Tenant, id: string): Promise<ExperimentRow> {
   const [row] = await tx.select().from(experiments).where(scope(t.orgId, id));
   if (!row) throw problems.notFound('experiment');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 
@@ -29,7 +29,7 @@ export async function createExperiment(
   input: { projectId: string; version_id: string; name: string; hypothesis?: string | null | undefined; config?: Record<string, unknown> | undefined },
 ) {
   const { projectId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   const version = await requireVersion(tx, t, { versionId: input.version_id, projectId });
   if (version.zone !== 'v1') throw projectsErrors.wrongZone(`experiments run on v1 versions; version ${version.versionNumber} is in ${version.zone}`);
   const [row] = await tx
@@ -41,7 +41,7 @@ export async function createExperiment(
 
 export async function listExperiments(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; status?: ExperimentStatus | undefined; version_id?: string | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, experiments, q, eq(experiments.orgId, t.orgId), eq(experiments.projectId, projectId), isNull(experiments.deletedAt), q.status ? eq(experiments.status, q.status) : undefined, q.version_id ? eq(experiments.versionId, q.version_id) : undefined);
 }
 
@@ -116,7 +116,7 @@ export async function requireEvaluation(tx: Tx, t: Tenant, id: string): Promise<
     .innerJoin(experiments, eq(experiments.id, evaluations.experimentId))
     .where(and(eq(evaluations.orgId, t.orgId), eq(evaluations.id, id), isNull(experiments.deletedAt)));
   if (!row) throw problems.notFound('evaluation');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return { ...row.e, projectId: row.projectId, versionId: row.versionId };
 }
 

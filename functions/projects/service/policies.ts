@@ -48,7 +48,7 @@ export async function deletePolicy(tx: Tx, t: Tenant, input: { policyId: string;
 
 export async function linkPolicy(tx: Tx, t: Tenant, input: { projectId: string; policyId: string }) {
   const { projectId, policyId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   const policy = await requirePolicy(tx, t, policyId);
   const [link] = await tx
     .insert(projectPolicies)
@@ -61,7 +61,7 @@ export async function linkPolicy(tx: Tx, t: Tenant, input: { projectId: string; 
 
 export async function unlinkPolicy(tx: Tx, t: Tenant, input: { projectId: string; policyId: string }): Promise<void> {
   const { projectId, policyId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   const removed = await tx
     .delete(projectPolicies)
     .where(and(eq(projectPolicies.orgId, t.orgId), eq(projectPolicies.projectId, projectId), eq(projectPolicies.policyId, policyId)))
@@ -70,7 +70,7 @@ export async function unlinkPolicy(tx: Tx, t: Tenant, input: { projectId: string
 }
 
 export async function projectPolicyList(tx: Tx, t: Tenant, projectId: string) {
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   const rows = await tx
     .select({ policy: policies })
     .from(projectPolicies)

@@ -33,9 +33,9 @@ const scopeOf = (orgId: string, id: string, includeDeleted = false) =>
  * other tenants reveal nothing). `lock` serialises writers that derive state from the project
  * (status recomputation, version numbering, rollback).
  */
-export async function requireProject(tx: Tx, t: Tenant, id: string, options: { lock?: boolean; includeDeleted?: boolean } = {}): Promise<ProjectRow> {
-  const q = tx.select().from(projects).where(scopeOf(t.orgId, id, options.includeDeleted));
-  const [row] = options.lock ? await q.for('update') : await q;
+export async function requireProject(tx: Tx, t: Tenant, input: { projectId: string; lock?: boolean; includeDeleted?: boolean }): Promise<ProjectRow> {
+  const q = tx.select().from(projects).where(scopeOf(t.orgId, input.projectId, input.includeDeleted));
+  const [row] = input.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('project');
   return row;
 }
@@ -76,7 +76,7 @@ export async function listProjects(tx: Tx, t: Tenant, q: ProjectListQuery) {
 }
 
 export async function getProject(tx: Tx, t: Tenant, input: { projectId: string; includeDeleted?: boolean }): Promise<ProjectRow> {
-  return requireProject(tx, t, input.projectId, { includeDeleted: input.includeDeleted ?? false });
+  return requireProject(tx, t, { projectId: input.projectId, includeDeleted: input.includeDeleted ?? false });
 }
 
 export async function updateProject(
@@ -99,7 +99,7 @@ export async function deleteProject(tx: Tx, t: Tenant, input: { projectId: strin
 }
 
 export async function restoreProject(tx: Tx, t: Tenant, id: string): Promise<ProjectRow> {
-  const row = await requireProject(tx, t, id, { includeDeleted: true, lock: true });
+  const row = await requireProject(tx, t, { projectId: id, includeDeleted: true, lock: true });
   if (!row.deletedAt) throw projectsErrors.notDeleted('the project is not deleted');
   if (await slugInUse(tx, t, row.slug)) throw projectsErrors.slugTaken(`another live project uses the slug "${row.slug}"`);
   const [restored] = await tx
@@ -112,10 +112,13 @@ export async function restoreProject(tx: Tx, t: Tenant, id: string): Promise<Pro
 }
 
 /**
- * Recomputes the derived status from the latest validation results and the unresolved errors.
- * The caller holds the project row lock, so concurrent recorders cannot interleave.
+ * Recomputes the derived status from the latest validation results and the unresolved errors, with
+ * `changes` applied, as the tenant's user. The caller holds the project row lock, so concurrent
+ * recorders cannot interleave.
  */
-export async function refreshStatus(tx: Tx, project: ProjectRow, changes: Partial<ProjectRow> = {}, actorId?: string): Promise<ProjectRow> {
+export async function refreshStatus(tx: Tx, t: Tenant, input: { project: ProjectRow; changes?: Partial<ProjectRow> }): Promise<ProjectRow> {
+  const { project, changes = {} } = input;
+  const actorId = t.userId;
   const counts = await tx
     .select({ severity: projectErrors.severity, n: count() })
     .from(projectErrors)

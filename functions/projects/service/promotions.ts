@@ -18,7 +18,7 @@ export type PromotionRow = typeof promotions.$inferSelect;
 export async function requirePromotion(tx: Tx, t: Tenant, id: string): Promise<PromotionRow> {
   const [row] = await tx.select().from(promotions).where(and(eq(promotions.orgId, t.orgId), eq(promotions.id, id)));
   if (!row) throw problems.notFound('promotion');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 

@@ -56,7 +56,7 @@ export async function quarantineById(tx: Tx, t: Tenant, input: { projectId: stri
 export async function requireRecord(tx: Tx, t: Tenant, id: string): Promise<QuarantineRecordRow> {
   const [row] = await tx.select().from(quarantineRecords).where(and(eq(quarantineRecords.orgId, t.orgId), eq(quarantineRecords.id, id)));
   if (!row) throw problems.notFound('quarantine record');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 

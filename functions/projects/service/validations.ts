@@ -20,7 +20,7 @@ export async function recordValidation(
   input: { projectId: string; kind: ValidationKind; result: ValidationStatus; details?: Record<string, unknown> | undefined },
 ): Promise<{ validation: typeof validations.$inferSelect | null; project: ProjectRow }> {
   const { projectId } = input;
-  const project = await requireProject(tx, t, projectId, { lock: true });
+  const project = await requireProject(tx, t, { projectId, lock: true });
   const finished = input.result === 'passed' || input.result === 'failed';
   let validation: typeof validations.$inferSelect | null = null;
   if (input.result !== 'not_run') {
@@ -32,13 +32,13 @@ export async function recordValidation(
   }
   const changes: Partial<ProjectRow> = { [STATUS_COLUMN[input.kind]]: input.result };
   if (finished) changes.lastValidatedAt = new Date();
-  const updated = await refreshStatus(tx, project, changes, t.userId);
+  const updated = await refreshStatus(tx, t, { project, changes });
   return { validation: validation ?? null, project: updated };
 }
 
 export async function listValidations(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; kind?: ValidationKind | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, validations, q, eq(validations.orgId, t.orgId), eq(validations.projectId, projectId), q.kind ? eq(validations.kind, q.kind) : undefined);
 }
 
@@ -48,7 +48,7 @@ export async function createError(
   input: { projectId: string; code: string; message: string; severity: ProjectErrorSeverity; file_path?: string | undefined; line_number?: number | undefined; validation_id?: string | undefined },
 ) {
   const { projectId } = input;
-  const project = await requireProject(tx, t, projectId, { lock: true });
+  const project = await requireProject(tx, t, { projectId, lock: true });
   if (input.validation_id) {
     const [run] = await tx.select({ id: validations.id }).from(validations).where(and(eq(validations.id, input.validation_id), eq(validations.projectId, projectId), eq(validations.orgId, t.orgId)));
     if (!run) throw problems.notFound('validation');
@@ -68,19 +68,19 @@ export async function createError(
       updatedBy: t.userId,
     })
     .returning();
-  const updated = await refreshStatus(tx, project, {}, t.userId);
+  const updated = await refreshStatus(tx, t, { project });
   return { error: row!, project: updated };
 }
 
 export async function listErrors(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; resolved?: boolean | undefined; severity?: ProjectErrorSeverity | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, projectErrors, q, eq(projectErrors.orgId, t.orgId), eq(projectErrors.projectId, projectId), q.resolved === undefined ? undefined : q.resolved ? isNotNull(projectErrors.resolvedAt) : isNull(projectErrors.resolvedAt), q.severity ? eq(projectErrors.severity, q.severity) : undefined);
 }
 
 export async function resolveError(tx: Tx, t: Tenant, input: { projectId: string; errorId: string }) {
   const { projectId, errorId } = input;
-  const project = await requireProject(tx, t, projectId, { lock: true });
+  const project = await requireProject(tx, t, { projectId, lock: true });
   const [current] = await tx
     .select()
     .from(projectErrors)
@@ -92,6 +92,6 @@ export async function resolveError(tx: Tx, t: Tenant, input: { projectId: string
     .set({ resolvedAt: new Date(), resolvedBy: t.userId, updatedBy: t.userId })
     .where(eq(projectErrors.id, errorId))
     .returning();
-  const updated = await refreshStatus(tx, project, {}, t.userId);
+  const updated = await refreshStatus(tx, t, { project });
   return { error: row!, project: updated };
 }

@@ -22,7 +22,7 @@ export async function createVersion(
   input: { projectId: string; config: Record<string, unknown>; notes?: string | null | undefined; zone?: VersionZone; reason?: string },
 ): Promise<VersionRow> {
   const { projectId } = input;
-  await requireProject(tx, t, projectId, { lock: true });
+  await requireProject(tx, t, { projectId, lock: true });
   const [last] = await tx.select({ n: max(versions.versionNumber) }).from(versions).where(eq(versions.projectId, projectId));
   const zone = input.zone ?? 'v1';
   const [row] = await tx
@@ -86,24 +86,24 @@ export async function requireVersion(tx: Tx, t: Tenant, input: { versionId: stri
     .where(and(eq(versions.orgId, t.orgId), eq(versions.id, input.versionId), input.projectId ? eq(versions.projectId, input.projectId) : undefined));
   const [row] = input.lock ? await q.for('update') : await q;
   if (!row) throw problems.notFound('version');
-  await requireProject(tx, t, row.projectId);
+  await requireProject(tx, t, { projectId: row.projectId });
   return row;
 }
 
 export async function listVersions(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; zone?: VersionZone | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, versions, q, eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), q.zone ? eq(versions.zone, q.zone) : undefined);
 }
 
 export async function updateVersionNotes(tx: Tx, t: Tenant, input: { projectId: string; versionId: string; expectedVersion: number; notes: string | null }): Promise<VersionRow> {
   const { projectId, versionId } = input;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return updateVersioned(tx, versions, and(eq(versions.orgId, t.orgId), eq(versions.projectId, projectId), eq(versions.id, versionId)), input.expectedVersion, { notes: input.notes, updatedBy: t.userId }, 'version');
 }
 
 export async function listHistory(tx: Tx, t: Tenant, q: { projectId: string; limit: number; cursor?: string | undefined; version_id?: string | undefined }) {
   const { projectId } = q;
-  await requireProject(tx, t, projectId);
+  await requireProject(tx, t, { projectId });
   return keysetPage(tx, versionHistory, q, eq(versionHistory.orgId, t.orgId), eq(versionHistory.projectId, projectId), q.version_id ? eq(versionHistory.versionId, q.version_id) : undefined);
 }
