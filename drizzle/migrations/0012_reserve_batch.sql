@@ -107,6 +107,10 @@ DECLARE
   ids uuid[];
   bad record;
 BEGIN
+  -- One organization's counter held elsewhere (an admin's quota change, a stuck transaction) must not
+  -- hold up every tenant of the batch for long: past this the batch fails with 55P03 and the caller
+  -- splits it by organization (reserve-batcher.ts). For this transaction only.
+  PERFORM set_config('lock_timeout', '2s', true);
   -- Only the counters locked here are judged: a counter another transaction creates after this point
   -- (a period's first calls) is not locked by this batch, so its calls answer 'missing' and go again in
   -- a later batch, which locks it. Judging it unlocked would read a stale total and could pass a limit.
@@ -147,7 +151,10 @@ BEGIN
     WHERE c.id = ANY (ids)
       AND NOT ((c.token_limit IS NULL OR c.tokens_used + c.tokens_reserved + c.tokens_leased + it.tokens <= c.token_limit)
            AND (c.cost_limit_micros IS NULL OR c.cost_used_micros + c.cost_reserved_micros + c.cost_leased_micros + it.cost <= c.cost_limit_micros))
-    ORDER BY c.id
+    -- Name a counter whose usage alone leaves no room first: its refusal holds until the period ends
+    -- (Retry-After says so); one full only of calls in flight frees up within seconds.
+    ORDER BY ((c.token_limit IS NOT NULL AND c.tokens_used + it.tokens > c.token_limit)
+           OR (c.cost_limit_micros IS NOT NULL AND c.cost_used_micros + it.cost > c.cost_limit_micros)) DESC, c.id
     LIMIT 1;
     IF FOUND THEN
       RETURN QUERY SELECT it.request_id, 'refused'::text, bad.subject_type, bad.period, bad.token_limit, bad.tokens_used, bad.tokens_reserved,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { reserveForCall } from '../../functions/providers/service/leases/reserve.js';
-import { ensureCounters, periodsAt, type Reservation, type Settlement } from '../../functions/providers/service/quota.js';
+import { ensureCounters, periodsAt, reserve, type Reservation, type Settlement } from '../../functions/providers/service/quota.js';
 import { ReserveBatcher } from '../../functions/providers/service/reserve-batcher.js';
 import { SettleBatcher } from '../../functions/providers/service/settle-batcher.js';
 import { createLogger } from '../../functions/shared/http/logger.js';
@@ -195,6 +195,50 @@ describe('providers.reserve_batch judges only the counters it locked', () => {
     expect(await batchB).toEqual(['ok', 'missing']);
     const { rows } = await pool.query(`SELECT token_limit::int AS lim, tokens_reserved::int AS reserved FROM providers.quota_counters WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [x.userId]);
     expect(rows[0]).toEqual({ lim: 100, reserved: 60 });
+  });
+});
+
+describe('noisy neighbours and the counter the 429 names', () => {
+  it("one organization's counter held elsewhere holds the others' calls at most the batch lock_timeout; its own calls wait for the lock as before", async () => {
+    const stuck = await createTenant(database, { role: 'member' });
+    const other = await createTenant(database, { role: 'member' });
+    await withTokenLimit(stuck, 10_000);
+    await withTokenLimit(other, 10_000);
+    const holder = await database.pool!.connect();
+    await holder.query('begin');
+    await holder.query('select id from providers.quota_counters where org_id = $1 for update', [stuck.orgId]);
+    const batcher = new ReserveBatcher({ database, maxConcurrent: 1 });
+    const first = batcher.reserve(stuck, periods, call(10));
+    const queued = [batcher.reserve(stuck, periods, call(10)), batcher.reserve(other, periods, call(10))];
+    // The other organization's call is granted while the stuck one's lock is still held.
+    await expect(queued[1]).resolves.toBeUndefined();
+    let stuckDone = false;
+    void Promise.all([first, queued[0]]).then(() => (stuckDone = true));
+    expect(stuckDone).toBe(false);
+    await holder.query('commit');
+    holder.release();
+    expect(await outcomes([first, queued[0]!])).toEqual(['ok', 'ok']);
+    expect((await counters(stuck)).every((c) => c.reserved === 20)).toBe(true);
+  }, 20_000);
+
+  it('a refusal names a counter whose usage alone leaves no room before one full of calls in flight (Retry-After to the period end)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await tenantSql(database, t, (q) => ensureCounters(q, t, periods));
+    // The user's daily counter: in flight 900 of 1,000; the org's daily counter: used 100 of 100.
+    await database.pool!.query(`UPDATE providers.quota_counters SET token_limit = 1000, tokens_reserved = 900 WHERE subject_type = 'user' AND subject_id = $1 AND period = 'daily'`, [t.userId]);
+    await database.pool!.query(`UPDATE providers.quota_counters SET token_limit = 100, tokens_used = 100 WHERE subject_type = 'org' AND subject_id = $1 AND period = 'daily'`, [t.orgId]);
+    for (const reserveOnce of [(r: Reservation) => new ReserveBatcher({ database }).reserve(t, periods, r), (r: Reservation) => reserve(database, t, periods, r)]) {
+      const refused = (await reserveOnce(call(200)).then(() => undefined, (e: unknown) => e)) as HttpProblem;
+      expect(refused.status).toBe(429);
+      expect(refused.extra.limit).toMatchObject({ subject: 'org', limit: 100, used: 100 });
+      expect(Number(refused.extra.headers!['Retry-After'])).toBeGreaterThan(1);
+    }
+  });
+
+  it('the one-call reservation counts live leases too', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await withTokenLimit(t, 100, 100);
+    await expect(reserve(database, t, periods, call(50))).rejects.toMatchObject({ status: 429 });
   });
 });
 

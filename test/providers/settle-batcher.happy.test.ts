@@ -125,4 +125,26 @@ describe('settle batches', () => {
     expect(await Promise.all([first, second])).toEqual(Array(2).fill({ settled: true, alerts: false }));
     expect(batcher.saturated).toBe(false);
   });
+  it('one held call goes per settle that completes (not the whole backlog), and a drain lets every held call go (the gateway then answers 503)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 1, maxWaitMs: 600_000, maxPending: 2, busy: () => true });
+    const calls = await Promise.all([1, 2, 3].map((n) => call(t, n)));
+    // maxBatch 1: the first two settles go at once (two batches in flight), the third waits.
+    const settles = calls.map((s) => batcher.settle(t, s));
+    let woken = 0;
+    const waiters = [0, 1, 2].map(() => batcher.room().then(() => void woken++));
+    await Promise.all(settles.slice(0, 2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(woken).toBe(2);
+    const { drain, resetDrain } = await import('../../functions/shared/http/drain.js');
+    try {
+      await drain(0);
+      await Promise.all(waiters);
+      expect(woken).toBe(3);
+    } finally {
+      resetDrain();
+    }
+    await batcher.flush();
+    await Promise.all(settles);
+  });
 });

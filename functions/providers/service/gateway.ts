@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { adapterFor, SseParser, UnsupportedInput, UpstreamStreamError, type Adapter, type ChatRequest, type SseEvent, type StreamContext, type Usage } from '../adapters/index.js';
 import type { KeyEncryptor } from '../../shared/crypto/index.js';
 import type { Database } from '../../shared/db/index.js';
-import type { HttpProblem, Logger } from '../../shared/http/index.js';
+import { problems, type HttpProblem, type Logger } from '../../shared/http/index.js';
+import { isDraining } from '../../shared/http/drain.js';
 import type { Principal } from '../../shared/security/tokens.js';
 import { providerProblems } from './errors.js';
 import { applyParams, DROPPED_HEADER, unsupportedContent } from './params.js';
@@ -166,7 +167,10 @@ export function settleInBackground(deps: GatewayDeps, tenant: { orgId: string; u
  * alike) instead of growing the instance's memory.
  */
 export async function settleRoom(deps: GatewayDeps): Promise<void> {
-  if (deps.settles.saturated) await deps.settles.room();
+  if (!deps.settles.saturated) return;
+  await deps.settles.room();
+  // Woken by a drain: nothing is reserved yet, so the client may retry elsewhere.
+  if (isDraining()) throw problems.shuttingDown();
 }
 
 /**
@@ -179,7 +183,7 @@ export async function keyOrFail(
   try {
     return await obtainKey(deps, principal, route);
   } catch (err) {
-    if ((err as HttpProblem).name === 'HttpProblem') return fail(err as HttpProblem);
+    if ((err as HttpProblem | undefined)?.name === 'HttpProblem') return fail(err as HttpProblem);
     await unavailable();
     throw err;
   }

@@ -90,9 +90,11 @@ const RESERVE = `
 WITH locked AS (
   -- FOR UPDATE re-reads each row at its latest version under the lock, so admitted is judged on
   -- what concurrent reservations left, not on this statement's snapshot.
-  SELECT id, subject_type, period, tokens_used, tokens_reserved, cost_used_micros, cost_reserved_micros, token_limit, cost_limit_micros,
-         (token_limit IS NULL OR tokens_used + tokens_reserved + $5::bigint <= token_limit)
-           AND (cost_limit_micros IS NULL OR cost_used_micros + cost_reserved_micros + $6::bigint <= cost_limit_micros) AS admitted
+  -- Live quota leases (leases/) count as in flight: instances on leases and on rows share the limits.
+  SELECT id, subject_type, period, tokens_used, tokens_reserved + tokens_leased AS tokens_reserved, cost_used_micros,
+         cost_reserved_micros + cost_leased_micros AS cost_reserved_micros, token_limit, cost_limit_micros,
+         (token_limit IS NULL OR tokens_used + tokens_reserved + tokens_leased + $5::bigint <= token_limit)
+           AND (cost_limit_micros IS NULL OR cost_used_micros + cost_reserved_micros + cost_leased_micros + $6::bigint <= cost_limit_micros) AS admitted
   FROM providers.quota_counters
   WHERE org_id = $1::uuid
     AND ((subject_type = 'user' AND subject_id = $2::uuid) OR (subject_type = 'org' AND subject_id = $1::uuid))
@@ -149,7 +151,7 @@ export class MissingCounters extends Error {
  */
 export async function reserveIn(q: Q, tenant: SqlTenant, periods: Periods, r: Reservation): Promise<void> {
   const params = [tenant.orgId, tenant.userId, periods.day, periods.month, r.tokens, r.costMicros, r.requestId, r.ttlSeconds];
-  const rows = await q.query<CounterRow>(RESERVE, params, { last: true, prepare: 'llc_quota_reserve_v2' });
+  const rows = await q.query<CounterRow>(RESERVE, params, { last: true, prepare: 'llc_quota_reserve_v3' });
   checkReserved(rows, r, periods);
 }
 
@@ -157,7 +159,15 @@ function checkReserved(rows: CounterRow[], r: Reservation, periods: Periods): vo
   if (rows.length < 4) throw new MissingCounters('quota counters of this period are missing');
   if (rows.every((row) => row.admitted) && Number(rows[0]!.inserted) === 1) return;
   if (rows.every((row) => row.admitted)) throw new Error(`reservation ${r.requestId} already exists`);
-  throw refusal(rows.find((row) => !row.admitted), r, periods);
+  throw refusal(refusingRow(rows.filter((row) => !row.admitted), r), r, periods);
+}
+
+/** The counter to name: one whose usage alone leaves no room first (reserve_batch orders the same way). */
+function refusingRow(refused: CounterRow[], r: Reservation): CounterRow | undefined {
+  const hard = (row: CounterRow) =>
+    (row.token_limit !== null && Number(row.tokens_used) + r.tokens > Number(row.token_limit)) ||
+    (row.cost_limit_micros !== null && Number(row.cost_used_micros) + r.costMicros > Number(row.cost_limit_micros));
+  return refused.find(hard) ?? refused[0];
 }
 
 /** Runs `fn` (which calls reserveIn) in a tenant transaction, creating the period's counters first if needed. */

@@ -1,5 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
-import { ensureCounters, MissingCounters, refusal, retryTransient, type Periods, type RefusalRow, type Reservation } from './quota.js';
+import { pgErrorOf, PG } from '../../shared/db/errors.js';
+import { outsideRequest } from '../../shared/http/framework.js';
+import { ensureCounters, MissingCounters, refusal, reserve, retryTransient, type Periods, type RefusalRow, type Reservation } from './quota.js';
 import { refusesData } from './settle-batcher.js';
 import { appRoleSql, tenantSql, type SqlTenant } from '../../shared/db/round-trip.js';
 
@@ -70,10 +72,15 @@ export class ReserveBatcher {
     while (this.running < this.maxConcurrent && this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running++;
-      void this.write(batch).finally(() => {
-        this.running--;
-        this.kick();
-      });
+      // Outside the request that happened to start it: a failure in the batch is no one request's.
+      void outsideRequest(() => this.write(batch))
+        .catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        })
+        .finally(() => {
+          this.running--;
+          this.kick();
+        });
     }
   }
 
@@ -85,6 +92,10 @@ export class ReserveBatcher {
     } catch (err) {
       if (refusesData(err) && batch.length > 1) {
         await Promise.all(batch.map((p) => this.write([p])));
+        return;
+      }
+      if (pgErrorOf(err)?.code === PG.lockNotAvailable) {
+        await this.afterLockTimeout(batch);
         return;
       }
       for (const p of batch) p.reject(err);
@@ -111,12 +122,8 @@ export class ReserveBatcher {
    * locks would then wait on another instance's insert; then the calls go in the next batch.
    */
   private async ensureThenRetry(missing: Pending[]): Promise<void> {
-    const groups = new Map<string, Pending[]>();
-    for (const p of missing) {
-      const key = `${p.tenant.orgId}/${p.tenant.userId}/${p.periods.day}`;
-      groups.set(key, [...(groups.get(key) ?? []), p]);
-    }
-    for (const calls of groups.values()) {
+    const ready: Pending[] = [];
+    for (const calls of groupBy(missing, (p) => `${p.tenant.orgId}/${p.tenant.userId}/${p.periods.day}`)) {
       const { tenant, periods } = calls[0]!;
       try {
         await retryTransient(() => tenantSql(this.database, tenant, (q) => ensureCounters(q, tenant, periods)));
@@ -125,9 +132,34 @@ export class ReserveBatcher {
         continue;
       }
       for (const p of calls) p.ensured = true;
-      this.queue.unshift(...calls);
+      ready.push(...calls);
     }
+    // Ahead of the calls that came after them, in their own arrival order.
+    this.queue.unshift(...ready);
   }
+
+  /**
+   * A batch locks the counters of every tenant in it, so a counter row held elsewhere (an admin's
+   * quota change, a stuck transaction) would hold up every tenant's calls: reserve_batch waits at most
+   * its lock_timeout (migration 0012), then each organization's calls go in a batch of their own,
+   * and an organization alone in its batch falls back to the one-call reservation, which waits for
+   * its lock on a connection of its own as a call always did, leaving the batch slots to the others.
+   */
+  private async afterLockTimeout(batch: Pending[]): Promise<void> {
+    const byOrg = groupBy(batch, (p) => p.tenant.orgId);
+    if (byOrg.length > 1) {
+      await Promise.all(byOrg.map((calls) => this.write(calls)));
+      return;
+    }
+    // Not awaited: the calls wait on connections of their own, and the batch slot goes back to the others.
+    for (const p of batch) reserve(this.database, p.tenant, p.periods, p.r).then(p.resolve, p.reject);
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return [...groups.values()];
 }
 
 /** One call as providers.reserve_batch reads it (jsonb_to_recordset). */

@@ -1,6 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
-import { inFlightCount } from '../../shared/http/drain.js';
+import { inFlightCount, onDrain } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
+import { outsideRequest } from '../../shared/http/framework.js';
 import { abandonTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
 import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
@@ -117,10 +118,23 @@ export class SettleBatcher {
     return this.pending >= this.maxPending;
   }
 
-  /** Resolves once fewer than `maxPending` settles wait (at once when they already do). */
+  /**
+   * Resolves once fewer than `maxPending` settles wait (at once when they already do), one waiter per
+   * settle that completes; or as soon as the instance starts draining (the caller then answers 503).
+   */
   room(): Promise<void> {
     if (!this.saturated) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    return new Promise((resolve) => {
+      const off = onDrain(() => {
+        this.roomWaiters = this.roomWaiters.filter((w) => w !== wake);
+        resolve();
+      });
+      const wake = () => {
+        off();
+        resolve();
+      };
+      this.roomWaiters.push(wake);
+    });
   }
 
   /** Queues the call's settle; resolves once it is committed (or given up and logged). Never rejects. */
@@ -129,7 +143,8 @@ export class SettleBatcher {
     return new Promise<SettleOutcome>((resolve) => {
       const done = (outcome: SettleOutcome) => {
         this.pending--;
-        while (!this.saturated && this.roomWaiters.length) this.roomWaiters.shift()!();
+        // One waiter per freed slot: a commit of one settle lets one held call go, not the whole backlog.
+        if (!this.saturated) this.roomWaiters.shift()?.();
         resolve(outcome);
       };
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
@@ -164,7 +179,9 @@ export class SettleBatcher {
     while (this.running < this.maxConcurrent && (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing)))) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running++;
-      this.hold(this.write(batch).finally(() => {
+      this.hold(outsideRequest(() => this.write(batch)).catch((err: unknown) => {
+        for (const p of batch) this.giveUp(p, err);
+      }).finally(() => {
         this.running--;
         this.kick();
       }));
@@ -174,11 +191,11 @@ export class SettleBatcher {
       clearTimeout(this.timer);
       this.timer = undefined;
     } else if (!this.timer && !this.due) {
-      this.timer = setTimeout(() => {
+      this.timer = outsideRequest(() => setTimeout(() => {
         this.timer = undefined;
         this.due = true;
         this.kick();
-      }, this.maxWaitMs);
+      }, this.maxWaitMs));
     }
   }
 

@@ -8,6 +8,17 @@ import type { ServerResponse } from 'node:http';
 let inFlight = 0;
 let draining = false;
 const idleWaiters = new Set<() => void>();
+const drainListeners = new Set<() => void>();
+
+/** Runs `fn` once a drain starts (at once if one has); returns the unsubscribe. */
+export function onDrain(fn: () => void): () => void {
+  if (draining) {
+    fn();
+    return () => {};
+  }
+  drainListeners.add(fn);
+  return () => drainListeners.delete(fn);
+}
 
 export const isDraining = () => draining;
 export const inFlightCount = () => inFlight;
@@ -29,6 +40,8 @@ export function track(res: ServerResponse): void {
 /** Stops admitting requests and resolves when none is in flight, or after `timeoutMs` (whichever first). */
 export function drain(timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
   draining = true;
+  for (const fn of drainListeners) fn();
+  drainListeners.clear();
   if (inFlight === 0) return Promise.resolve({ drained: true, remaining: 0 });
   return new Promise((resolve) => {
     const wake = () => {

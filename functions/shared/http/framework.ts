@@ -31,6 +31,11 @@ const served: Map<string, Listener> = ((globalThis as Record<symbol, unknown>)[S
 /** The request each callback belongs to, so a crash can answer the request that caused it (serve.ts). */
 const requestScope = new AsyncLocalStorage<{ req: IncomingMessage; res: ServerResponse }>();
 export const currentRequest = () => requestScope.getStore();
+/**
+ * Runs `fn` outside any request's scope: work shared by many requests (the settle and reservation
+ * batches, their timers) must not be blamed on the request that happened to start it if it crashes.
+ */
+export const outsideRequest = <T>(fn: () => T): T => requestScope.exit(fn);
 
 /**
  * The one function this process serves, when it serves exactly one (production: one target per

@@ -78,6 +78,8 @@ export const problems = {
     new HttpProblem(429, code, detail, { headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
   unavailable: (detail: string, retryAfterSeconds = 1) =>
     new HttpProblem(503, 'unavailable', detail, { headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  /** The instance is draining (SIGTERM or a crash): what framework.ts answers new requests, for calls caught waiting. */
+  shuttingDown: () => new HttpProblem(503, 'shutting-down', 'this instance is shutting down; retry the request', { headers: { 'Retry-After': '1', connection: 'close' } }),
 };
 
 export function zodIssues(error: ZodError): NonNullable<ProblemBody['errors']> {
