@@ -86,6 +86,13 @@ export async function putQuota(tx: Tx, t: Tenant, input: { subject: Subject; lim
     const [row] = await tx.insert(userQuotas).values({ orgId: t.orgId, userId, ...values, createdBy: t.userId, updatedBy: t.userId }).returning({ version: userQuotas.version });
     v = row!.version;
   }
+  // Counters are locked in id order, as reservations, settles, leases and the expiry job take them,
+  // so this transaction cannot deadlock with a reservation batch between its two updates.
+  await tx.select({ id: quotaCounters.id }).from(quotaCounters)
+    .where(and(eq(quotaCounters.subjectType, subject.type), eq(quotaCounters.subjectId, subject.id),
+      or(and(eq(quotaCounters.period, 'daily'), eq(quotaCounters.periodStart, day)), and(eq(quotaCounters.period, 'monthly'), eq(quotaCounters.periodStart, month)))))
+    .orderBy(quotaCounters.id)
+    .for('update');
   for (const [period, start, tokenLimit, costLimit] of [
     ['daily', day, values.dailyTokenLimit, values.dailyCostLimitMicros],
     ['monthly', month, values.monthlyTokenLimit, values.monthlyCostLimitMicros],
