@@ -3,6 +3,8 @@ import { buildAuthApp } from '../../functions/auth/app.js';
 import { buildJobsApp } from '../../functions/jobs/app.js';
 import { buildProjectsApp } from '../../functions/projects/app.js';
 import { buildProvidersApp } from '../../functions/providers/app.js';
+import { schedulerVerifier } from '../../functions/jobs/service/oidc.js';
+import { testConfig } from '../support/app.js';
 
 /**
  * A route that forgets `...signedIn(...)` must not silently become public: every operation of every
@@ -73,5 +75,36 @@ describe('OpenAPI: no operation is public by omission', () => {
     };
     expect(unsecured(doc)).toEqual({ open: ['GET /a', 'POST /a', 'PUT /a'], undeclared: ['DELETE /a: other'] });
     expect(unsecured({ ...doc, security: [{ bearer: [] }] }).open).toEqual(['POST /a', 'PUT /a']);
+  });
+});
+
+/**
+ * The document is what the routes declare; this is what they do: every documented operation that is
+ * not public answers 401 to a request without credentials (before its body or parameters are read),
+ * and so does the one gateway route kept out of the document (/v1/models/{id}: a model id holds '/').
+ */
+describe('what runs: no credential, no answer', () => {
+  const UUID = '00000000-0000-4000-8000-000000000000';
+  // The jobs routes verify through their services: the real verifier (service/oidc.ts) with the test configuration.
+  const jobsServices = async () => ({ config: {}, database: {}, verifyScheduler: schedulerVerifier(testConfig()) });
+  const apps = Object.fromEntries(Object.entries(builders).map(([fn, build]) => [fn, build((fn === 'jobs' ? jobsServices : noServices) as never)]));
+  for (const [fn, doc] of Object.entries(documents)) {
+    it(`${fn}: every operation off the public list answers 401 without credentials`, async () => {
+      const answered: string[] = [];
+      for (const [path, item] of Object.entries(doc.paths)) {
+        for (const method of Object.keys(item).filter((m) => METHODS.has(m))) {
+          const name = `${method.toUpperCase()} ${path}`;
+          if (PUBLIC[fn]!.includes(name)) continue;
+          const url = path.replace(/\{[^}]+\}/g, UUID);
+          const res = await apps[fn]!.request(url, { method: method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: ['get', 'head', 'delete'].includes(method) ? undefined : '{}' });
+          if (res.status !== 401) answered.push(`${name}: ${res.status}`);
+        }
+      }
+      expect(answered).toEqual([]);
+    });
+  }
+
+  it('providers: GET /v1/models/{id} (outside the document) answers 401 without credentials', async () => {
+    expect((await apps.providers!.request('/v1/models/openai/gpt-4o-mini')).status).toBe(401);
   });
 });

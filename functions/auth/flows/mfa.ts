@@ -1,4 +1,4 @@
-import { inSystem, inTenant, tenantOf } from '../../shared/http/transactions.js';
+import { inSystem, inTenant, inTenantOf, tenantOf } from '../../shared/http/transactions.js';
 import { isTotpCode, newTotpSecret, totpUri } from '../../shared/security/totp.js';
 import { authErrors } from '../errors.js';
 import { clientInfo } from '../service/client.js';
@@ -22,8 +22,8 @@ import { limited, type AuthContext } from './support.js';
 
 /**
  * A TOTP code or an unused recovery code (spent here); what matched, or null. Runs before a tenant is
- * known (POST /login/mfa) as well as for a signed-in user, so both spends are system transactions
- * acting as the user.
+ * known (POST /login/mfa) as well as for a signed-in user: the TOTP step is a system transaction acting
+ * as the user, the recovery code is spent in the user's own tenant transaction.
  */
 export async function secondFactor(c: AuthContext, user: UserRow, code: string): Promise<'totp' | 'recovery' | null> {
   const trimmed = code.trim();
@@ -31,7 +31,9 @@ export async function secondFactor(c: AuthContext, user: UserRow, code: string):
     const step = await totpStep(c.var.services.keyEncryptor, user, trimmed);
     return step !== null && (await inSystem(c, (tx) => acceptTotpStep(tx, user, step, false))) ? 'totp' : null;
   }
-  return (await inSystem(c, (tx) => spendRecoveryCode(tx, user, trimmed), { actorId: user.id })) ? 'recovery' : null;
+  // The user's own tenant transaction (row-level security), known from the user row even before sign-in.
+  const tenant = { orgId: user.orgId, userId: user.id, role: user.role };
+  return (await inTenantOf(c, tenant, (tx) => spendRecoveryCode(tx, user, trimmed))) ? 'recovery' : null;
 }
 
 async function currentUser(c: AuthContext): Promise<UserRow> {

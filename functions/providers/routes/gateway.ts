@@ -1,3 +1,4 @@
+import { every } from 'hono/combine';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -104,8 +105,8 @@ export function registerGateway(app: OpenAPIHono<ProvidersEnv>): void {
   app.openapi(models, async (c) => c.json({ object: 'list', data: (await callerModels(c)).map(publicEntry) }, 200));
   // Model ids contain '/', so the id is the rest of the path (hono's regexp parameter); documented
   // beside GET /v1/models rather than as an OpenAPI path parameter, which cannot hold a '/'.
-  const [authenticate, modelsScope] = gatewayCaller('models').middleware as [MiddlewareHandler<ProvidersEnv>, MiddlewareHandler<ProvidersEnv>];
-  app.get('/v1/models/:id{.+}', authenticate, modelsScope, async (c) => {
+  // Every middleware gatewayCaller declares, whatever it grows to (not a fixed two).
+  app.get('/v1/models/:id{.+}', every(...(gatewayCaller('models').middleware as MiddlewareHandler<ProvidersEnv>[])), async (c) => {
     const id = decodeURIComponent(c.req.param('id'));
     const all = await callerModels(c);
     let found = all.find((m) => m.id === id);

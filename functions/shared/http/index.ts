@@ -8,4 +8,4 @@ export { paginationQuery, page, encodeCursor, decodeCursor, type CursorKind } fr
 export { text, isoDay, isoDateTime, isSafeText, MAX_JSON_DEPTH } from './input.js';
 export { HttpProblem, problemOf, problems, problemType, type ErrorCatalog, type ProblemBody } from './problem.js';
 export { idParams, jsonBody, listOf, moreProblems, noContent, ok, openAiProblem, openAiProblemResponses, OpenAiErrorSchema, problem, problemResponses, ProblemSchema } from './openapi.js';
-export { inSystem, inTenant, tenantOf, type Tenant } from './transactions.js';
+export { inSystem, inTenant, inTenantOf, tenantOf, type Tenant } from './transactions.js';

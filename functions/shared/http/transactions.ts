@@ -29,7 +29,15 @@ export const tenantOf = (principal: Principal): Tenant => ({ orgId: principal.or
  * app.openapi(route, async (c) => c.json(await inTenant(c, (tx, t) => createProject(tx, t, c.req.valid('json'))), 201));
  */
 export async function inTenant<T>(c: Context, fn: (tx: Tx, tenant: Tenant) => Promise<T>, options?: DatabaseProblemOptions): Promise<T> {
-  const tenant = tenantOf(c.var.principal);
+  return inTenantOf(c, tenantOf(c.var.principal), fn, options);
+}
+
+/**
+ * The same for a tenant the route learnt from data rather than from the caller's token (a user found
+ * by a sign-in step, before any access token exists): row-level security still scopes the work to
+ * that user's organization instead of the owner role's every row.
+ */
+export async function inTenantOf<T>(c: Context, tenant: Tenant, fn: (tx: Tx, tenant: Tenant) => Promise<T>, options?: DatabaseProblemOptions): Promise<T> {
   try {
     return await withTenant(c.var.database, tenant, (tx) => fn(tx, tenant));
   } catch (err) {
