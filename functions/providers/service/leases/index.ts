@@ -71,8 +71,16 @@ export class QuotaLeases {
       }
       const { rows, refused, ticket } = await this.acquire(tenant, periods, keys, r.requestId, want);
       if (ticket) return ticket;
-      // The database refused (the room left is smaller than the call): 429 naming the limit.
-      if (refused) throw this.refuse(refused, want, periods);
+      // The database refused (the room left is smaller than the call): 429 naming the limit. What this
+      // instance still holds unused on that counter is too small for the call, so it goes back first:
+      // other holders' fragments would otherwise add up to a call's worth that nobody can serve until
+      // they idle. Each refusal returns its holder's fragment, so after at most holders − 1 refusals
+      // the room left is in one place again and a call that fits is served.
+      if (refused) {
+        const key = this.keyByCounter.get(refused.counter_id);
+        await this.giveBackWhere((s) => s.key === key).catch(() => {});
+        throw this.refuse(refused, want, periods);
+      }
       // Granted, yet not covered (another holder statement on a shared counter answered in between):
       // ask again, a bounded number of times.
       if (round >= 3) throw this.refuse(rows.find((row) => row.lease_id) ?? rows[0]!, want, periods);
