@@ -2,6 +2,8 @@ import type { Database } from '../../shared/db/index.js';
 import { inFlightCount, onDrain } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
 import { outsideRequest } from '../../shared/http/framework.js';
+import { settleLeasedStatements } from './leases/settle.js';
+import { finished, leasedSettleInput } from './leases/settle-ticket.js';
 import { abandonTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
 import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
@@ -205,11 +207,38 @@ export class SettleBatcher {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    // A call served from quota leases has no reservation row for the batch statement to find: it
-    // settles through its own statement (leases/settle-ticket.ts), with the same retries.
+    // A call served from quota leases has no reservation row for the batch statement to find: the
+    // batch's leased calls settle through their own statements (leases/settle.ts), all of them in one
+    // transaction and one round trip (tenantsSql), with the same retries.
     const leased = batch.filter((p) => p.s.lease);
     const plain = leased.length ? batch.filter((p) => !p.s.lease) : batch;
-    await Promise.all([...(plain.length ? [this.writeBatch(plain)] : []), ...leased.map((p) => this.writeOne(p))]);
+    await Promise.all([
+      ...(plain.length ? [this.writeBatch(plain)] : []),
+      ...(leased.length > 1 ? [this.writeLeased(leased)] : leased.map((p) => this.writeOne(p))),
+    ]);
+  }
+
+  /**
+   * Leased settles of several calls in one transaction. Sorted by organization and user, so two
+   * batches take the shared counters' locks in the same order; a batch that fails goes call by call,
+   * each with the usual retries, so one call the database refuses cannot keep the others unbilled.
+   */
+  private async writeLeased(batch: Pending[]): Promise<void> {
+    const sorted = [...batch].sort((a, b) => (a.tenant.orgId + a.tenant.userId).localeCompare(b.tenant.orgId + b.tenant.userId));
+    let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
+    try {
+      results = await retryTransient(() => settleLeasedStatements(this.database, sorted.map((p) => {
+        const tokens = p.s.promptTokens + p.s.completionTokens;
+        return { tenant: p.tenant, input: leasedSettleInput(p.s, p.s.lease!, tokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))) };
+      })));
+    } catch (err) {
+      this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: batch.length });
+      await Promise.all(batch.map((p) => this.writeOne(p)));
+      return;
+    }
+    this.stats.batches++;
+    this.stats.calls += sorted.length;
+    sorted.forEach((p, i) => p.resolve(finished(p.s.lease!, results[i]!)));
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

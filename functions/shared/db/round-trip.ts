@@ -64,6 +64,70 @@ export async function systemSql<T>(database: Database, fn: (q: Q, ctl: TxControl
   return run(database, undefined, fn);
 }
 
+/** One statement of a multi-tenant transaction (tenantsSql): run as `tenant`, PREPAREd under `prepare`. */
+export interface TenantStatement {
+  tenant: SqlTenant;
+  text: string;
+  params: unknown[];
+  prepare: string;
+}
+
+/**
+ * Several tenants' statements in ONE transaction and ONE round trip: before each statement the tenant
+ * settings switch (set_config(..., true) holds to the end of the transaction, the latest value wins), so
+ * row-level security scopes every statement to its own tenant exactly as tenantSql does. For batches
+ * of small writes of many tenants (the leased settles): one commit instead of one per statement.
+ * Returns each statement's rows in order. All or nothing: one failing statement rolls back them all.
+ */
+export async function tenantsSql<R = Record<string, unknown>>(database: Database, statements: TenantStatement[]): Promise<R[][]> {
+  if (!ROLE.test(database.appRole)) throw new Error('invalid application role');
+  for (const { tenant, prepare } of statements) {
+    if (!UUID.test(tenant.orgId) || !UUID.test(tenant.userId)) throw new Error('invalid tenant context');
+    if (!NAME.test(prepare)) throw new Error('invalid prepared statement name');
+  }
+  const tenantSetup = (t: SqlTenant) => `select set_config('app.org_id', '${t.orgId}', true), set_config('app.user_id', '${t.userId}', true)`;
+  if (!database.pool) {
+    return database.pglite!.transaction(async (tx) => {
+      await tx.exec(`select set_config('role', '${database.appRole}', true)`);
+      const out: R[][] = [];
+      for (const st of statements) {
+        await tx.exec(tenantSetup(st.tenant));
+        out.push((await tx.query<R>(st.text, st.params)).rows);
+      }
+      return out;
+    });
+  }
+  const client = await database.pool.connect();
+  let broken: Error | undefined;
+  let names = preparedOn.get(client);
+  if (!names) preparedOn.set(client, (names = new Set()));
+  const adding: string[] = [];
+  try {
+    const parts = ['begin', `select set_config('role', '${database.appRole}', true)`];
+    const executeAt: number[] = [];
+    for (const st of statements) {
+      parts.push(tenantSetup(st.tenant));
+      if (!names.has(st.prepare) && !adding.includes(st.prepare)) {
+        parts.push(`prepare ${st.prepare} as ${st.text}`);
+        adding.push(st.prepare);
+      }
+      executeAt.push(parts.length);
+      parts.push(`execute ${st.prepare}(${st.params.map(literal).join(', ')})`);
+    }
+    parts.push('commit');
+    const results = (await client.query(parts.join('\n;\n'))) as unknown as pg.QueryResult[];
+    for (const name of adding) names.add(name);
+    return executeAt.map((i) => results[i]!.rows as R[]);
+  } catch (err) {
+    await client.query('rollback').catch((e: Error) => (broken = e));
+    // Whether a PREPARE of this batch took effect is unknown after a failure: the connection goes.
+    if (adding.length) broken ??= err as Error;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
 /** A value as an SQL literal. Text is always an E'' literal (correct whatever standard_conforming_strings says). */
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';

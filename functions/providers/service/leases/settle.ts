@@ -1,6 +1,6 @@
 import type { Database } from '../../../shared/db/index.js';
 import { usageAndRequestLogCtes } from '../settle-sql.js';
-import { tenantSql, type SqlTenant } from '../../../shared/db/round-trip.js';
+import { tenantSql, tenantsSql, type SqlTenant, type TenantStatement } from '../../../shared/db/round-trip.js';
 import type { Amount } from './allocator.js';
 
 /**
@@ -73,14 +73,35 @@ export interface LeasedSettleResult {
   consumed: Map<string, Amount>;
 }
 
-export async function settleLeasedStatement(database: Database, tenant: SqlTenant, s: LeasedSettleInput): Promise<LeasedSettleResult> {
-  const [row] = await tenantSql(database, tenant, (q) => q.query<{ settled: string; alerts: boolean; consumed: { lease: string; t: number; c: number }[] }>(SETTLE_LEASED, [
-    s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, s.payload,
-    tenant.orgId, tenant.userId,
-    s.parts.map((p) => p.counterId), s.parts.map((p) => p.leaseId), s.parts.map((p) => p.take.tokens), s.parts.map((p) => p.take.cost),
-    s.worst.tokens, s.worst.cost,
-  ], { last: true, prepare: 'llc_lease_settle_v1' }));
+type LeasedSettleRow = { settled: string; alerts: boolean; consumed: { lease: string; t: number; c: number }[] };
+
+/** The leased settle of one call as a statement (for tenantSql, or several tenants' at once in tenantsSql). */
+export function leasedSettleStatement(tenant: SqlTenant, s: LeasedSettleInput): TenantStatement {
+  return {
+    tenant, text: SETTLE_LEASED, prepare: 'llc_lease_settle_v1',
+    params: [
+      s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, s.payload,
+      tenant.orgId, tenant.userId,
+      s.parts.map((p) => p.counterId), s.parts.map((p) => p.leaseId), s.parts.map((p) => p.take.tokens), s.parts.map((p) => p.take.cost),
+      s.worst.tokens, s.worst.cost,
+    ],
+  };
+}
+
+export function leasedSettleResult(row: LeasedSettleRow | undefined): LeasedSettleResult {
   const consumed = new Map<string, Amount>();
   for (const c of row?.consumed ?? []) consumed.set(c.lease, { tokens: Number(c.t), cost: Number(c.c) });
   return { settled: Number(row?.settled ?? 0) === 1, alerts: row?.alerts === true, consumed };
+}
+
+export async function settleLeasedStatement(database: Database, tenant: SqlTenant, s: LeasedSettleInput): Promise<LeasedSettleResult> {
+  const st = leasedSettleStatement(tenant, s);
+  const [row] = await tenantSql(database, tenant, (q) => q.query<LeasedSettleRow>(st.text, st.params, { last: true, prepare: st.prepare }));
+  return leasedSettleResult(row);
+}
+
+/** Several calls' leased settles (any tenants) in ONE transaction and round trip: all or nothing. */
+export async function settleLeasedStatements(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<LeasedSettleResult[]> {
+  const rows = await tenantsSql<LeasedSettleRow>(database, calls.map((c) => leasedSettleStatement(c.tenant, c.input)));
+  return rows.map((r) => leasedSettleResult(r[0]));
 }
