@@ -219,26 +219,30 @@ export class SettleBatcher {
   }
 
   /**
-   * Leased settles of several calls in one transaction. Sorted by organization and user, so two
-   * batches take the shared counters' locks in the same order; a batch that fails goes call by call,
-   * each with the usual retries, so one call the database refuses cannot keep the others unbilled.
+   * Leased settles: one transaction per organization in the batch (its counters locked first, in id
+   * order: leases/settle.ts), the organizations side by side. A transaction that fails goes call by
+   * call, each with the usual retries, so one call the database refuses cannot keep the others unbilled.
    */
   private async writeLeased(batch: Pending[]): Promise<void> {
-    const sorted = [...batch].sort((a, b) => (a.tenant.orgId + a.tenant.userId).localeCompare(b.tenant.orgId + b.tenant.userId));
-    let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
-    try {
-      results = await retryTransient(() => settleLeasedStatements(this.database, sorted.map((p) => {
-        const tokens = p.s.promptTokens + p.s.completionTokens;
-        return { tenant: p.tenant, input: leasedSettleInput(p.s, p.s.lease!, tokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))) };
-      })));
-    } catch (err) {
-      this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: batch.length });
-      await Promise.all(batch.map((p) => this.writeOne(p)));
-      return;
-    }
-    this.stats.batches++;
-    this.stats.calls += sorted.length;
-    sorted.forEach((p, i) => p.resolve(finished(p.s.lease!, results[i]!)));
+    const byOrg = new Map<string, Pending[]>();
+    for (const p of batch) byOrg.set(p.tenant.orgId, [...(byOrg.get(p.tenant.orgId) ?? []), p]);
+    await Promise.all([...byOrg.values()].map(async (calls) => {
+      if (calls.length === 1) return this.writeOne(calls[0]!);
+      let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
+      try {
+        results = await retryTransient(() => settleLeasedStatements(this.database, calls.map((p) => {
+          const tokens = p.s.promptTokens + p.s.completionTokens;
+          return { tenant: p.tenant, input: leasedSettleInput(p.s, p.s.lease!, tokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))) };
+        })));
+      } catch (err) {
+        this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length });
+        await Promise.all(calls.map((p) => this.writeOne(p)));
+        return;
+      }
+      this.stats.batches++;
+      this.stats.calls += calls.length;
+      calls.forEach((p, i) => p.resolve(finished(p.s.lease!, results[i]!)));
+    }));
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

@@ -100,8 +100,24 @@ export async function settleLeasedStatement(database: Database, tenant: SqlTenan
   return leasedSettleResult(row);
 }
 
-/** Several calls' leased settles (any tenants) in ONE transaction and round trip: all or nothing. */
+const LOCK_COUNTERS = `SELECT id FROM providers.quota_counters WHERE id = ANY ($1::text[]::uuid[]) ORDER BY id FOR UPDATE`;
+
+/**
+ * Several calls' leased settles of ONE organization in one transaction and round trip, all or nothing.
+ * Its first statement locks every counter the calls touch, in id order, as every other statement on
+ * the counters does (reserve and settle batches, lease statements, the expiry job): the settles after
+ * it lock nothing new, so the batch cannot deadlock with them. One organization per transaction, since
+ * row-level security lets a tenant lock only its own organization's counters.
+ */
 export async function settleLeasedStatements(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<LeasedSettleResult[]> {
-  const rows = await tenantsSql<LeasedSettleRow>(database, calls.map((c) => leasedSettleStatement(c.tenant, c.input)));
-  return rows.map((r) => leasedSettleResult(r[0]));
+  const rows = await tenantsSql<LeasedSettleRow>(database, leasedSettleBatch(calls));
+  return rows.slice(1).map((r) => leasedSettleResult(r[0]));
+}
+
+/** The statements of settleLeasedStatements: the counter lock, then one settle per call. */
+export function leasedSettleBatch(calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): TenantStatement[] {
+  if (new Set(calls.map((c) => c.tenant.orgId)).size > 1) throw new Error('one organization per leased settle transaction');
+  const ids = [...new Set(calls.flatMap((c) => c.input.parts.map((p) => p.counterId)))].sort();
+  const lock: TenantStatement = { tenant: calls[0]!.tenant, text: LOCK_COUNTERS, params: [ids], prepare: 'llc_lease_lock_counters_v1' };
+  return [lock, ...calls.map((c) => leasedSettleStatement(c.tenant, c.input))];
 }
