@@ -7,6 +7,7 @@ import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batch
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../shared/notify/index.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
 import { QuotaLeases, type QuotaLeasesOptions } from './service/leases/index.js';
+import { reservationTtlSeconds } from './service/gateway.js';
 import type { RetryPolicy } from './service/upstream.js';
 
 /**
@@ -71,7 +72,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
         policy: {
           serveMs: kernel.config.GATEWAY_LEASE_SERVE_MS,
           // A killed instance's leases stay set aside as long as its calls may run (the reservation TTL of gateway.ts).
-          graceMs: (Math.ceil((retry.timeoutMs * (retry.maxRetries + 2)) / 1000) + 600) * 1000,
+          graceMs: reservationTtlSeconds(retry) * 1000,
           ...options.quotaLeases?.policy,
         },
       })

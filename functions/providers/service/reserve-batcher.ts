@@ -1,5 +1,6 @@
 import type { Database } from '../../shared/db/index.js';
 import { pgErrorOf, PG } from '../../shared/db/errors.js';
+import { groupBy } from '../../shared/group-by.js';
 import { outsideRequest } from '../../shared/http/framework.js';
 import { ensureCounters, MissingCounters, refusal, reserve, retryTransient, type Periods, type RefusalRow, type Reservation } from './quota.js';
 import { refusesData } from './settle-batcher.js';
@@ -154,12 +155,6 @@ export class ReserveBatcher {
     // Not awaited: the calls wait on connections of their own, and the batch slot goes back to the others.
     for (const p of batch) reserve(this.database, p.tenant, p.periods, p.r).then(p.resolve, p.reject);
   }
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
-  return [...groups.values()];
 }
 
 /** One call as providers.reserve_batch reads it (jsonb_to_recordset). */

@@ -1,6 +1,7 @@
 import type { Database } from '../../shared/db/index.js';
 import { inFlightCount, onDrain } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
+import { groupBy } from '../../shared/group-by.js';
 import { outsideRequest } from '../../shared/http/framework.js';
 import { settleLeasedStatements } from './leases/settle.js';
 import { finished, leasedSettleInput } from './leases/settle-ticket.js';
@@ -224,9 +225,7 @@ export class SettleBatcher {
    * call, each with the usual retries, so one call the database refuses cannot keep the others unbilled.
    */
   private async writeLeased(batch: Pending[]): Promise<void> {
-    const byOrg = new Map<string, Pending[]>();
-    for (const p of batch) byOrg.set(p.tenant.orgId, [...(byOrg.get(p.tenant.orgId) ?? []), p]);
-    await Promise.all([...byOrg.values()].map(async (calls) => {
+    await Promise.all(groupBy(batch, (p) => p.tenant.orgId).map(async (calls) => {
       if (calls.length === 1) return this.writeOne(calls[0]!);
       let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
       try {

@@ -2,6 +2,7 @@ import type { Database } from '../../../shared/db/index.js';
 import { HttpProblem } from '../../../shared/http/problem.js';
 import { reserve, type Periods, type Reservation } from '../quota.js';
 import type { ReserveBatcher } from '../reserve-batcher.js';
+import { SETTLE_MAX_WAIT_MS } from '../settle-batcher.js';
 import type { SqlTenant } from '../../../shared/db/round-trip.js';
 import type { QuotaLeases } from './index.js';
 import type { LeaseTicket } from './ticket.js';
@@ -33,8 +34,8 @@ export async function reserveForCall(
   return {};
 }
 
-/** The settle batches' wait (SETTLE_MAX_WAIT_MS) plus a commit, with margin. */
-export const SETTLE_LAG_MS = 25;
+/** The settle batches' wait plus a commit, with margin. */
+export const SETTLE_LAG_MS = SETTLE_MAX_WAIT_MS + 20;
 
 /** A 429 that what is reserved (not what is used) causes: the call fits once in-flight calls settle below their worst case. */
 function roomMayFree(err: unknown): boolean {
