@@ -6,7 +6,7 @@ import { attachDecodedBody, BodyRefused, hasBody, readDecodedBody } from './body
 import { isDraining, track } from './drain.js';
 import { bodyLimitFor, isOpenAiPath } from './limits.js';
 import { rootLogger } from './logger.js';
-import { problemType, toOpenAiError, type ProblemBody } from './problem.js';
+import { problems, problemType, toOpenAiError, type ProblemBody } from './problem.js';
 
 /**
  * functions-framework parses every body with express body-parser (limit 1 GB) before our code
@@ -66,9 +66,10 @@ export function installFrameworkErrorHandling(name?: string, listener?: Listener
   proto.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) {
     if (isDraining()) {
       req.resume();
-      res.setHeader('connection', 'close');
-      res.setHeader('retry-after', '1');
-      return writeProblem(req, res, 503, 'shutting-down', 'this instance is shutting down; retry the request');
+      // The same answer a call caught waiting during the drain gets (problems.shuttingDown).
+      const refusal = problems.shuttingDown();
+      for (const [name, value] of Object.entries(refusal.extra.headers ?? {})) res.setHeader(name, value);
+      return writeProblem(req, res, refusal.status, refusal.code, refusal.message);
     }
     track(res);
     const fast = direct();
