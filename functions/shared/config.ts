@@ -75,7 +75,7 @@ const envSchema = z.object({
   // Quota leases (providers/service/leases): each instance serves reservations from an allowance leased
   // from PostgreSQL instead of one reservation row per call. GATEWAY_LEASE_SERVE_MS bounds how long an
   // admin's new limit may take to bind.
-  GATEWAY_QUOTA_LEASES: z.enum(['on', 'off']).default('off'),
+  GATEWAY_QUOTA_LEASES: z.enum(['on', 'off']).default('on'),
   GATEWAY_LEASE_SERVE_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   // Set by Cloud Run on every instance (container runtime contract, "Environment variables"): names the
   // revision in a quota lease's holder id, so an operator can tell which deploy holds allowance.

@@ -29,7 +29,9 @@ let gw: Gateway;
 beforeAll(async () => {
   const { rows } = await database.pool!.query(`SELECT input_price_micros_per_mtok AS i, output_price_micros_per_mtok AS o FROM providers.provider_models WHERE provider_id = 'openai' AND model = 'gpt-4o-mini'`);
   C = costMicros(PROMPT, MAX_TOKENS, Number(rows[0].i), Number(rows[0].o));
-  gw = await startGateway(database, { platformKeys: { openai: 'sk-platform' }, envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '15000' } });
+  // Reservation rows (the path without leases): what is reserved at the peak is read off the counters.
+  // The same 32 clients with quota leases, the default: test/providers/leases/gateway.happy.test.ts.
+  gw = await startGateway(database, { platformKeys: { openai: 'sk-platform' }, envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '15000', GATEWAY_QUOTA_LEASES: 'off' } });
 });
 afterAll(async () => {
   await gw.close();

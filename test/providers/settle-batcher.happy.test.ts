@@ -61,7 +61,7 @@ describe('settle batches', () => {
     others = 0; // the last request of the instance: its settle takes the waiting ones along
     expect(await batcher.settle(t, calls[2]!)).toMatchObject({ settled: true });
     expect(await Promise.all(first)).toEqual(Array(2).fill({ settled: true, alerts: false }));
-    expect(batcher.stats).toEqual({ batches: 1, calls: 3 });
+    expect(batcher.stats).toEqual({ batches: 1, calls: 3, journaled: 0 });
   });
 
   it('close() writes what waits and sends later calls at once', async () => {

@@ -7,7 +7,7 @@ import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
 import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant } from '../support/tenants.js';
-import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
+import { pointCatalog, requestLogs, setLimits, settled, startGateway, usageTotals, type Gateway } from '../support/gateway.js';
 
 /**
  * Settle durability: the settle statement's connection is killed (pg_terminate_backend, as in a
@@ -17,7 +17,8 @@ import { pointCatalog, requestLogs, settled, startGateway, usageTotals, type Gat
 const { database, url } = await createTestDatabase();
 let gatewayDb: Database;
 let upstream: FakeUpstream;
-let gw: Gateway;
+type Mode = 'reservations' | 'leases';
+const gateways = {} as Record<Mode, Gateway>;
 /** How many coming settle statements lose their connection. */
 let killSettles = 0;
 const lines: string[] = [];
@@ -35,7 +36,7 @@ function killSettleConnections(db: Database): void {
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
     (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
       // The settle statement travels as its text or, once prepared on the connection, by its name.
-      if (typeof args[0] === 'string' && /SET state = 'settled'|llc_quota_settle/.test(args[0]) && killSettles > 0) {
+      if (typeof args[0] === 'string' && /SET state = 'settled'|llc_quota_settle|llc_lease_settle/.test(args[0]) && killSettles > 0) {
         killSettles--;
         await database.pool!.query('SELECT pg_terminate_backend($1)', [(client as unknown as { processID: number }).processID]);
       }
@@ -58,16 +59,20 @@ beforeAll(async () => {
   await pointCatalog(database, 'openai', upstream.baseUrl);
   gatewayDb = pgFromUrl(url, { max: 4, applicationName: 'lattice-settle-retry' });
   killSettleConnections(gatewayDb);
-  gw = await startGateway(gatewayDb, { platformKeys: { openai: 'sk-p' }, settleRetryDelaysMs: [20, 40, 80] });
+  for (const mode of ['reservations', 'leases'] as const) {
+    gateways[mode] = await startGateway(gatewayDb, {
+      platformKeys: { openai: 'sk-p' }, settleRetryDelaysMs: [20, 40, 80], envOverrides: { GATEWAY_QUOTA_LEASES: mode === 'leases' ? 'on' : 'off' },
+    });
+  }
 });
 afterAll(async () => {
   setLogSink(previousSink);
-  await gw.close();
+  for (const gw of Object.values(gateways)) await gw.close();
   await upstream.close();
   await gatewayDb.close();
 });
 
-const post = (token: string, body: unknown) =>
+const post = (gw: Gateway, token: string, body: unknown) =>
   fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 async function userCounters(userId: string) {
@@ -76,11 +81,14 @@ async function userCounters(userId: string) {
   return rows[0] as { used: number; reserved: number };
 }
 
-describe('settle retried after a lost connection', () => {
+describe.each(['reservations', 'leases'] as const)('settle retried after a lost connection (%s)', (mode) => {
   it('settle fails once, then succeeds: the call is answered and billed exactly once', async () => {
+    const gw = gateways[mode];
     const t = await createTenant(database, { role: 'member' });
+    // Limited, so a leased call holds a real lease (an unlimited counter is never leased).
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000_000 });
     killSettles = 1;
-    const res = await post(t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'billed once' }] });
+    const res = await post(gw, t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'billed once' }] });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
     await settled(gw, database, t.orgId);
@@ -93,12 +101,22 @@ describe('settle retried after a lost connection', () => {
     const logs = await requestLogs(database, t.orgId);
     expect(logs).toHaveLength(1);
     expect(logs[0].request_id).toBe(res.headers.get('x-gateway-request-id'));
+    if (mode === 'leases') {
+      // The repeated settle (its first try's reply lost, or its first try never ran) left the holder's
+      // memory no higher than the lease row: nothing is in flight, and it holds at most what the row does.
+      const { rows } = await database.pool!.query(`SELECT tokens_held::int AS held FROM providers.quota_leases WHERE org_id = $1 AND counter_id = (SELECT id FROM providers.quota_counters WHERE subject_type = 'user' AND subject_id = $2 AND period = 'daily')`, [t.orgId, t.userId]);
+      const mine = gw.services.quotaLeases!.snapshot().find((l) => l.key.startsWith(`user:${t.userId}:daily`))!;
+      expect(mine.inflight.tokens).toBe(0);
+      expect(mine.held.tokens).toBeLessThanOrEqual(rows[0].held);
+    }
   });
 
   it('settle that keeps failing: still answered, nothing billed twice, an ERROR line carries the request id and usage', async () => {
+    const gw = gateways[mode];
     const t = await createTenant(database, { role: 'member' });
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000_000 });
     killSettles = 100;
-    const res = await post(t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'never settles' }] });
+    const res = await post(gw, t.token, { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'never settles' }] });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
     await gw.services.idle();
@@ -108,6 +126,8 @@ describe('settle retried after a lost connection', () => {
     expect(error).toMatchObject({ severity: 'ERROR', usage: { prompt: body.usage.prompt_tokens, completion: body.usage.completion_tokens } });
     expect((await usageTotals(database, t.orgId)).requests).toBe(0);
     const { rows } = await database.pool!.query(`SELECT state FROM providers.quota_reservations WHERE request_id = $1`, [requestId]);
-    expect(rows).toEqual([{ state: 'reserved' }]); // left for the expiry job, which gives the hold back
+    // Left for the expiry job, which reports it: a reservation row holding its room, or a leased call's
+    // journal row (its room is in the lease, given back when it idles or expires).
+    expect(rows).toEqual([{ state: mode === 'leases' ? 'leased' : 'reserved' }]);
   });
 });

@@ -2,12 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { releaseExpiredReservations } from '../../functions/providers/service/maintenance.js';
+import { reclaimExpiredLeases, releaseExpiredReservations } from '../../functions/providers/service/maintenance.js';
 import { createLogger, setLogSink } from '../../functions/shared/http/logger.js';
 import { startOpenAiUpstream } from '../fakes/openai-upstream.js';
 import type { FakeUpstream } from '../fakes/upstream-core.js';
 import { createTestDatabase } from '../support/db.js';
 import { createTenant, type TestTenant } from '../support/tenants.js';
+import { setLimits } from '../support/gateway.js';
 
 /**
  * The settle durability statement (README "Billing durability"), proved on a real instance process:
@@ -19,6 +20,10 @@ import { createTenant, type TestTenant } from '../support/tenants.js';
  *   process exits, nothing is left for the expiry job.
  * The instances batch by 5 and never by time (SETTLE_MAX_WAIT_MS of 10 minutes, no flush when idle), so
  * which settles sit in the queue at the signal follows from the call count alone, not from timing.
+ * Both ways of holding quota are proved: reservation rows (GATEWAY_QUOTA_LEASES=off) and quota leases
+ * (the default), whose calls reserve no row before going upstream: their journal rows ('leased',
+ * written within SETTLE_JOURNAL_WAIT_MS, 1 ms here, of each call being served) are what the expiry job
+ * reports them by, and their allowance comes back when the killed instance's leases expire.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = join(here, '..', 'support', 'reliability', 'gateway-process.ts');
@@ -29,9 +34,13 @@ const BATCH = 5;
 const { database, url } = await createTestDatabase();
 let upstream: FakeUpstream;
 const children: ChildProcess[] = [];
-/** One instance per test, started together (a process start is most of this file's time). */
-let toKill: Instance;
-let toTerminate: Instance;
+type Mode = 'reservations' | 'leases';
+const MODES: Mode[] = ['reservations', 'leases'];
+/** One instance per test, all started together (a process start is most of this file's time). */
+const toKill = {} as Record<Mode, Instance>;
+const toTerminate = {} as Record<Mode, Instance>;
+/** The state an unsettled call's row is in. */
+const held = (mode: Mode) => (mode === 'leases' ? 'leased' : 'reserved');
 
 interface Instance {
   url: string;
@@ -40,12 +49,13 @@ interface Instance {
   output: () => string;
 }
 
-async function startInstance(): Promise<Instance> {
+async function startInstance(mode: Mode): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     cwd: ROOT,
     env: {
       ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: url, PROVIDER_KEY_OPENAI: PLATFORM_KEY,
-      SETTLE_MAX_BATCH: String(BATCH), SETTLE_MAX_WAIT_MS: '600000', SETTLE_IDLE_FLUSH: '0',
+      SETTLE_MAX_BATCH: String(BATCH), SETTLE_MAX_WAIT_MS: '600000', SETTLE_IDLE_FLUSH: '0', SETTLE_JOURNAL_WAIT_MS: '1',
+      GATEWAY_QUOTA_LEASES: mode === 'leases' ? 'on' : 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -121,19 +131,20 @@ async function totals(orgId: string) {
     usageRequests: await n(`SELECT coalesce(sum(requests), 0) AS n FROM providers.usage_tracking WHERE org_id = $1`, [orgId]),
     counterUsed: await n(`SELECT tokens_used AS n FROM providers.quota_counters WHERE org_id = $1 AND subject_type = 'user' AND period = 'daily'`, [orgId]),
     counterReserved: await n(`SELECT tokens_reserved AS n FROM providers.quota_counters WHERE org_id = $1 AND subject_type = 'user' AND period = 'daily'`, [orgId]),
+    counterLeased: await n(`SELECT tokens_leased AS n FROM providers.quota_counters WHERE org_id = $1 AND subject_type = 'user' AND period = 'daily'`, [orgId]),
     requestLogs: await n(`SELECT coalesce(sum((payload->>'prompt_tokens')::int + (payload->>'completion_tokens')::int), 0) AS n FROM ops.outbox WHERE stream = 'request_logs' AND org_id = $1`, [orgId]),
     requestLogRows: await n(`SELECT count(*) AS n FROM ops.outbox WHERE stream = 'request_logs' AND org_id = $1`, [orgId]),
-    open: await n(`SELECT count(*) AS n FROM providers.quota_reservations WHERE org_id = $1 AND state = 'reserved'`, [orgId]),
+    open: await n(`SELECT count(*) AS n FROM providers.quota_reservations WHERE org_id = $1 AND state IN ('reserved', 'leased')`, [orgId]),
   };
 }
 
-/** Waits (polling the database, bounded) until `count` of the org's reservations are settled. */
-async function settledCount(orgId: string, count: number): Promise<void> {
+/** Waits (polling the database, bounded) until `count` of the org's reservation rows are in `state`. */
+async function rowsIn(orgId: string, state: string, count: number): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const got = await n(`SELECT count(*) AS n FROM providers.quota_reservations WHERE org_id = $1 AND state = 'settled'`, [orgId]);
+    const got = await n(`SELECT count(*) AS n FROM providers.quota_reservations WHERE org_id = $1 AND state = $2`, [orgId, state]);
     if (got >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${got} of ${count} settled`);
+    if (Date.now() > deadline) throw new Error(`only ${got} of ${count} ${state}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -143,25 +154,33 @@ const sum = (calls: Answered[]) => calls.reduce((s, c) => s + c.told, 0);
 beforeAll(async () => {
   upstream = await startOpenAiUpstream({ apiKey: PLATFORM_KEY });
   await database.pool!.query('UPDATE providers.providers SET base_url = $1 WHERE id = $2', [upstream.baseUrl, 'openai']);
-  [toKill, toTerminate] = await Promise.all([startInstance(), startInstance()]);
-}, 60_000);
+  await Promise.all(MODES.map(async (mode) => {
+    [toKill[mode], toTerminate[mode]] = await Promise.all([startInstance(mode), startInstance(mode)]);
+  }));
+}, 90_000);
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await upstream?.close();
 });
 
-describe('settle durability when the instance dies', () => {
+describe.each(MODES)('settle durability when the instance dies (%s)', (mode) => {
   it('SIGKILL under load: each answered call is billed once or reported by the expiry job, never overspent; the sums agree', async () => {
     const t = await createTenant(database, { role: 'member' });
-    const instance = toKill;
+    // A limit far above this test's use: calls hold real quota (an unlimited counter is never leased).
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000_000 });
+    const instance = toKill[mode];
 
     // 4 full batches: committed while the instance runs.
     const early = await load(instance, t, 0, 4 * BATCH);
-    await settledCount(t.orgId, early.length);
+    await rowsIn(t.orgId, 'settled', early.length);
     // 13 more answered (2 full batches, 3 left in the queue) while 3 calls hang on the upstream: then SIGKILL.
     const hanging = [0, 1, 2].map((k) => send(instance, t, 1000 + k, '[[hang]]').then(() => 'answered', () => 'cut'));
     const late = await load(instance, t, 100, 2 * BATCH + 3);
+    // Leased calls: the kill comes once their journal rows committed (the 3 queued settles' and the 3
+    // hanging calls'): what the durability statement covers. A call served within the last journal
+    // window before a kill is the one case nothing reports (settle-batcher.ts).
+    if (mode === 'leases') await rowsIn(t.orgId, 'leased', 6);
     instance.child.kill('SIGKILL');
     expect(await instance.exited).toMatchObject({ signal: 'SIGKILL' });
     expect(await Promise.all(hanging)).toEqual(['cut', 'cut', 'cut']);
@@ -169,28 +188,35 @@ describe('settle durability when the instance dies', () => {
     const answered = [...early, ...late];
     const rows = await reservations(answered.map((a) => a.requestId));
     const billed = answered.filter((a) => rows.get(a.requestId)?.state === 'settled');
-    const lost = answered.filter((a) => rows.get(a.requestId)?.state === 'reserved');
-    expect(billed.length + lost.length, 'every answered call has its reservation, settled or still held').toBe(answered.length);
+    const lost = answered.filter((a) => rows.get(a.requestId)?.state === held(mode));
+    expect(billed.length + lost.length, 'every answered call has its row, settled or still held').toBe(answered.length);
     expect(lost.length, 'the settles queued at the kill').toBeGreaterThanOrEqual(3);
     expect(billed.length).toBeGreaterThanOrEqual(early.length);
     for (const a of billed) expect(rows.get(a.requestId)!.used, 'billed what the upstream reported').toBe(a.told);
-    // No overspend: an unsettled call still holds at least what it used, so the limits saw all of it.
+    // No overspend: an unsettled call still holds at least what it used (its reservation, or the lease
+    // it was served from), so the limits saw all of it.
     for (const a of lost) expect(rows.get(a.requestId)!.reserved).toBeGreaterThanOrEqual(a.told);
     const before = await totals(t.orgId);
-    expect(before.counterUsed + before.counterReserved).toBeGreaterThanOrEqual(sum(answered));
+    expect(before.counterUsed + before.counterReserved + before.counterLeased).toBeGreaterThanOrEqual(sum(answered));
     expect(before.counterUsed).toBe(sum(billed));
+    if (mode === 'leases') expect(before.counterReserved, 'leased calls reserve no row').toBe(0);
 
-    // The expiry job (reservations made to look expired) releases and reports each unsettled call.
-    await database.pool!.query(`UPDATE providers.quota_reservations SET expires_at = now() - interval '1 second' WHERE org_id = $1 AND state = 'reserved'`, [t.orgId]);
+    // The expiry job (rows and leases made to look expired) releases and reports each unsettled call,
+    // and gives the killed instance's leases back.
+    await database.pool!.query(`UPDATE providers.quota_reservations SET expires_at = now() - interval '1 second' WHERE org_id = $1 AND state = $2`, [t.orgId, held(mode)]);
+    await database.pool!.query(`UPDATE providers.quota_leases SET serve_until = now() - interval '2 seconds', expires_at = now() - interval '1 second' WHERE org_id = $1`, [t.orgId]);
     const reported: any[] = [];
     const previous = setLogSink((line) => reported.push(JSON.parse(line)));
     let result: { released: number };
     try {
       result = await releaseExpiredReservations(database, createLogger({ function: 'jobs' }));
+      await reclaimExpiredLeases(database);
     } finally {
       setLogSink(previous);
     }
-    const reportedIds = reported.filter((l) => l.message === 'reservation expired unsettled: call not billed').map((l) => l.gatewayRequestId);
+    const reports = reported.filter((l) => l.message === 'reservation expired unsettled: call not billed');
+    const reportedIds = reports.map((l) => l.gatewayRequestId);
+    expect(new Set(reports.map((l) => l.from))).toEqual(new Set([mode === 'leases' ? 'quota lease' : 'reservation']));
     expect(result.released, 'the lost answered calls and the 3 cut in flight').toBe(lost.length + 3);
     expect(reportedIds).toHaveLength(result.released);
     expect(reportedIds).toEqual(expect.arrayContaining(lost.map((a) => a.requestId)));
@@ -199,6 +225,7 @@ describe('settle durability when the instance dies', () => {
     const after = await totals(t.orgId);
     expect(after.open).toBe(0);
     expect(after.counterReserved).toBe(0);
+    expect(after.counterLeased).toBe(0);
     expect(after.usageTracking, 'usage_tracking = what the upstream reported for the billed calls').toBe(sum(billed));
     expect(after.counterUsed, 'counters = usage_tracking').toBe(after.usageTracking);
     expect(after.requestLogs, 'request logs = usage_tracking').toBe(after.usageTracking);
@@ -208,7 +235,8 @@ describe('settle durability when the instance dies', () => {
 
   it('SIGTERM under load: in-flight calls finish, every queued settle is committed before exit, nothing is lost', async () => {
     const t = await createTenant(database, { role: 'member' });
-    const instance = toTerminate;
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000_000 });
+    const instance = toTerminate[mode];
 
     // 12 answered (2 full batches, 2 queued), and 2 slow streams still producing when SIGTERM arrives.
     const first = await load(instance, t, 0, 2 * BATCH + 2);
@@ -224,6 +252,7 @@ describe('settle durability when the instance dies', () => {
     const after = await totals(t.orgId);
     expect(after.open, 'nothing left for the expiry job').toBe(0);
     expect(after.counterReserved).toBe(0);
+    expect(after.counterLeased, 'leases given back at SIGTERM').toBe(0);
     expect(after.usageTracking).toBe(sum(answered));
     expect(after.counterUsed).toBe(after.usageTracking);
     expect(after.requestLogs).toBe(after.usageTracking);

@@ -14,7 +14,8 @@ import { systemSql } from '../../shared/db/round-trip.js';
 
 /**
  * Gives back the reserved amounts of reservations that outlived their expiry (a crashed or SIGKILLed
- * instance whose settle batch never committed, a settle that kept failing). Batches of 1000 under SKIP
+ * instance whose settle batch never committed, a settle that kept failing), and ends leased calls'
+ * journal rows that did the same (their allowance is in the expired lease: no counter moves for them). Batches of 1000 under SKIP
  * LOCKED; a settle racing the sweep is safe either way (settle only un-reserves a reservation that is
  * still 'reserved', and a late settle still bills). Each one is a call that was never billed, or an
  * instance that died before the upstream answered: it is reported (WARNING line with the request id,
@@ -22,18 +23,20 @@ import { systemSql } from '../../shared/db/round-trip.js';
  */
 const RELEASE = `
 WITH expired AS (
-  SELECT request_id FROM providers.quota_reservations
-  WHERE state = 'reserved' AND expires_at < now()
+  SELECT request_id, state FROM providers.quota_reservations
+  WHERE state IN ('reserved', 'leased') AND expires_at < now()
   ORDER BY expires_at
   LIMIT 1000
   FOR UPDATE SKIP LOCKED
 ), r AS (
   UPDATE providers.quota_reservations q SET state = 'released', settled_at = now()
   FROM expired e WHERE q.request_id = e.request_id
-  RETURNING q.request_id, q.org_id, q.user_id, q.created_at, q.counter_ids, q.tokens_reserved, q.cost_reserved_micros
+  RETURNING q.request_id, q.org_id, q.user_id, q.created_at, q.counter_ids, q.tokens_reserved, q.cost_reserved_micros, e.state AS was
 ), per AS (
+  -- Only reservation rows hold counter room: a leased call's journal row holds none (its allowance
+  -- is in the lease, which reclaimExpiredLeases gives back).
   SELECT cid, sum(r.tokens_reserved) AS t, sum(r.cost_reserved_micros) AS c
-  FROM r, unnest(r.counter_ids) AS cid GROUP BY cid
+  FROM r, unnest(r.counter_ids) AS cid WHERE r.was = 'reserved' GROUP BY cid
 ), lk AS (
   SELECT qc.id FROM providers.quota_counters qc JOIN per ON per.cid = qc.id ORDER BY qc.id FOR UPDATE OF qc
 ), c AS (
@@ -42,7 +45,7 @@ WITH expired AS (
   FROM per JOIN lk ON lk.id = per.cid WHERE qc.id = per.cid
   RETURNING 1
 )
-SELECT request_id, org_id, user_id, created_at, tokens_reserved, cost_reserved_micros FROM r`;
+SELECT request_id, org_id, user_id, created_at, tokens_reserved, cost_reserved_micros, was FROM r`;
 
 interface Released {
   request_id: string;
@@ -51,6 +54,7 @@ interface Released {
   created_at: Date;
   tokens_reserved: string;
   cost_reserved_micros: string;
+  was: 'reserved' | 'leased';
 }
 
 export async function releaseExpiredReservations(database: Database, log: Logger = rootLogger.child({ function: 'jobs' })): Promise<{ released: number }> {
@@ -61,7 +65,7 @@ export async function releaseExpiredReservations(database: Database, log: Logger
       // Not "…tokens" keys: the logger redacts those by name.
       log.warn('reservation expired unsettled: call not billed', {
         gatewayRequestId: r.request_id, orgId: r.org_id, userId: r.user_id, reservedAt: new Date(r.created_at).toISOString(),
-        reserved: { tok: Number(r.tokens_reserved), costMicros: Number(r.cost_reserved_micros) },
+        reserved: { tok: Number(r.tokens_reserved), costMicros: Number(r.cost_reserved_micros) }, from: r.was === 'leased' ? 'quota lease' : 'reservation',
       });
     }
     released += rows.length;

@@ -5,7 +5,7 @@ import { groupBy } from '../../shared/group-by.js';
 import { outsideRequest } from '../../shared/http/framework.js';
 import { settleLeasedStatements } from './leases/settle.js';
 import { finished, leasedSettleInput } from './leases/settle-ticket.js';
-import { abandonTicket } from './leases/ticket.js';
+import { abandonTicket, type LeaseTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
 import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
 
@@ -25,6 +25,15 @@ import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
  * their reservations stay 'reserved', holding at least what the call used (the worst case), so the
  * limits are never overspent; the expiry job releases them and reports each one (request id, tenant,
  * reserved amounts) as an unbilled call.
+ *
+ * Calls served from quota leases reserve no row before they go upstream, so the batcher also writes
+ * their journal (journal(): a 'leased' quota_reservations row per call, migration 0013) in the same
+ * batch windows, while the upstream call runs: off the answer's path. An entry whose call settles in
+ * the same batch is dropped (the settle inserts the row), so a call shorter than the window costs no
+ * extra write. On SIGKILL a leased call is reported by the expiry job like a reserved one once its
+ * journal entry or its settle's batch committed: what nothing reports is at most the leased calls of
+ * the last window before the kill (served, or answered with their entry dropped, within maxWaitMs plus
+ * one commit). Its allowance comes back with its expired lease either way: never an overspend.
  */
 export interface SettleOutcome {
   /** This call's settle committed (false: already settled, no reservation, or given up after retries). */
@@ -40,6 +49,11 @@ export interface SettleBatcherOptions {
   maxBatch?: number;
   /** … or once the oldest waited this long. */
   maxWaitMs?: number;
+  /**
+   * How long a leased call's journal entry may wait for a batch (default maxWaitMs): on SIGKILL, the
+   * calls served within this window (plus one commit) before the kill are the ones nothing reports.
+   */
+  journalWaitMs?: number;
   /** Batches committing at once; further settles wait and go in the next batch. */
   maxConcurrent?: number;
   /** Backoff between tries of a failed batch; after the last one the calls are logged unbilled. */
@@ -71,6 +85,18 @@ export const SETTLE_MAX_PENDING = 4_096;
 const CLOSING_RETRY_MS = 100;
 
 const CALL = 'select request_id, settled, alerts from providers.settle_batch($1::jsonb)';
+const JOURNAL = 'select providers.journal_leased($1::jsonb) as written';
+
+/** A leased call's journal entry (providers.journal_leased reads it with jsonb_to_recordset). */
+interface JournalEntry {
+  request_id: string;
+  org_id: string;
+  user_id: string;
+  tokens: number;
+  cost: number;
+  counter_ids: string[];
+  expires_at: string;
+}
 
 interface Pending {
   tenant: SqlTenant;
@@ -89,6 +115,11 @@ export class SettleBatcher {
   private readonly retryDelaysMs: number[];
   private readonly busy: () => boolean;
   private queue: Pending[] = [];
+  /** Journal entries of leased calls not sent yet, by request id (the call's settle takes its entry out). */
+  private journals = new Map<string, JournalEntry>();
+  private journalTimer: NodeJS.Timeout | undefined;
+  private journalDue = false;
+  private readonly journalWaitMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
   /** The queued calls may go in a partial batch (maxWaitMs passed, or a flush). */
@@ -103,13 +134,14 @@ export class SettleBatcher {
   private pending = 0;
   private roomWaiters: (() => void)[] = [];
   /** Batch statements committed and the calls they settled (benchmarks, diagnostics). */
-  readonly stats = { batches: 0, calls: 0 };
+  readonly stats = { batches: 0, calls: 0, journaled: 0 };
 
   constructor(options: SettleBatcherOptions) {
     this.database = options.database;
     this.log = options.log;
     this.maxBatch = Math.max(1, options.maxBatch ?? SETTLE_MAX_BATCH);
     this.maxWaitMs = Math.max(0, options.maxWaitMs ?? SETTLE_MAX_WAIT_MS);
+    this.journalWaitMs = Math.max(0, options.journalWaitMs ?? this.maxWaitMs);
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
     this.retryDelaysMs = options.retryDelaysMs ?? SETTLE_RETRY_DELAYS_MS;
     this.busy = options.busy ?? (() => inFlightCount() > 1);
@@ -145,9 +177,7 @@ export class SettleBatcher {
     this.pending++;
     return new Promise<SettleOutcome>((resolve) => {
       const done = (outcome: SettleOutcome) => {
-        this.pending--;
-        // One waiter per freed slot: a commit of one settle lets one held call go, not the whole backlog.
-        if (!this.saturated) this.roomWaiters.shift()?.();
+        this.release(1);
         resolve(outcome);
       };
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
@@ -156,12 +186,36 @@ export class SettleBatcher {
     });
   }
 
+  /**
+   * Queues the journal entry of a call just served from a quota lease (see the class comment): written
+   * in the next batch window, while the call is upstream. `expiresAt`: when the expiry job may report
+   * it lost (the lease's grace, as a reservation row's TTL). Fire and forget: a write that keeps failing
+   * is logged with the request id, and the call is still billed by its settle.
+   */
+  journal(tenant: SqlTenant, ticket: LeaseTicket, expiresAt: Date): void {
+    if (this.journals.has(ticket.requestId)) return;
+    this.pending++;
+    this.journals.set(ticket.requestId, {
+      request_id: ticket.requestId, org_id: tenant.orgId, user_id: tenant.userId, tokens: ticket.want.tokens, cost: ticket.want.cost,
+      counter_ids: [...new Set(ticket.parts.map((p) => p.counterId))], expires_at: expiresAt.toISOString(),
+    });
+    if (!this.busy()) this.journalDue = true;
+    this.kick();
+  }
+
+  /** `n` queued items are done: one waiter per freed slot, so a commit lets one held call go, not the whole backlog. */
+  private release(n: number): void {
+    this.pending -= n;
+    for (let i = 0; i < n && !this.saturated && this.roomWaiters.length; i++) this.roomWaiters.shift()!();
+  }
+
   /** Writes everything queued now and waits for it, retries included (tests, shutdown). */
   async flush(): Promise<void> {
     for (;;) {
       this.due = true;
+      this.journalDue = true;
       this.kick();
-      if (!this.queue.length && !this.work.size) return;
+      if (!this.queue.length && !this.journals.size && !this.work.size) return;
       await Promise.allSettled([...this.work]);
     }
   }
@@ -179,12 +233,21 @@ export class SettleBatcher {
    * flush was asked for). Calls that arrive while the batches commit wait for the next one: group commit.
    */
   private kick(): void {
-    while (this.running < this.maxConcurrent && (this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing)))) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    while (this.running < this.maxConcurrent) {
+      const settlesGo = this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing));
+      const journalsGo = this.journals.size >= this.maxBatch || (this.journals.size > 0 && (this.journalDue || this.closing));
+      if (!settlesGo && !journalsGo) break;
+      const batch = settlesGo ? this.queue.splice(0, this.maxBatch) : [];
+      // Journal entries ride with every batch; those whose call settles in this very batch are not
+      // needed (the settle writes the row), so a call shorter than the window costs no extra write.
+      const journals = this.takeJournals(batch);
       this.running++;
-      this.hold(outsideRequest(() => this.write(batch)).catch((err: unknown) => {
-        for (const p of batch) this.giveUp(p, err);
-      }).finally(() => {
+      this.hold(outsideRequest(() => Promise.all([
+        this.write(batch).catch((err: unknown) => {
+          for (const p of batch) this.giveUp(p, err);
+        }),
+        journals.length ? this.writeJournal(journals, 0) : undefined,
+      ])).then(() => {}).finally(() => {
         this.running--;
         this.kick();
       }));
@@ -199,6 +262,51 @@ export class SettleBatcher {
         this.due = true;
         this.kick();
       }, this.maxWaitMs));
+    }
+    if (!this.journals.size) {
+      this.journalDue = false;
+      clearTimeout(this.journalTimer);
+      this.journalTimer = undefined;
+    } else if (!this.journalTimer && !this.journalDue) {
+      this.journalTimer = outsideRequest(() => setTimeout(() => {
+        this.journalTimer = undefined;
+        this.journalDue = true;
+        this.kick();
+      }, this.journalWaitMs));
+    }
+  }
+
+  private takeJournals(batch: Pending[]): JournalEntry[] {
+    if (!this.journals.size) return [];
+    let dropped = 0;
+    for (const p of batch) if (p.s.lease && this.journals.delete(p.s.requestId)) dropped++;
+    this.release(dropped);
+    const entries = [...this.journals.values()].slice(0, this.maxBatch);
+    for (const e of entries) this.journals.delete(e.request_id);
+    return entries;
+  }
+
+  /** One statement for the entries of every tenant; retried like a settle batch, then logged (the settle still bills the call). */
+  private async writeJournal(entries: JournalEntry[], failures: number): Promise<void> {
+    try {
+      await appRoleSql(this.database, (q) => q.query(JOURNAL, [JSON.stringify(entries)], { last: true, prepare: 'llc_lease_journal_v1' }));
+      this.stats.journaled += entries.length;
+      this.release(entries.length);
+      return;
+    } catch (err) {
+      if (failures >= this.retryDelaysMs.length || refusesData(err)) {
+        if (refusesData(err) && entries.length > 1) {
+          await Promise.all(entries.map((e) => this.writeJournal([e], failures)));
+          return;
+        }
+        this.log.error('leased call not journaled: if this instance dies before its settle, nothing reports it', {
+          error: err, gatewayRequestIds: entries.slice(0, 20).map((e) => e.request_id), calls: entries.length,
+        });
+        this.release(entries.length);
+        return;
+      }
+      this.log.warn('leased call journal failed, retrying in the background', { error: err, calls: entries.length });
+      this.hold(this.sleep(this.closing ? CLOSING_RETRY_MS : this.retryDelaysMs[failures]!).then(() => this.writeJournal(entries, failures + 1)));
     }
   }
 
@@ -228,11 +336,12 @@ export class SettleBatcher {
     await Promise.all(groupBy(batch, (p) => p.tenant.orgId).map(async (calls) => {
       if (calls.length === 1) return this.writeOne(calls[0]!);
       let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
+      const inputs = calls.map((p) => ({
+        tenant: p.tenant,
+        input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))),
+      }));
       try {
-        results = await retryTransient(() => settleLeasedStatements(this.database, calls.map((p) => {
-          const tokens = p.s.promptTokens + p.s.completionTokens;
-          return { tenant: p.tenant, input: leasedSettleInput(p.s, p.s.lease!, tokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))) };
-        })));
+        results = await retryTransient(() => settleLeasedStatements(this.database, inputs));
       } catch (err) {
         this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length });
         await Promise.all(calls.map((p) => this.writeOne(p)));
@@ -240,7 +349,7 @@ export class SettleBatcher {
       }
       this.stats.batches++;
       this.stats.calls += calls.length;
-      calls.forEach((p, i) => p.resolve(finished(p.s.lease!, results[i]!)));
+      calls.forEach((p, i) => p.resolve(finished(p.s.lease!, inputs[i]!.input, results[i]!)));
     }));
   }
 

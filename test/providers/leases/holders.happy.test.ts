@@ -270,6 +270,36 @@ describe('quota leases: several holders against one limit', () => {
     await h!.returnAll();
     expect(await counter('user', t.userId)).toMatchObject({ used: 20 + W, leased: 0, held: 0 });
   });
+  it('a settle repeated after its first try committed and the reply was lost moves memory down as much as the first took: the holder never serves beyond its lease row', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    const W = 50;
+    const LIMIT = 4 * W;
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: LIMIT });
+    const [h] = holders(1, () => NOW, { share: 1 });
+    const t1 = await tryReserve(h!, tenant, W);
+    if (t1 instanceof HttpProblem) throw new Error('the call fits the limit');
+    // The first try commits (W of the lease becomes used) and its reply never arrives: the ticket is untouched.
+    await settleWithAlerts(database, tenant, settlement({ ...t1, done: true }, W));
+    // The retry finds the call settled (settled: false) and must still end the ticket's hold and give up what the first try took.
+    expect(await settleWithAlerts(database, tenant, settlement(t1, W))).toMatchObject({ settled: false });
+    const c = await counter('user', t.userId);
+    const mine = h!.snapshot().find((l) => l.key.startsWith(`user:${t.userId}:daily`))!;
+    expect(mine.inflight.tokens).toBe(0);
+    expect(mine.held.tokens, 'memory holds no more than the lease row').toBeLessThanOrEqual(c.held);
+    // So every call it serves from here on is covered by the row: used + held stays within the limit.
+    const served: LeaseTicket[] = [];
+    for (;;) {
+      const next = await tryReserve(h!, tenant, W);
+      if (next instanceof HttpProblem) break;
+      served.push(next);
+    }
+    expect(c.used + served.length * W).toBeLessThanOrEqual(LIMIT);
+    for (const s of served) await settleWithAlerts(database, tenant, settlement(s, W));
+    expect((await counter('user', t.userId)).used).toBeLessThanOrEqual(LIMIT);
+    await h!.returnAll();
+  });
+
   it('fragments do not strand the room: a holder that refuses gives its unused slice back, so a sequential client over four holders is refused at most holders − 1 times in a row while a call still fits', async () => {
     const t = await createTenant(database, { role: 'member' });
     const tenant = { orgId: t.orgId, userId: t.userId };

@@ -2,24 +2,30 @@ import type { Database } from '../../../shared/db/index.js';
 import { HttpProblem } from '../../../shared/http/problem.js';
 import { reserve, type Periods, type Reservation } from '../quota.js';
 import type { ReserveBatcher } from '../reserve-batcher.js';
-import { SETTLE_MAX_WAIT_MS } from '../settle-batcher.js';
+import { SETTLE_MAX_WAIT_MS, type SettleBatcher } from '../settle-batcher.js';
 import type { SqlTenant } from '../../../shared/db/round-trip.js';
 import type { QuotaLeases } from './index.js';
 import type { LeaseTicket } from './ticket.js';
 
 /**
  * The gateway's reserve: from this instance's quota leases when the providers function runs with them
- * (GATEWAY_QUOTA_LEASES=on), else a reservation row: in the instance's next reservation batch
+ * (GATEWAY_QUOTA_LEASES=on, the default), journaled while the call runs, else a reservation row: in the instance's next reservation batch
  * (reserve-batcher.ts) when it has one, else by the one-statement RESERVE of quota.ts. What it returns goes
  * into the Settlement, so the settle knows where the call's allowance came from.
  */
 export async function reserveForCall(
-  deps: { database: Database; quotaLeases?: QuotaLeases; reserves?: ReserveBatcher },
+  deps: { database: Database; quotaLeases?: QuotaLeases; reserves?: ReserveBatcher; settles?: SettleBatcher },
   tenant: SqlTenant,
   periods: Periods,
   r: Reservation,
 ): Promise<{ lease?: LeaseTicket }> {
-  if (deps.quotaLeases) return { lease: await deps.quotaLeases.reserve(tenant, periods, r) };
+  if (deps.quotaLeases) {
+    const lease = await deps.quotaLeases.reserve(tenant, periods, r);
+    // Its journal row goes in the settle batcher's next window, while the call is upstream: what the
+    // expiry job reports the call by if this instance dies before the settle (settle-batcher.ts).
+    deps.settles?.journal(tenant, lease, new Date(lease.takenAt + deps.quotaLeases.policy.graceMs));
+    return { lease };
+  }
   const once = () => (deps.reserves ? deps.reserves.reserve(tenant, periods, r) : reserve(deps.database, tenant, periods, r));
   try {
     await once();

@@ -18,8 +18,9 @@ export async function settleLeased(
   occurredAt: Date,
   payload: string,
 ): Promise<{ settled: boolean; alerts: boolean }> {
-  const result = await retryTransient(() => settleLeasedStatement(database, tenant, leasedSettleInput(s, ticket, tokens, occurredAt, payload)));
-  return finished(ticket, result);
+  const input = leasedSettleInput(s, ticket, tokens, occurredAt, payload);
+  const result = await retryTransient(() => settleLeasedStatement(database, tenant, input));
+  return finished(ticket, input, result);
 }
 
 /** The statement's input for a leased call: each counter gives up at most the call's worst case. */
@@ -34,8 +35,15 @@ export function leasedSettleInput(s: Settlement, ticket: LeaseTicket, tokens: nu
   };
 }
 
-/** A repeated settle (settled = false) consumed nothing; the first one's answer already moved memory. */
-export function finished(ticket: LeaseTicket, result: LeasedSettleResult): { settled: boolean; alerts: boolean } {
+/**
+ * Moves the holder's memory by what the settle took. A repeated settle (settled = false: an earlier try
+ * committed and its answer was lost, a connection dropped after COMMIT) took nothing now, and what the
+ * first one took is not known here: it was at most each part's `take`, so that is what memory gives up.
+ * Memory then holds no more than the lease row does (never less: serving beyond the row would pass the
+ * limit); the difference goes back with the lease's next give-back, which keeps what is in flight.
+ */
+export function finished(ticket: LeaseTicket, input: LeasedSettleInput, result: LeasedSettleResult): { settled: boolean; alerts: boolean } {
   if (result.settled) finishTicket(ticket, result.consumed);
+  else finishTicket(ticket, new Map(input.parts.flatMap((p) => (p.leaseId ? [[p.leaseId, p.take] as const] : []))));
   return { settled: result.settled, alerts: result.alerts };
 }

@@ -4,10 +4,14 @@ import { tenantSql, tenantsSql, type SqlTenant, type TenantStatement } from '../
 import type { Amount } from './allocator.js';
 
 /**
- * Settling a call that was served from leases (there is no quota_reservations row yet: the reservation
- * lived in memory). ONE statement, ONE round trip, exactly once by request id:
- *   - the quota_reservations row is inserted already 'settled' (ON CONFLICT DO NOTHING: a repeated
- *     settle finds it and changes nothing);
+ * Settling a call that was served from leases (the reservation lived in memory; its quota_reservations
+ * row, if the journal wrote it yet, is 'leased' and holds nothing). ONE statement, ONE round trip,
+ * exactly once by request id:
+ *   - the quota_reservations row becomes 'settled': inserted so when the journal has not written it yet
+ *     (the journal's insert then does nothing), else updated from 'leased', or from 'released' when the
+ *     expiry job reported the call lost before this late settle came (a late settle still bills, as
+ *     settle_batch does for a released reservation). A settled row stays as it is: a repeated settle
+ *     changes nothing;
  *   - every counter gets used += the real usage;
  *   - each lease the call came from gives up what the call consumed, least(usage, worst case, held),
  *     and its counter's leased drops by the same amount (leased = Σ held stays true). The rest of the
@@ -19,10 +23,12 @@ import type { Amount } from './allocator.js';
  */
 const SETTLE_LEASED = `
 WITH ins AS (
-  INSERT INTO providers.quota_reservations (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, tokens_used, cost_used_micros, counter_ids, expires_at, settled_at)
+  INSERT INTO providers.quota_reservations AS q (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, tokens_used, cost_used_micros, counter_ids, expires_at, settled_at)
   VALUES ($1::text, $12::uuid, $13::uuid, 'settled', $18::bigint, $19::bigint, $2::bigint, $3::bigint, $14::text[]::uuid[], now(), now())
-  ON CONFLICT (request_id) DO NOTHING
-  RETURNING org_id, user_id
+  ON CONFLICT (request_id) DO UPDATE
+  SET state = 'settled', tokens_used = EXCLUDED.tokens_used, cost_used_micros = EXCLUDED.cost_used_micros, settled_at = now()
+  WHERE q.state IN ('leased', 'released') AND q.org_id = EXCLUDED.org_id AND q.user_id = EXCLUDED.user_id
+  RETURNING q.org_id, q.user_id
 ), k AS (
   SELECT * FROM unnest($14::text[]::uuid[], $15::text[]::uuid[], $16::bigint[], $17::bigint[]) AS k(counter_id, lease_id, take_t, take_c)
   WHERE EXISTS (SELECT 1 FROM ins)
@@ -78,7 +84,7 @@ type LeasedSettleRow = { settled: string; alerts: boolean; consumed: { lease: st
 /** The leased settle of one call as a statement (for tenantSql, or several tenants' at once in tenantsSql). */
 export function leasedSettleStatement(tenant: SqlTenant, s: LeasedSettleInput): TenantStatement {
   return {
-    tenant, text: SETTLE_LEASED, prepare: 'llc_lease_settle_v1',
+    tenant, text: SETTLE_LEASED, prepare: 'llc_lease_settle_v2',
     params: [
       s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, s.payload,
       tenant.orgId, tenant.userId,
