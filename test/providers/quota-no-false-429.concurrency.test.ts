@@ -29,19 +29,14 @@ let gw: Gateway;
 beforeAll(async () => {
   const { rows } = await database.pool!.query(`SELECT input_price_micros_per_mtok AS i, output_price_micros_per_mtok AS o FROM providers.provider_models WHERE provider_id = 'openai' AND model = 'gpt-4o-mini'`);
   C = costMicros(PROMPT, MAX_TOKENS, Number(rows[0].i), Number(rows[0].o));
-  // Reservation rows (the path without leases): what is reserved at the peak is read off the counters.
-  // The same 32 clients with quota leases, the default: test/providers/leases/gateway.happy.test.ts.
-  gw = await startGateway(database, { platformKeys: { openai: 'sk-platform' }, envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '15000', GATEWAY_QUOTA_LEASES: 'off' } });
-});
-afterAll(async () => {
-  await gw.close();
 });
 
 async function dailyCounter(subjectType: 'user' | 'org', subjectId: string) {
   const { rows } = await database.pool!.query(
-    `SELECT tokens_used::int AS used, tokens_reserved::int AS reserved, cost_used_micros::int AS cost_used, cost_reserved_micros::int AS cost_reserved
+    `SELECT tokens_used::int AS used, tokens_reserved::int AS reserved, cost_used_micros::int AS cost_used, cost_reserved_micros::int AS cost_reserved,
+            tokens_leased::int AS leased, cost_leased_micros::int AS cost_leased
      FROM providers.quota_counters WHERE subject_type = $1 AND subject_id = $2 AND period = 'daily'`, [subjectType, subjectId]);
-  return rows[0] as { used: number; reserved: number; cost_used: number; cost_reserved: number };
+  return rows[0] as { used: number; reserved: number; cost_used: number; cost_reserved: number; leased: number; cost_leased: number };
 }
 
 type Outcome = { ok: true } | { ok: false; status: number; error: any; problem?: any; contentType?: string | null; retryAfter?: string | null };
@@ -127,7 +122,34 @@ function expectQuotaRefusals(outcomes: Outcome[], metric: 'tokens' | 'cost', lim
   return refused.length;
 }
 
-describe('no false 429s through the gateway: 32 concurrent clients', () => {
+/**
+ * What the admitted calls hold at the peak: their reservation rows' worst cases on the counter, or (leases,
+ * one instance) the lease the instance served them from, which holds at least their worst cases and never
+ * more than the limit leaves.
+ */
+function expectHeldAtPeak(mode: Mode, peak: { used: number; reserved: number; leased: number }, inFlight: number, limit: number) {
+  if (mode === 'reservations') {
+    expect(peak).toMatchObject({ used: 0, reserved: inFlight, leased: 0 });
+  } else {
+    expect(peak).toMatchObject({ used: 0, reserved: 0 });
+    expect(peak.leased).toBeGreaterThanOrEqual(inFlight);
+    expect(peak.leased).toBeLessThanOrEqual(limit);
+  }
+}
+
+type Mode = 'reservations' | 'leases';
+
+describe.each(['reservations', 'leases'] as const)('no false 429s through the gateway: 32 concurrent clients (%s)', (mode) => {
+  beforeAll(async () => {
+    gw = await startGateway(database, {
+      platformKeys: { openai: 'sk-platform' },
+      envOverrides: { GATEWAY_UPSTREAM_TIMEOUT_MS: '15000', GATEWAY_QUOTA_LEASES: mode === 'leases' ? 'on' : 'off' },
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
   it('when the total worst-case demand fits exactly, every call succeeds (zero 429)', async () => {
     const t = await createTenant(database, { role: 'member' });
     await setLimits(database, t.orgId, t.userId, { daily_token_limit: CLIENTS * W, daily_cost_limit_micros: CLIENTS * C });
@@ -135,9 +157,10 @@ describe('no false 429s through the gateway: 32 concurrent clients', () => {
     const { outcomes, admitted, atPeak } = await burst(t);
     expect(outcomes.filter((o) => !o.ok)).toEqual([]);
     expect(admitted).toBe(CLIENTS);
-    // Every token and micro-dollar of the limit was reserved at once, and none past it.
-    expect(atPeak).toEqual({ used: 0, reserved: CLIENTS * W, cost_used: 0, cost_reserved: CLIENTS * C });
-    expect(await dailyCounter('user', t.userId)).toEqual({ used: CLIENTS * W, reserved: 0, cost_used: CLIENTS * C, cost_reserved: 0 });
+    // Every token and micro-dollar of the limit was held at once, and none past it.
+    expectHeldAtPeak(mode, atPeak, CLIENTS * W, CLIENTS * W);
+    expectHeldAtPeak(mode, { used: atPeak.cost_used, reserved: atPeak.cost_reserved, leased: atPeak.cost_leased }, CLIENTS * C, CLIENTS * C);
+    expect(await dailyCounter('user', t.userId)).toMatchObject({ used: CLIENTS * W, reserved: 0, cost_used: CLIENTS * C, cost_reserved: 0 });
     expect(await dailyCounter('org', t.orgId)).toMatchObject({ used: CLIENTS * W, reserved: 0 });
   });
 
@@ -149,7 +172,7 @@ describe('no false 429s through the gateway: 32 concurrent clients', () => {
     expect(arrivals).toBe(admitted);
     expect(admitted * W).toBeLessThanOrEqual(LIMIT);
     expect(admitted * W).toBeGreaterThan(LIMIT - W);
-    expect(atPeak.reserved).toBe(admitted * W);
+    expectHeldAtPeak(mode, atPeak, admitted * W, LIMIT);
     expect(expectQuotaRefusals(outcomes, 'tokens', LIMIT)).toBe(CLIENTS - admitted);
     // Billed usage equals the worst case here (the upstream reports it), and stays within the limit.
     const after = await dailyCounter('user', t.userId);
@@ -166,7 +189,7 @@ describe('no false 429s through the gateway: 32 concurrent clients', () => {
     const { outcomes, admitted, atPeak } = await burst(t);
     expect(admitted * C).toBeLessThanOrEqual(LIMIT);
     expect(admitted * C).toBeGreaterThan(LIMIT - C);
-    expect(atPeak.cost_reserved).toBe(admitted * C);
+    expectHeldAtPeak(mode, { used: atPeak.cost_used, reserved: atPeak.cost_reserved, leased: atPeak.cost_leased }, admitted * C, LIMIT);
     expect(expectQuotaRefusals(outcomes, 'cost', LIMIT)).toBe(CLIENTS - admitted);
     expect(await dailyCounter('user', t.userId)).toMatchObject({ cost_used: admitted * C, cost_reserved: 0 });
   });
