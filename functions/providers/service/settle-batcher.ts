@@ -104,6 +104,8 @@ interface Pending {
   /** Failed tries so far. */
   failures: number;
   resolve(outcome: SettleOutcome): void;
+  /** The call's journal entry, not written because this settle went in the same batch: queued again if the batch fails. */
+  journal?: JournalEntry;
 }
 
 export class SettleBatcher {
@@ -199,7 +201,9 @@ export class SettleBatcher {
       request_id: ticket.requestId, org_id: tenant.orgId, user_id: tenant.userId, tokens: ticket.want.tokens, cost: ticket.want.cost,
       counter_ids: [...new Set(ticket.parts.map((p) => p.counterId))], expires_at: expiresAt.toISOString(),
     });
-    if (!this.busy()) this.journalDue = true;
+    // No "idle → at once" here, unlike settle(): the call that journals is itself in flight, so the
+    // instance has CPU for the timer (request-based billing), and a call that ends within the window
+    // settles in the same batch, which makes its entry unnecessary.
     this.kick();
   }
 
@@ -279,7 +283,13 @@ export class SettleBatcher {
   private takeJournals(batch: Pending[]): JournalEntry[] {
     if (!this.journals.size) return [];
     let dropped = 0;
-    for (const p of batch) if (p.s.lease && this.journals.delete(p.s.requestId)) dropped++;
+    for (const p of batch) {
+      const entry = p.s.lease ? this.journals.get(p.s.requestId) : undefined;
+      if (!entry) continue;
+      this.journals.delete(p.s.requestId);
+      p.journal = entry;
+      dropped++;
+    }
     this.release(dropped);
     const entries = [...this.journals.values()].slice(0, this.maxBatch);
     for (const e of entries) this.journals.delete(e.request_id);
@@ -391,6 +401,19 @@ export class SettleBatcher {
   private failed(batch: Pending[], err: unknown): void {
     const failures = batch[0]!.failures + 1;
     for (const p of batch) p.failures = failures;
+    // A leased call whose settle did not commit is journaled after all, in the next window, whatever
+    // becomes of the settle's retries: if the instance dies meanwhile, the expiry job reports the call.
+    let requeued = 0;
+    for (const p of batch) {
+      if (!p.journal || this.journals.has(p.s.requestId)) continue;
+      this.journals.set(p.s.requestId, p.journal);
+      p.journal = undefined;
+      requeued++;
+    }
+    if (requeued) {
+      this.pending += requeued;
+      this.kick();
+    }
     if (failures > this.retryDelaysMs.length || (batch.length === 1 && refusesData(err))) {
       for (const p of batch) this.giveUp(p, err);
       return;
