@@ -26,7 +26,9 @@ DECLARE
   n integer;
 BEGIN
   INSERT INTO providers.quota_reservations (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, counter_ids, expires_at)
-  SELECT x.request_id, x.org_id, x.user_id, 'leased', x.tokens, x.cost, x.counter_ids, x.expires_at
+  -- expires_at is capped at a day (the gateway asks for the reservation TTL, minutes): a caller cannot
+  -- plant a row the expiry job would never report.
+  SELECT x.request_id, x.org_id, x.user_id, 'leased', x.tokens, x.cost, x.counter_ids, least(x.expires_at, now() + interval '1 day')
   FROM jsonb_to_recordset(p_items) AS x(request_id text, org_id uuid, user_id uuid, tokens bigint, cost bigint, counter_ids uuid[], expires_at timestamptz)
   ORDER BY x.request_id
   ON CONFLICT (request_id) DO NOTHING;

@@ -4,8 +4,8 @@ import type { Logger } from '../../shared/http/index.js';
 import { groupBy } from '../../shared/group-by.js';
 import { outsideRequest } from '../../shared/http/framework.js';
 import { settleLeasedStatements } from './leases/settle.js';
-import { finished, leasedSettleInput } from './leases/settle-ticket.js';
-import { abandonTicket, type LeaseTicket } from './leases/ticket.js';
+import { finished, finishUnsure, leasedSettleInput } from './leases/settle-ticket.js';
+import type { LeaseTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
 import { appRoleSql, type SqlTenant } from '../../shared/db/round-trip.js';
 
@@ -280,6 +280,24 @@ export class SettleBatcher {
     }
   }
 
+  /**
+   * Leased calls whose settle did not commit are journaled after all, in the next window, whatever
+   * becomes of the settle's retries: if the instance dies meanwhile, the expiry job reports them (an
+   * entry written after its settle committed changes nothing).
+   */
+  private journalAgain(batch: Pending[]): void {
+    let requeued = 0;
+    for (const p of batch) {
+      if (!p.journal || this.journals.has(p.s.requestId)) continue;
+      this.journals.set(p.s.requestId, p.journal);
+      p.journal = undefined;
+      requeued++;
+    }
+    if (!requeued) return;
+    this.pending += requeued;
+    this.kick();
+  }
+
   private takeJournals(batch: Pending[]): JournalEntry[] {
     if (!this.journals.size) return [];
     let dropped = 0;
@@ -401,19 +419,7 @@ export class SettleBatcher {
   private failed(batch: Pending[], err: unknown): void {
     const failures = batch[0]!.failures + 1;
     for (const p of batch) p.failures = failures;
-    // A leased call whose settle did not commit is journaled after all, in the next window, whatever
-    // becomes of the settle's retries: if the instance dies meanwhile, the expiry job reports the call.
-    let requeued = 0;
-    for (const p of batch) {
-      if (!p.journal || this.journals.has(p.s.requestId)) continue;
-      this.journals.set(p.s.requestId, p.journal);
-      p.journal = undefined;
-      requeued++;
-    }
-    if (requeued) {
-      this.pending += requeued;
-      this.kick();
-    }
+    this.journalAgain(batch);
     if (failures > this.retryDelaysMs.length || (batch.length === 1 && refusesData(err))) {
       for (const p of batch) this.giveUp(p, err);
       return;
@@ -438,7 +444,8 @@ export class SettleBatcher {
       // Not "…tokens" keys: the logger redacts those by name.
       usage: { prompt: s.promptTokens, completion: s.completionTokens, costMicros: s.costMicros }, status: s.status,
     });
-    if (s.lease) abandonTicket(s.lease);
+    if (s.lease) finishUnsure(s.lease, s);
+    this.journalAgain([p]);
     p.resolve({ settled: false, alerts: false });
   }
 

@@ -23,9 +23,14 @@ export async function settleLeased(
   return finished(ticket, input, result);
 }
 
+/** What the call's settle takes from each lease it came from: its usage, at most its worst case. */
+const takeOf = (s: Settlement, ticket: LeaseTicket) => ({
+  tokens: Math.min(s.promptTokens + s.completionTokens, ticket.want.tokens), cost: Math.min(s.costMicros, ticket.want.cost),
+});
+
 /** The statement's input for a leased call: each counter gives up at most the call's worst case. */
 export function leasedSettleInput(s: Settlement, ticket: LeaseTicket, tokens: number, occurredAt: Date, payload: string): LeasedSettleInput {
-  const take = { tokens: Math.min(tokens, ticket.want.tokens), cost: Math.min(s.costMicros, ticket.want.cost) };
+  const take = { ...takeOf(s, ticket), tokens: Math.min(tokens, ticket.want.tokens) };
   return {
     requestId: s.requestId, tokens, costMicros: s.costMicros, provider: s.provider, model: s.model, day: periodsAt(occurredAt).day,
     promptTokens: s.promptTokens, completionTokens: s.completionTokens, eventId: requestLogEventId(s.requestId),
@@ -46,4 +51,15 @@ export function finished(ticket: LeaseTicket, input: LeasedSettleInput, result: 
   if (result.settled) finishTicket(ticket, result.consumed);
   else finishTicket(ticket, new Map(input.parts.flatMap((p) => (p.leaseId ? [[p.leaseId, p.take] as const] : []))));
   return { settled: result.settled, alerts: result.alerts };
+}
+
+/**
+ * The settle was given up after tries whose outcome is unknown (each may have committed before its
+ * reply was lost, as in a failover): memory gives up the most a committed try would have taken, as for
+ * a repeated settle. Abandoning the ticket (taking nothing) would leave memory above the lease row when
+ * one did commit, and the instance would serve beyond its limit.
+ */
+export function finishUnsure(ticket: LeaseTicket, s: Settlement): void {
+  const take = takeOf(s, ticket);
+  finishTicket(ticket, new Map(ticket.parts.flatMap((p) => (p.leaseId ? [[p.leaseId, take] as const] : []))));
 }

@@ -117,13 +117,21 @@ const LOCK_COUNTERS = `SELECT id FROM providers.quota_counters WHERE id = ANY ($
  */
 export async function settleLeasedStatements(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<LeasedSettleResult[]> {
   const rows = await tenantsSql<LeasedSettleRow>(database, leasedSettleBatch(calls));
-  return rows.slice(1).map((r) => leasedSettleResult(r[0]));
+  const byId = new Map(inRequestIdOrder(calls).map((c, k) => [c.input.requestId, leasedSettleResult(rows[k + 1]![0])]));
+  return calls.map((c) => byId.get(c.input.requestId)!);
 }
 
-/** The statements of settleLeasedStatements: the counter lock, then one settle per call. */
+/**
+ * Rows are written in request-id order, the order providers.journal_leased inserts them in: a journal
+ * insert racing a settle transaction over the same request ids waits for it rather than deadlocking.
+ */
+const inRequestIdOrder = <T extends { input: { requestId: string } }>(calls: T[]): T[] =>
+  [...calls].sort((a, b) => (a.input.requestId < b.input.requestId ? -1 : a.input.requestId > b.input.requestId ? 1 : 0));
+
+/** The statements of settleLeasedStatements: the counter lock, then one settle per call, in request-id order. */
 export function leasedSettleBatch(calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): TenantStatement[] {
   if (new Set(calls.map((c) => c.tenant.orgId)).size > 1) throw new Error('one organization per leased settle transaction');
   const ids = [...new Set(calls.flatMap((c) => c.input.parts.map((p) => p.counterId)))].sort();
   const lock: TenantStatement = { tenant: calls[0]!.tenant, text: LOCK_COUNTERS, params: [ids], prepare: 'llc_lease_lock_counters_v1' };
-  return [lock, ...calls.map((c) => leasedSettleStatement(c.tenant, c.input))];
+  return [lock, ...inRequestIdOrder(calls).map((c) => leasedSettleStatement(c.tenant, c.input))];
 }
