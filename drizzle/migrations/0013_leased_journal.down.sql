@@ -1,5 +1,7 @@
--- providers: leased calls are no longer journaled. Rows still 'leased' end as 'released' (the state the
--- expiry job would have given them) so the older checks hold.
+-- providers: leased calls are no longer journaled nor settled in cross-tenant batches. Rows still
+-- 'leased' end as 'released' (the state the expiry job would have given them) so the older checks hold.
+DROP FUNCTION IF EXISTS providers.settle_leased_batch(jsonb);
+--> statement-breakpoint
 DROP FUNCTION IF EXISTS providers.journal_leased(jsonb);
 --> statement-breakpoint
 UPDATE providers.quota_reservations SET state = 'released', settled_at = now() WHERE state = 'leased';

@@ -302,7 +302,7 @@ export async function settleWithAlerts(database: Database, tenant: SqlTenant, s:
   const occurredAt = s.occurredAt ?? new Date();
   const tokens = s.promptTokens + s.completionTokens;
   const payload = requestLogPayload(s, occurredAt);
-  if (s.lease) return settleLeased(database, tenant, s, s.lease, tokens, occurredAt, JSON.stringify(payload));
+  if (s.lease) return settleLeased(database, tenant, s, s.lease, tokens, occurredAt, payload);
   const [row] = await retryTransient(() => tenantSql(database, tenant, (q) =>
     q.query<{ settled: string; alerts: boolean }>(SETTLE, [
       s.requestId, tokens, s.costMicros, s.provider, s.model, periodsAt(occurredAt).day,

@@ -1,9 +1,8 @@
 import type { Database } from '../../shared/db/index.js';
 import { inFlightCount, onDrain } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
-import { groupBy } from '../../shared/group-by.js';
 import { outsideRequest } from '../../shared/http/framework.js';
-import { settleLeasedStatements } from './leases/settle.js';
+import { settleLeasedBatch, type LeasedSettleResult } from './leases/settle.js';
 import { finished, finishUnsure, leasedSettleInput } from './leases/settle-ticket.js';
 import type { LeaseTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
@@ -344,41 +343,40 @@ export class SettleBatcher {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    // A call served from quota leases has no reservation row for the batch statement to find: the
-    // batch's leased calls settle through their own statements (leases/settle.ts), all of them in one
-    // transaction and one round trip (tenantsSql), with the same retries.
+    // A call served from quota leases has no reservation row for settle_batch to find: the batch's leased
+    // calls go in a statement of their own (providers.settle_leased_batch), side by side, same retries.
     const leased = batch.filter((p) => p.s.lease);
     const plain = leased.length ? batch.filter((p) => !p.s.lease) : batch;
     await Promise.all([
       ...(plain.length ? [this.writeBatch(plain)] : []),
-      ...(leased.length > 1 ? [this.writeLeased(leased)] : leased.map((p) => this.writeOne(p))),
+      ...(leased.length ? [this.writeLeased(leased)] : []),
     ]);
   }
 
   /**
-   * Leased settles: one transaction per organization in the batch (its counters locked first, in id
-   * order: leases/settle.ts), the organizations side by side. A transaction that fails goes call by
-   * call, each with the usual retries, so one call the database refuses cannot keep the others unbilled.
+   * Leased settles: ONE statement for the calls of every tenant in the batch (leases/settle.ts
+   * settleLeasedBatch). A batch that fails goes call by call, each with the usual retries, so one call
+   * the database refuses cannot keep the others unbilled.
    */
-  private async writeLeased(batch: Pending[]): Promise<void> {
-    await Promise.all(groupBy(batch, (p) => p.tenant.orgId).map(async (calls) => {
-      if (calls.length === 1) return this.writeOne(calls[0]!);
-      let results: Awaited<ReturnType<typeof settleLeasedStatements>>;
-      const inputs = calls.map((p) => ({
-        tenant: p.tenant,
-        input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, JSON.stringify(requestLogPayload(p.s, p.s.occurredAt))),
-      }));
-      try {
-        results = await retryTransient(() => settleLeasedStatements(this.database, inputs));
-      } catch (err) {
-        this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length });
-        await Promise.all(calls.map((p) => this.writeOne(p)));
-        return;
-      }
-      this.stats.batches++;
-      this.stats.calls += calls.length;
-      calls.forEach((p, i) => p.resolve(finished(p.s.lease!, inputs[i]!.input, results[i]!)));
+  private async writeLeased(calls: Pending[]): Promise<void> {
+    const inputs = calls.map((p) => ({
+      tenant: p.tenant,
+      input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, requestLogPayload(p.s, p.s.occurredAt)),
     }));
+    let results: Map<string, LeasedSettleResult>;
+    try {
+      results = await retryTransient(() => settleLeasedBatch(this.database, inputs));
+    } catch (err) {
+      this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length });
+      await Promise.all(calls.map((p) => this.writeOne(p)));
+      return;
+    }
+    this.stats.batches++;
+    this.stats.calls += calls.length;
+    calls.forEach((p, i) => {
+      const result = results.get(p.s.requestId) ?? { settled: false, alerts: false, consumed: new Map() };
+      p.resolve(finished(p.s.lease!, inputs[i]!.input, result));
+    });
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {

@@ -5,7 +5,7 @@ import type { Database } from '../../../functions/shared/db/database.js';
 import { QuotaLeases, type LeaseTicket } from '../../../functions/providers/service/leases/index.js';
 import { reserveForCall } from '../../../functions/providers/service/leases/reserve.js';
 import { leasedSettleInput } from '../../../functions/providers/service/leases/settle-ticket.js';
-import { leasedSettleBatch } from '../../../functions/providers/service/leases/settle.js';
+import { settleLeasedBatch } from '../../../functions/providers/service/leases/settle.js';
 import { periodsAt, requestLogPayload, type Settlement } from '../../../functions/providers/service/quota.js';
 import { SettleBatcher } from '../../../functions/providers/service/settle-batcher.js';
 import { createLogger } from '../../../functions/shared/http/logger.js';
@@ -20,8 +20,8 @@ import { createTenant } from '../../support/tenants.js';
  *   the expiry job something to report);
  * - a settle given up after a try that committed with its reply lost (a failover) must not leave the
  *   holder's memory above its lease row: the instance would serve past the limit;
- * - a journal insert racing a multi-call leased settle transaction over the same request ids waits for
- *   it instead of deadlocking (both write the rows in request-id order).
+ * - a journal insert racing a leased settle batch over the same request ids waits for it instead of
+ *   deadlocking (both write the rows in request-id order).
  */
 const { database } = await createTestDatabase();
 const periods = periodsAt(new Date());
@@ -93,7 +93,8 @@ describe('the leased-call journal and settle under faults', () => {
     // One batch slot (as when both are busy under load) and a long first backoff.
     const settles = new SettleBatcher({ database: db, log: createLogger(), busy: () => true, maxWaitMs: 5, maxConcurrent: 1, retryDelaysMs: [30_000] });
     const serve = async () => (await reserveForCall({ database, quotaLeases, settles }, tenant, periods, { requestId: randomUUID(), tokens: 100, costMicros: 0, ttlSeconds: 600 })).lease!;
-    ctl.plan = ['slow', 'throw'];
+    // Y's batch is slow; X's batch fails, and so does its one-call retry (then it waits out 30 s).
+    ctl.plan = ['slow', 'throw', 'throw'];
     const y = await serve();
     void settles.settle(tenant, settlement(y, 10));
     await new Promise((r) => setTimeout(r, 30)); // Y's batch is committing (slowly): the slot is taken
@@ -135,44 +136,40 @@ describe('the leased-call journal and settle under faults', () => {
     await quotaLeases.returnAll();
   });
 
-  it('a journal insert racing a multi-call leased settle transaction over the same request ids waits for it (no deadlock)', async () => {
+  it('a journal insert racing a leased settle batch over the same request ids waits for it (no deadlock): both write rows in request-id order', async () => {
     const { tenant, quotaLeases } = await setup(1_000_000);
     const settles = new SettleBatcher({ database, log: createLogger(), busy: () => true, maxWaitMs: 60_000, journalWaitMs: 60_000 });
     const serve = async (id: string) => (await reserveForCall({ database, quotaLeases, settles }, tenant, periods, { requestId: id, tokens: 100, costMicros: 0, ttlSeconds: 600 })).lease!;
     const [idA, idB] = [randomUUID(), randomUUID()].sort();
     const A = await serve(idA!);
     const B = await serve(idB!);
-    // The settle batch's statements (leasedSettleBatch) with B arrived first: the counter lock, then the settles.
-    const calls = [B, A].map((ticket) => {
-      const s = settlement(ticket, 10);
-      const now = new Date();
-      return { tenant, input: leasedSettleInput(s, ticket, 10, now, JSON.stringify(requestLogPayload(s, now))) };
-    });
-    const [lock, first, second] = leasedSettleBatch(calls);
-    const settleTx = await database.pool!.connect();
+    const entry = (x: LeaseTicket) => ({ request_id: x.requestId, org_id: tenant.orgId, user_id: tenant.userId, tokens: 100, cost: 0, counter_ids: [...new Set(x.parts.map((p) => p.counterId))], expires_at: new Date(Date.now() + 60_000).toISOString() });
     const journalConn = await database.pool!.connect();
-    let error: unknown;
+    let outcome: PromiseSettledResult<unknown>[] = [];
     try {
-      await settleTx.query('BEGIN');
-      await settleTx.query(`select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true), set_config('role', $3, true)`, [tenant.orgId, tenant.userId, database.appRole]);
-      await settleTx.query(lock!.text, lock!.params);
-      await settleTx.query(first!.text, first!.params);
-      // Meanwhile the other batch slot writes the journal of A and B (sorted by request id: A first).
-      const entries = [A, B].map((x) => ({ request_id: x.requestId, org_id: tenant.orgId, user_id: tenant.userId, tokens: 100, cost: 0, counter_ids: [...new Set(x.parts.map((p) => p.counterId))], expires_at: new Date(Date.now() + 60_000).toISOString() }));
-      const journal = journalConn.query(`select set_config('role', $1, false)`, [database.appRole]).then(() => journalConn.query('select providers.journal_leased($1::jsonb)', [JSON.stringify(entries)]));
-      journal.catch(() => {});
+      // A journal transaction has written A's row and is about to write B's.
+      await journalConn.query('BEGIN');
+      await journalConn.query(`select set_config('role', $1, true)`, [database.appRole]);
+      await journalConn.query('select providers.journal_leased($1::jsonb)', [JSON.stringify([entry(A)])]);
+      // The settle batch, B having arrived first: it must wait on A before taking B, or the journal's B would wait on it.
+      const calls = [B, A].map((ticket) => {
+        const s = settlement(ticket, 10);
+        const now = new Date();
+        return { tenant, input: leasedSettleInput(s, ticket, 10, now, requestLogPayload(s, now)) };
+      });
+      const batch = settleLeasedBatch(database, calls);
+      batch.catch(() => {});
       await new Promise((r) => setTimeout(r, 200));
-      const settleSecond = settleTx.query(second!.text, second!.params).then(() => settleTx.query('COMMIT'));
-      const results = await Promise.allSettled([settleSecond, journal]);
-      error = results.find((r) => r.status === 'rejected');
+      const journal = journalConn.query('select providers.journal_leased($1::jsonb)', [JSON.stringify([entry(B)])]).then(() => journalConn.query('COMMIT'));
+      journal.catch(() => {});
+      outcome = await Promise.allSettled([batch, journal]);
     } finally {
-      await settleTx.query('ROLLBACK').catch(() => {});
-      await journalConn.query('RESET role').catch(() => {});
-      settleTx.release();
+      await journalConn.query('ROLLBACK').catch(() => {});
       journalConn.release();
     }
-    expect((error as PromiseRejectedResult | undefined)?.reason?.code, 'no deadlock').toBeUndefined();
+    expect(outcome.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok')), 'no deadlock').toEqual(['ok', 'ok']);
     expect(await rowState(A.requestId)).toBe('settled');
     expect(await rowState(B.requestId)).toBe('settled');
+    await quotaLeases.returnAll();
   });
 });

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { periodsAt, requestLogEventId, reserve } from '../../../functions/providers/service/quota.js';
-import { leasedSettleBatch, settleLeasedStatement, type LeasedSettleInput } from '../../../functions/providers/service/leases/settle.js';
-import { tenantsSql, type SqlTenant } from '../../../functions/shared/db/round-trip.js';
+import { settleLeasedBatch, settleLeasedStatement, type LeasedSettleInput } from '../../../functions/providers/service/leases/settle.js';
+import type { SqlTenant } from '../../../functions/shared/db/round-trip.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';
 
 /**
- * Leased settles of one organization in one transaction (settle-batcher.ts writeLeased): the batch
- * locks every counter it touches first, in id order, so it cannot deadlock with a statement that locks
- * a user's counters in id order (another instance's settle, a lease statement, a reservation batch).
- * Without that first lock the batch took the org's counters with its first user's settle and then
- * waited for a second user's counter that such a statement held while waiting for the org's (40P01).
+ * Leased settles of a batch in one statement across tenants (providers.settle_leased_batch, migration
+ * 0013; settle-batcher.ts writeLeased): each call moves only its own organization's counters and the
+ * leases of those counters, exactly once by request id; calls taking from one lease take, in request-id
+ * order, at most what it holds; and the batch, which locks every counter it touches at once in id order,
+ * commits alongside one-call settles of the same counters without deadlocking.
  */
-const { database } = await createTestDatabase();
+const { database } = await createTestDatabase({ poolMax: 20 });
 const periods = periodsAt(new Date());
 
 const countersOf = async (t: SqlTenant) => (await database.pool!.query(
@@ -25,38 +25,73 @@ async function member(orgId?: string): Promise<SqlTenant> {
   return { orgId: t.orgId, userId: t.userId };
 }
 
-async function input(t: SqlTenant, requestId: string): Promise<LeasedSettleInput> {
+async function input(t: SqlTenant, requestId: string, tokens = 1, parts?: LeasedSettleInput['parts']): Promise<LeasedSettleInput> {
   return {
-    requestId, tokens: 1, costMicros: 1, provider: 'openai', model: 'm', day: periods.day, promptTokens: 1, completionTokens: 0,
-    eventId: requestLogEventId(requestId), occurredAt: new Date().toISOString(), payload: '{}',
-    parts: (await countersOf(t)).map((c) => ({ counterId: c.id, leaseId: null, take: { tokens: 1, cost: 1 } })), worst: { tokens: 1, cost: 1 },
+    requestId, tokens, costMicros: 1, provider: 'openai', model: 'm', day: periods.day, promptTokens: tokens, completionTokens: 0,
+    eventId: requestLogEventId(requestId), occurredAt: new Date().toISOString(), payload: {},
+    parts: parts ?? (await countersOf(t)).map((c) => ({ counterId: c.id, leaseId: null, take: { tokens, cost: 1 } })), worst: { tokens, cost: 1 },
   };
 }
 
-describe('leased settle batches', () => {
-  it('a batch of two users of one org and a one-call settle of the second user, racing, both commit (no deadlock)', async () => {
-    // Two users of one org where the second user has a counter whose id sorts below the org's counters.
-    let pair: [SqlTenant, SqlTenant] | undefined;
-    for (let i = 0; i < 30 && !pair; i++) {
-      const a = await member();
-      const b = await member(a.orgId);
-      if ((await countersOf(b))[0]!.subject_type === 'user') pair = [a, b];
-    }
-    expect(pair).toBeDefined();
-    const [u1, u2] = pair!;
-    const statements = leasedSettleBatch([{ tenant: u1, input: await input(u1, `b1-${u1.userId}`) }, { tenant: u2, input: await input(u2, `b2-${u2.userId}`) }]);
-    // A pause after the first settle stands for the time the batch's other statements take.
-    statements.splice(2, 0, { tenant: u1, text: 'SELECT pg_sleep($1::float8)', params: [0.4], prepare: 'llc_test_sleep' });
-    const batch = tenantsSql(database, statements);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const single = settleLeasedStatement(database, u2, await input(u2, `s-${u2.userId}`));
-    const outcomes = await Promise.allSettled([batch, single]);
-    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'ok'))).toEqual(['ok', 'ok']);
-  });
+const used = async (counterId: string) => Number((await database.pool!.query(`SELECT tokens_used FROM providers.quota_counters WHERE id = $1`, [counterId])).rows[0].tokens_used);
 
-  it('refuses to mix organizations in one transaction (row-level security would hide the other org\'s counters from the lock)', async () => {
+describe('leased settle batches', () => {
+  it('each call of a batch spanning organizations moves its own counters once; a repeated batch changes nothing', async () => {
     const a = await member();
     const b = await member();
-    expect(() => leasedSettleBatch([{ tenant: a, input: { parts: [] } as never }, { tenant: b, input: { parts: [] } as never }])).toThrow(/one organization/);
+    const calls = [{ tenant: a, input: await input(a, `x-${a.userId}`, 5) }, { tenant: b, input: await input(b, `x-${b.userId}`, 7) }];
+    const before = await Promise.all([...(await countersOf(a)), ...(await countersOf(b))].map((c) => used(c.id)));
+    const first = await settleLeasedBatch(database, calls);
+    expect([...first.values()].map((r) => r.settled)).toEqual([true, true]);
+    const again = await settleLeasedBatch(database, calls);
+    expect([...again.values()].map((r) => r.settled)).toEqual([false, false]);
+    const after = await Promise.all([...(await countersOf(a)), ...(await countersOf(b))].map((c) => used(c.id)));
+    expect(after.map((v, i) => v - before[i]!)).toEqual([5, 5, 5, 5, 7, 7, 7, 7]);
+  });
+
+  it("a call naming another organization's counter or lease moves nothing there", async () => {
+    const a = await member();
+    const victim = await member();
+    const [theirs] = await countersOf(victim);
+    const lease = (await database.pool!.query(
+      `INSERT INTO providers.quota_leases (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
+       VALUES ($1, $2, 'victim-holder', 100, 0, now() + interval '1 minute', now() + interval '2 minutes') RETURNING id`, [victim.orgId, theirs!.id])).rows[0].id as string;
+    await database.pool!.query(`UPDATE providers.quota_counters SET tokens_leased = tokens_leased + 100 WHERE id = $1`, [theirs!.id]);
+    const before = await used(theirs!.id);
+    const parts = [{ counterId: theirs!.id, leaseId: lease, take: { tokens: 50, cost: 0 } }];
+    const result = await settleLeasedBatch(database, [{ tenant: a, input: await input(a, `evil-${a.userId}`, 50, parts) }]);
+    expect(result.get(`evil-${a.userId}`)).toMatchObject({ settled: true, consumed: new Map() });
+    expect(await used(theirs!.id)).toBe(before);
+    const { rows } = await database.pool!.query(`SELECT tokens_held::int AS held FROM providers.quota_leases WHERE id = $1`, [lease]);
+    expect(rows).toEqual([{ held: 100 }]);
+  });
+
+  it('calls taking from one lease take, in request-id order, at most what it holds; the counter leased drops by the same', async () => {
+    const a = await member();
+    const [counter] = await countersOf(a);
+    const lease = (await database.pool!.query(
+      `INSERT INTO providers.quota_leases (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
+       VALUES ($1, $2, 'h', 100, 0, now() + interval '1 minute', now() + interval '2 minutes') RETURNING id`, [a.orgId, counter!.id])).rows[0].id as string;
+    await database.pool!.query(`UPDATE providers.quota_counters SET tokens_leased = tokens_leased + 100 WHERE id = $1`, [counter!.id]);
+    const parts = [{ counterId: counter!.id, leaseId: lease, take: { tokens: 40, cost: 0 } }];
+    const ids = ['c1', 'c2', 'c3'].map((k) => `${k}-${a.userId}`);
+    const result = await settleLeasedBatch(database, await Promise.all([...ids].reverse().map(async (id) => ({ tenant: a, input: await input(a, id, 40, parts) }))));
+    expect(ids.map((id) => result.get(id)!.consumed.get(lease)?.tokens)).toEqual([40, 40, 20]);
+    const { rows } = await database.pool!.query(
+      `SELECT l.tokens_held::int AS held, c.tokens_leased::int AS leased FROM providers.quota_leases l JOIN providers.quota_counters c ON c.id = l.counter_id WHERE l.id = $1`, [lease]);
+    expect(rows).toEqual([{ held: 0, leased: 0 }]);
+  });
+
+  it('batches over two users of one org race one-call settles of the same counters: all commit, none deadlocks', async () => {
+    const u1 = await member();
+    const u2 = await member(u1.orgId);
+    const rounds = await Promise.allSettled(Array.from({ length: 10 }, async (_, i) => Promise.all([
+      settleLeasedBatch(database, [{ tenant: u1, input: await input(u1, `r${i}-a-${u1.userId}`) }, { tenant: u2, input: await input(u2, `r${i}-b-${u2.userId}`) }]),
+      settleLeasedStatement(database, u2, await input(u2, `r${i}-s-${u2.userId}`)),
+      settleLeasedStatement(database, u1, await input(u1, `r${i}-t-${u1.userId}`)),
+    ])));
+    expect(rounds.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code ?? String(r.reason) : 'ok'))).toEqual(Array(10).fill('ok'));
+    const orgDaily = (await countersOf(u1)).find((c) => c.subject_type === 'org')!;
+    expect(await used(orgDaily.id)).toBe(40);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pgFromUrl } from '../../../functions/shared/db/pg.js';
 import { periodsAt, reserve } from '../../../functions/providers/service/quota.js';
-import { inline, literal, tenantSql, tenantsSql } from '../../../functions/shared/db/round-trip.js';
+import { inline, literal, tenantSql } from '../../../functions/shared/db/round-trip.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';
 
@@ -59,35 +59,5 @@ describe('prepared statements across tenants on one connection', () => {
     } finally {
       await single.close();
     }
-  });
-});
-
-describe('tenantsSql: several tenants in one transaction', () => {
-  it('each statement sees only its own tenant (row-level security switches with it), hostile text arrives verbatim', async () => {
-    const a = await createTenant(database, { role: 'member' });
-    const b = await createTenant(database, { role: 'member' });
-    const text = `SELECT $1::text AS v, (SELECT count(*)::int FROM projects.organizations) AS orgs, (SELECT id::text FROM projects.organizations LIMIT 1) AS org`;
-    const rows = await tenantsSql<{ v: string; orgs: number; org: string }>(database, [
-      { tenant: a, text, params: [HOSTILE[0]], prepare: 'llc_test_tenants' },
-      { tenant: b, text, params: [HOSTILE[1]], prepare: 'llc_test_tenants' },
-      { tenant: a, text, params: [HOSTILE[2]], prepare: 'llc_test_tenants' },
-    ]);
-    expect(rows.map((r) => r[0])).toEqual([
-      { v: HOSTILE[0], orgs: 1, org: a.orgId },
-      { v: HOSTILE[1], orgs: 1, org: b.orgId },
-      { v: HOSTILE[2], orgs: 1, org: a.orgId },
-    ]);
-  });
-
-  it('all or nothing: one failing statement rolls back the others, and the connection stays usable', async () => {
-    const a = await createTenant(database, { role: 'member' });
-    const write = `INSERT INTO projects.projects (org_id, name, slug) VALUES ($1::uuid, $2::text, $2::text) RETURNING slug`;
-    await expect(tenantsSql(database, [
-      { tenant: a, text: write, params: [a.orgId, 'kept-if-committed'], prepare: 'llc_test_tenants_write' },
-      { tenant: a, text: write, params: [a.orgId, 'x'.repeat(300)], prepare: 'llc_test_tenants_write' },
-    ])).rejects.toThrow();
-    const { rows } = await database.pool!.query(`SELECT count(*)::int AS n FROM projects.projects WHERE org_id = $1`, [a.orgId]);
-    expect(rows[0].n).toBe(0);
-    expect((await tenantsSql<{ slug: string }>(database, [{ tenant: a, text: write, params: [a.orgId, 'after'], prepare: 'llc_test_tenants_write' }]))[0]).toEqual([{ slug: 'after' }]);
   });
 });

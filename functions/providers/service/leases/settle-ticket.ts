@@ -16,7 +16,7 @@ export async function settleLeased(
   ticket: LeaseTicket,
   tokens: number,
   occurredAt: Date,
-  payload: string,
+  payload: object,
 ): Promise<{ settled: boolean; alerts: boolean }> {
   const input = leasedSettleInput(s, ticket, tokens, occurredAt, payload);
   const result = await retryTransient(() => settleLeasedStatement(database, tenant, input));
@@ -29,7 +29,7 @@ const takeOf = (s: Settlement, ticket: LeaseTicket) => ({
 });
 
 /** The statement's input for a leased call: each counter gives up at most the call's worst case. */
-export function leasedSettleInput(s: Settlement, ticket: LeaseTicket, tokens: number, occurredAt: Date, payload: string): LeasedSettleInput {
+export function leasedSettleInput(s: Settlement, ticket: LeaseTicket, tokens: number, occurredAt: Date, payload: object): LeasedSettleInput {
   const take = { ...takeOf(s, ticket), tokens: Math.min(tokens, ticket.want.tokens) };
   return {
     requestId: s.requestId, tokens, costMicros: s.costMicros, provider: s.provider, model: s.model, day: periodsAt(occurredAt).day,

@@ -1,6 +1,6 @@
 import type { Database } from '../../../shared/db/index.js';
 import { usageAndRequestLogCtes } from '../settle-sql.js';
-import { tenantSql, tenantsSql, type SqlTenant, type TenantStatement } from '../../../shared/db/round-trip.js';
+import { appRoleSql, tenantSql, type SqlTenant } from '../../../shared/db/round-trip.js';
 import type { Amount } from './allocator.js';
 
 /**
@@ -66,7 +66,8 @@ export interface LeasedSettleInput {
   completionTokens: number;
   eventId: string;
   occurredAt: string;
-  payload: string;
+  /** The request-log event (quota.ts requestLogPayload). */
+  payload: object;
   /** The call's four counters, the lease each was served from (null: no limit), and what to take from it. */
   parts: { counterId: string; leaseId: string | null; take: Amount }[];
   worst: Amount;
@@ -81,12 +82,12 @@ export interface LeasedSettleResult {
 
 type LeasedSettleRow = { settled: string; alerts: boolean; consumed: { lease: string; t: number; c: number }[] };
 
-/** The leased settle of one call as a statement (for tenantSql, or several tenants' at once in tenantsSql). */
-export function leasedSettleStatement(tenant: SqlTenant, s: LeasedSettleInput): TenantStatement {
+/** The leased settle of one call as a statement. */
+export function leasedSettleStatement(tenant: SqlTenant, s: LeasedSettleInput): { text: string; params: unknown[]; prepare: string } {
   return {
-    tenant, text: SETTLE_LEASED, prepare: 'llc_lease_settle_v2',
+    text: SETTLE_LEASED, prepare: 'llc_lease_settle_v2',
     params: [
-      s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, s.payload,
+      s.requestId, s.tokens, s.costMicros, s.provider, s.model, s.day, s.promptTokens, s.completionTokens, s.eventId, s.occurredAt, JSON.stringify(s.payload),
       tenant.orgId, tenant.userId,
       s.parts.map((p) => p.counterId), s.parts.map((p) => p.leaseId), s.parts.map((p) => p.take.tokens), s.parts.map((p) => p.take.cost),
       s.worst.tokens, s.worst.cost,
@@ -106,32 +107,23 @@ export async function settleLeasedStatement(database: Database, tenant: SqlTenan
   return leasedSettleResult(row);
 }
 
-const LOCK_COUNTERS = `SELECT id FROM providers.quota_counters WHERE id = ANY ($1::text[]::uuid[]) ORDER BY id FOR UPDATE`;
+const BATCH = 'select request_id, settled, alerts, consumed from providers.settle_leased_batch($1::jsonb)';
 
 /**
- * Several calls' leased settles of ONE organization in one transaction and round trip, all or nothing.
- * Its first statement locks every counter the calls touch, in id order, as every other statement on
- * the counters does (reserve and settle batches, lease statements, the expiry job): the settles after
- * it lock nothing new, so the batch cannot deadlock with them. One organization per transaction, since
- * row-level security lets a tenant lock only its own organization's counters.
+ * The leased settles of calls of ANY tenants in one statement, one transaction (providers.settle_leased_batch,
+ * migration 0013: the statement above, per call, with one update per counter and per lease for the whole
+ * batch). Runs as the application role with no org set: the function takes org and user per call, as
+ * settle_batch does for reservation rows. Answers by request id.
  */
-export async function settleLeasedStatements(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<LeasedSettleResult[]> {
-  const rows = await tenantsSql<LeasedSettleRow>(database, leasedSettleBatch(calls));
-  const byId = new Map(inRequestIdOrder(calls).map((c, k) => [c.input.requestId, leasedSettleResult(rows[k + 1]![0])]));
-  return calls.map((c) => byId.get(c.input.requestId)!);
-}
-
-/**
- * Rows are written in request-id order, the order providers.journal_leased inserts them in: a journal
- * insert racing a settle transaction over the same request ids waits for it rather than deadlocking.
- */
-const inRequestIdOrder = <T extends { input: { requestId: string } }>(calls: T[]): T[] =>
-  [...calls].sort((a, b) => (a.input.requestId < b.input.requestId ? -1 : a.input.requestId > b.input.requestId ? 1 : 0));
-
-/** The statements of settleLeasedStatements: the counter lock, then one settle per call, in request-id order. */
-export function leasedSettleBatch(calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): TenantStatement[] {
-  if (new Set(calls.map((c) => c.tenant.orgId)).size > 1) throw new Error('one organization per leased settle transaction');
-  const ids = [...new Set(calls.flatMap((c) => c.input.parts.map((p) => p.counterId)))].sort();
-  const lock: TenantStatement = { tenant: calls[0]!.tenant, text: LOCK_COUNTERS, params: [ids], prepare: 'llc_lease_lock_counters_v1' };
-  return [lock, ...inRequestIdOrder(calls).map((c) => leasedSettleStatement(c.tenant, c.input))];
+export async function settleLeasedBatch(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<Map<string, LeasedSettleResult>> {
+  const items = calls.map(({ tenant, input: s }) => ({
+    request_id: s.requestId, org_id: tenant.orgId, user_id: tenant.userId, provider: s.provider, model: s.model, day: s.day,
+    prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros, event_id: s.eventId,
+    occurred_at: s.occurredAt, payload: s.payload, worst_tokens: s.worst.tokens, worst_cost: s.worst.cost,
+    parts: s.parts.map((p) => ({ counter_id: p.counterId, lease_id: p.leaseId, take_t: p.take.tokens, take_c: p.take.cost })),
+  }));
+  const rows = await appRoleSql(database, (q) => q.query<{ request_id: string; settled: boolean; alerts: boolean; consumed: { lease: string; t: number; c: number }[] }>(
+    BATCH, [JSON.stringify(items)], { last: true, prepare: 'llc_lease_settle_batch_v1' },
+  ));
+  return new Map(rows.map((r) => [r.request_id, leasedSettleResult({ settled: r.settled ? '1' : '0', alerts: r.alerts, consumed: r.consumed })]));
 }
