@@ -111,20 +111,16 @@ export class SettleBatcher {
   private readonly database: Database;
   private readonly log: Logger;
   private readonly maxBatch: number;
-  private readonly maxWaitMs: number;
   private readonly maxConcurrent: number;
   private readonly retryDelaysMs: number[];
   private readonly busy: () => boolean;
   private queue: Pending[] = [];
   /** Journal entries of leased calls not sent yet, by request id (the call's settle takes its entry out). */
   private journals = new Map<string, JournalEntry>();
-  private journalTimer: NodeJS.Timeout | undefined;
-  private journalDue = false;
-  private readonly journalWaitMs: number;
-  private timer: NodeJS.Timeout | undefined;
   private running = 0;
-  /** The queued calls may go in a partial batch (maxWaitMs passed, or a flush). */
-  private due = false;
+  /** When queued settles, and queued journal entries, may go in a partial batch. */
+  private readonly settleWindow: Window;
+  private readonly journalWindow: Window;
   /** Batches being written and retries waiting for their turn. */
   private readonly work = new Set<Promise<void>>();
   /** Retries sleeping out their backoff; close() wakes them. */
@@ -141,8 +137,9 @@ export class SettleBatcher {
     this.database = options.database;
     this.log = options.log;
     this.maxBatch = Math.max(1, options.maxBatch ?? SETTLE_MAX_BATCH);
-    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? SETTLE_MAX_WAIT_MS);
-    this.journalWaitMs = Math.max(0, options.journalWaitMs ?? this.maxWaitMs);
+    const maxWaitMs = Math.max(0, options.maxWaitMs ?? SETTLE_MAX_WAIT_MS);
+    this.settleWindow = new Window(maxWaitMs, () => this.kick());
+    this.journalWindow = new Window(Math.max(0, options.journalWaitMs ?? maxWaitMs), () => this.kick());
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2);
     this.retryDelaysMs = options.retryDelaysMs ?? SETTLE_RETRY_DELAYS_MS;
     this.busy = options.busy ?? (() => inFlightCount() > 1);
@@ -182,7 +179,7 @@ export class SettleBatcher {
         resolve(outcome);
       };
       this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
-      if (!this.busy()) this.due = true;
+      if (!this.busy()) this.settleWindow.due = true;
       this.kick();
     });
   }
@@ -215,8 +212,8 @@ export class SettleBatcher {
   /** Writes everything queued now and waits for it, retries included (tests, shutdown). */
   async flush(): Promise<void> {
     for (;;) {
-      this.due = true;
-      this.journalDue = true;
+      this.settleWindow.due = true;
+      this.journalWindow.due = true;
       this.kick();
       if (!this.queue.length && !this.journals.size && !this.work.size) return;
       await Promise.allSettled([...this.work]);
@@ -237,8 +234,8 @@ export class SettleBatcher {
    */
   private kick(): void {
     while (this.running < this.maxConcurrent) {
-      const settlesGo = this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.due || this.closing));
-      const journalsGo = this.journals.size >= this.maxBatch || (this.journals.size > 0 && (this.journalDue || this.closing));
+      const settlesGo = this.queue.length >= this.maxBatch || (this.queue.length > 0 && (this.settleWindow.due || this.closing));
+      const journalsGo = this.journals.size >= this.maxBatch || (this.journals.size > 0 && (this.journalWindow.due || this.closing));
       if (!settlesGo && !journalsGo) break;
       const batch = settlesGo ? this.queue.splice(0, this.maxBatch) : [];
       // Journal entries ride with every batch; those whose call settles in this very batch are not
@@ -255,28 +252,8 @@ export class SettleBatcher {
         this.kick();
       }));
     }
-    if (!this.queue.length) {
-      this.due = false;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    } else if (!this.timer && !this.due) {
-      this.timer = outsideRequest(() => setTimeout(() => {
-        this.timer = undefined;
-        this.due = true;
-        this.kick();
-      }, this.maxWaitMs));
-    }
-    if (!this.journals.size) {
-      this.journalDue = false;
-      clearTimeout(this.journalTimer);
-      this.journalTimer = undefined;
-    } else if (!this.journalTimer && !this.journalDue) {
-      this.journalTimer = outsideRequest(() => setTimeout(() => {
-        this.journalTimer = undefined;
-        this.journalDue = true;
-        this.kick();
-      }, this.journalWaitMs));
-    }
+    this.settleWindow.track(this.queue.length > 0);
+    this.journalWindow.track(this.journals.size > 0);
   }
 
   /**
@@ -458,6 +435,29 @@ export class SettleBatcher {
       const timer = setTimeout(wake, ms);
       this.sleepers.add(wake);
     });
+  }
+}
+
+/** When a queue's partial batch may go: once its oldest item waited `waitMs`, or as soon as `due` is set. */
+class Window {
+  due = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly waitMs: number, private readonly onDue: () => void) {}
+
+  /** While items wait, a timer runs (outside any request's scope); once none does, timer and `due` reset. */
+  track(waiting: boolean): void {
+    if (!waiting) {
+      this.due = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    } else if (!this.timer && !this.due) {
+      this.timer = outsideRequest(() => setTimeout(() => {
+        this.timer = undefined;
+        this.due = true;
+        this.onDue();
+      }, this.waitMs));
+    }
   }
 }
 

@@ -33,6 +33,15 @@ async function input(t: SqlTenant, requestId: string, tokens = 1, parts?: Leased
   };
 }
 
+/** A holder's lease of `tokens` on a counter, with the counter's leased raised to match (leased = Σ held). */
+async function leaseOn(orgId: string, counterId: string, tokens: number): Promise<string> {
+  const { rows } = await database.pool!.query(
+    `INSERT INTO providers.quota_leases (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
+     VALUES ($1, $2, $3, $4, 0, now() + interval '1 minute', now() + interval '2 minutes') RETURNING id`, [orgId, counterId, `holder-${counterId}`, tokens]);
+  await database.pool!.query(`UPDATE providers.quota_counters SET tokens_leased = tokens_leased + $2 WHERE id = $1`, [counterId, tokens]);
+  return rows[0].id as string;
+}
+
 const used = async (counterId: string) => Number((await database.pool!.query(`SELECT tokens_used FROM providers.quota_counters WHERE id = $1`, [counterId])).rows[0].tokens_used);
 
 describe('leased settle batches', () => {
@@ -53,10 +62,7 @@ describe('leased settle batches', () => {
     const a = await member();
     const victim = await member();
     const [theirs] = await countersOf(victim);
-    const lease = (await database.pool!.query(
-      `INSERT INTO providers.quota_leases (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
-       VALUES ($1, $2, 'victim-holder', 100, 0, now() + interval '1 minute', now() + interval '2 minutes') RETURNING id`, [victim.orgId, theirs!.id])).rows[0].id as string;
-    await database.pool!.query(`UPDATE providers.quota_counters SET tokens_leased = tokens_leased + 100 WHERE id = $1`, [theirs!.id]);
+    const lease = await leaseOn(victim.orgId, theirs!.id, 100);
     const before = await used(theirs!.id);
     const parts = [{ counterId: theirs!.id, leaseId: lease, take: { tokens: 50, cost: 0 } }];
     const result = await settleLeasedBatch(database, [{ tenant: a, input: await input(a, `evil-${a.userId}`, 50, parts) }]);
@@ -69,10 +75,7 @@ describe('leased settle batches', () => {
   it('calls taking from one lease take, in request-id order, at most what it holds; the counter leased drops by the same', async () => {
     const a = await member();
     const [counter] = await countersOf(a);
-    const lease = (await database.pool!.query(
-      `INSERT INTO providers.quota_leases (org_id, counter_id, holder, tokens_held, cost_held_micros, serve_until, expires_at)
-       VALUES ($1, $2, 'h', 100, 0, now() + interval '1 minute', now() + interval '2 minutes') RETURNING id`, [a.orgId, counter!.id])).rows[0].id as string;
-    await database.pool!.query(`UPDATE providers.quota_counters SET tokens_leased = tokens_leased + 100 WHERE id = $1`, [counter!.id]);
+    const lease = await leaseOn(a.orgId, counter!.id, 100);
     const parts = [{ counterId: counter!.id, leaseId: lease, take: { tokens: 40, cost: 0 } }];
     const ids = ['c1', 'c2', 'c3'].map((k) => `${k}-${a.userId}`);
     const result = await settleLeasedBatch(database, await Promise.all([...ids].reverse().map(async (id) => ({ tenant: a, input: await input(a, id, 40, parts) }))));
