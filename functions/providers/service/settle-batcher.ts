@@ -335,7 +335,16 @@ export class SettleBatcher {
    * settleLeasedBatch). A batch that fails goes call by call, each with the usual retries, so one call
    * the database refuses cannot keep the others unbilled.
    */
-  private async writeLeased(calls: Pending[]): Promise<void> {
+  private async writeLeased(batch: Pending[]): Promise<void> {
+    // A request id twice in one statement would be settled once and answered settled for both: a second
+    // one (a bug upstream of here) goes alone after the batch and finds the call settled.
+    const seen = new Set<string>();
+    const calls = batch.filter((p) => !seen.has(p.s.requestId) && !!seen.add(p.s.requestId));
+    if (calls.length < batch.length) {
+      await this.writeLeased(calls);
+      await Promise.all(batch.filter((p) => !calls.includes(p)).map((p) => this.writeOne(p)));
+      return;
+    }
     const inputs = calls.map((p) => ({
       tenant: p.tenant,
       input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, requestLogPayload(p.s, p.s.occurredAt)),

@@ -134,3 +134,16 @@ describe('the journal of leased calls', () => {
     expect(await userCounter(t.userId)).toMatchObject({ used: 60, leased: 0 });
   });
 });
+
+describe('a request id twice in one batch', () => {
+  it('is settled once: the first answers settled, the second finds it settled (a bug upstream must not bill or report twice)', async () => {
+    const { t, tenant, quotaLeases, settles, serve } = await setup();
+    const ticket = await serve(100);
+    const first = settles.settle(tenant, settlement(ticket, 30));
+    const second = settles.settle(tenant, settlement(ticket, 30));
+    await settles.flush();
+    expect(await Promise.all([first, second])).toEqual([{ settled: true, alerts: false }, { settled: false, alerts: false }]);
+    expect((await userCounter(t.userId)).used).toBe(30);
+    await quotaLeases.returnAll();
+  });
+});
