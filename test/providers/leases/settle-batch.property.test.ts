@@ -280,6 +280,43 @@ describe('settle_leased_batch beside settle_batch and itself', () => {
     }
     expect(errs).toEqual([]);
   }, 60_000);
+  it('lock order, probed: every batch, with leases or without (counters without a limit), locks the counters before it writes usage_tracking', async () => {
+    // A transaction holds the call's usage_tracking row; the batch then blocks on it. If the batch locked
+    // the counters first (the order of every other statement on them), a NOWAIT lock on a counter fails
+    // meanwhile. Without a lease to take, nothing in the batch used to read the counters before the usage
+    // rows were written, and beside batches that did lock them first it deadlocked (40 in one bench run).
+    const { u1 } = await setup();
+    const [counter] = await countersOf(u1);
+    const holder = await pool().connect();
+    const probe = await pool().connect();
+    const day = periods.day;
+    try {
+      for (const withLease of [true, false]) {
+        const tag = withLease ? 'probe-leased' : 'probe-unleased';
+        const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null as string | null, take: { tokens: 3, cost: 1 } }));
+        if (withLease) parts[0]!.leaseId = await lease(u1, parts[0]!.counterId, 1_000, 1_000, `probe-${tag}`);
+        await pool().query(`INSERT INTO providers.usage_tracking (org_id, user_id, provider, model, day) VALUES ($1, $2, 'openai', $3, $4) ON CONFLICT DO NOTHING`, [u1.orgId, u1.userId, tag, day]);
+        await holder.query('BEGIN');
+        await holder.query(`UPDATE providers.usage_tracking SET requests = requests WHERE user_id = $1 AND model = $2`, [u1.userId, tag]);
+        const batch = settleLeasedBatch(database, [{ tenant: u1, input: input(`${tag}-${u1.userId}`, 3, 1, parts, tag) }]);
+        batch.catch(() => {});
+        // Until the batch waits on the usage row (bounded poll on pg_locks' view of it).
+        for (let i = 0; i < 200; i++) {
+          const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%llc_lease_settle_batch%'`);
+          if (rows[0].n > 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const locked = await probe.query(`SELECT id FROM providers.quota_counters WHERE id = $1 FOR UPDATE NOWAIT`, [counter!.id]).then(() => false, (err: { code?: string }) => err.code === '55P03');
+        await holder.query('COMMIT');
+        await batch;
+        expect({ withLease, counterLockedFirst: locked }).toEqual({ withLease, counterLockedFirst: true });
+      }
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      holder.release();
+      probe.release();
+    }
+  }, 60_000);
   it('two settle_leased_batch on the same users, disjoint request ids: no 40P01', async () => {
     const { u1, u2 } = await setup();
     const errs: string[] = [];
