@@ -43,6 +43,14 @@ function input(requestId: string, tokens: number, cost: number, parts: LeasedSet
   };
 }
 
+/** One call as providers.settle_leased_batch reads it (the shape leases/settle.ts settleLeasedBatch sends). */
+const item = (t: SqlTenant, s: LeasedSettleInput) => ({
+  request_id: s.requestId, org_id: t.orgId, user_id: t.userId, provider: s.provider, model: s.model, day: s.day,
+  prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros, event_id: s.eventId,
+  occurred_at: s.occurredAt, payload: s.payload, worst_tokens: s.worst.tokens, worst_cost: s.worst.cost,
+  parts: s.parts.map((p) => ({ counter_id: p.counterId, lease_id: p.leaseId, take_t: p.take.tokens, take_c: p.take.cost })),
+});
+
 const counterRow = async (id: string) => (await pool().query(
   `SELECT tokens_used::int AS used, tokens_leased::int AS leased, cost_used_micros::int AS used_c, cost_leased_micros::int AS leased_c FROM providers.quota_counters WHERE id = $1`, [id])).rows[0];
 
@@ -280,41 +288,52 @@ describe('settle_leased_batch beside settle_batch and itself', () => {
     }
     expect(errs).toEqual([]);
   }, 60_000);
-  it('lock order, probed: every batch, with leases or without (counters without a limit), locks the counters before it writes usage_tracking', async () => {
+  it('lock order, probed under custom and generic plans: every batch, with leases or without, locks the counters before it writes usage_tracking', async () => {
     // A transaction holds the call's usage_tracking row; the batch then blocks on it. If the batch locked
     // the counters first (the order of every other statement on them), a NOWAIT lock on a counter fails
-    // meanwhile. Without a lease to take, nothing in the batch used to read the counters before the usage
-    // rows were written, and beside batches that did lock them first it deadlocked (40 in one bench run).
+    // meanwhile. Before the function forced this order (its final WHERE), batches deadlocked 40 times in
+    // one bench run, counter lock against usage row; this test did not catch that plan (it passes on the
+    // old function too), so it guards the order the function now forces rather than reproducing the bug.
     const { u1 } = await setup();
     const [counter] = await countersOf(u1);
     const holder = await pool().connect();
     const probe = await pool().connect();
-    const day = periods.day;
+    const caller = await pool().connect();
     try {
-      for (const withLease of [true, false]) {
-        const tag = withLease ? 'probe-leased' : 'probe-unleased';
-        const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null as string | null, take: { tokens: 3, cost: 1 } }));
-        if (withLease) parts[0]!.leaseId = await lease(u1, parts[0]!.counterId, 1_000, 1_000, `probe-${tag}`);
-        await pool().query(`INSERT INTO providers.usage_tracking (org_id, user_id, provider, model, day) VALUES ($1, $2, 'openai', $3, $4) ON CONFLICT DO NOTHING`, [u1.orgId, u1.userId, tag, day]);
-        await holder.query('BEGIN');
-        await holder.query(`UPDATE providers.usage_tracking SET requests = requests WHERE user_id = $1 AND model = $2`, [u1.userId, tag]);
-        const batch = settleLeasedBatch(database, [{ tenant: u1, input: input(`${tag}-${u1.userId}`, 3, 1, parts, tag) }]);
-        batch.catch(() => {});
-        // Until the batch waits on the usage row (bounded poll on pg_locks' view of it).
-        for (let i = 0; i < 200; i++) {
-          const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%llc_lease_settle_batch%'`);
-          if (rows[0].n > 0) break;
-          await new Promise((r) => setTimeout(r, 10));
+      for (const planMode of ['force_custom_plan', 'force_generic_plan']) {
+        await caller.query(`SELECT set_config('plan_cache_mode', $1, false), set_config('role', $2, false)`, [planMode, database.appRole]);
+        for (const withLease of [true, false]) {
+          // Several calls first, so the cached plan is the one the mode asks for.
+          for (let warm = 0; warm < 6; warm++) {
+            const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null, take: { tokens: 1, cost: 1 } }));
+            await caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([item(u1, input(`warm-${planMode}-${withLease}-${warm}-${u1.userId}`, 1, 1, parts, 'warm'))])]);
+          }
+          const tag = `probe-${planMode}-${withLease}`;
+          const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null as string | null, take: { tokens: 3, cost: 1 } }));
+          if (withLease) parts[0]!.leaseId = await lease(u1, parts[0]!.counterId, 1_000, 1_000, tag);
+          await pool().query(`INSERT INTO providers.usage_tracking (org_id, user_id, provider, model, day) VALUES ($1, $2, 'openai', $3, $4) ON CONFLICT DO NOTHING`, [u1.orgId, u1.userId, tag, periods.day]);
+          await holder.query('BEGIN');
+          await holder.query(`UPDATE providers.usage_tracking SET requests = requests WHERE user_id = $1 AND model = $2`, [u1.userId, tag]);
+          const batch = caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([item(u1, input(`${tag}-${u1.userId}`, 3, 1, parts, tag))])]);
+          batch.catch(() => {});
+          // Until the batch waits on a lock (bounded poll).
+          for (let i = 0; i < 300; i++) {
+            const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [(caller as unknown as { processID: number }).processID]);
+            if (rows[0].n > 0) break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          const locked = await probe.query(`SELECT id FROM providers.quota_counters WHERE id = $1 FOR UPDATE NOWAIT`, [counter!.id]).then(() => false, (err: { code?: string }) => err.code === '55P03');
+          await holder.query('COMMIT');
+          await batch;
+          expect({ planMode, withLease, counterLockedFirst: locked }).toEqual({ planMode, withLease, counterLockedFirst: true });
         }
-        const locked = await probe.query(`SELECT id FROM providers.quota_counters WHERE id = $1 FOR UPDATE NOWAIT`, [counter!.id]).then(() => false, (err: { code?: string }) => err.code === '55P03');
-        await holder.query('COMMIT');
-        await batch;
-        expect({ withLease, counterLockedFirst: locked }).toEqual({ withLease, counterLockedFirst: true });
       }
     } finally {
       await holder.query('ROLLBACK').catch(() => {});
+      await caller.query('RESET role; RESET plan_cache_mode').catch(() => {});
       holder.release();
       probe.release();
+      caller.release();
     }
   }, 60_000);
   it('two settle_leased_batch on the same users, disjoint request ids: no 40P01', async () => {
