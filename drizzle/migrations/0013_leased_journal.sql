@@ -51,109 +51,130 @@ GRANT EXECUTE ON FUNCTION providers.journal_leased(jsonb) TO lattice_app;
 --     batch's earlier calls, in request-id order), and its counter's leased drops by the same amount;
 --   - every counter gets used += the call's usage (one update per counter for the whole batch);
 --   - usage_tracking and the request-log outbox row, as settle_batch.
--- Lock order: the calls' reservation rows (request-id order, as journal_leased and the expiry job take
--- rows first), then the counters in id order, then the lease rows, then usage_tracking and the outbox:
--- the order of every statement on these rows (ACQUIRE and give-back lock counters, then leases; the
--- expiry job rows, then counters; settle_batch, below, and the one-call settles rows, counters, usage).
--- It is forced by the final WHERE (see there): left to the planner, a batch whose calls held no lease
--- wrote usage rows before it locked the counters, and beside one that did the opposite it deadlocked
--- (40 in one bench run).
+-- Lock order, one statement after the other: the calls' reservation rows (request-id order, as
+-- journal_leased and the expiry job take rows first), then the counters in id order, then the lease
+-- rows, usage_tracking and the outbox: the order of every statement on these rows (ACQUIRE and
+-- give-back lock counters, then leases; the expiry job rows, then counters; settle_batch, below, and
+-- the one-call settles rows, counters, usage). Separate statements because within one the order is not
+-- ours to choose: "the sub-statements in WITH are executed concurrently with each other and with the
+-- main query [...] the order in which the specified updates actually happen is unpredictable"
+-- (PostgreSQL docs, queries-with.html, "Data-Modifying Statements in WITH"). As one statement, a batch
+-- whose calls held no lease wrote usage rows before it locked the counters, and beside one that did the
+-- opposite it deadlocked (40 in one bench run; none in the two runs since).
 -- Only counters of the org each call names are touched, and only leases of those counters and org.
 CREATE FUNCTION providers.settle_leased_batch(p_items jsonb)
 RETURNS TABLE (request_id text, settled boolean, alerts boolean, consumed jsonb)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, providers, pg_temp AS $$
 #variable_conflict use_column
+DECLARE
+  done text[];
 BEGIN
-RETURN QUERY
-WITH items AS (
-  SELECT DISTINCT ON (x.request_id) x.*
-  FROM jsonb_to_recordset(p_items) AS x(
-    request_id text, org_id uuid, user_id uuid, provider text, model text, day date,
-    prompt_tokens bigint, completion_tokens bigint, cost_micros bigint, event_id uuid, occurred_at timestamptz, payload jsonb,
-    worst_tokens bigint, worst_cost bigint, parts jsonb)
-  ORDER BY x.request_id
-), r AS (
-  INSERT INTO providers.quota_reservations AS q (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, tokens_used, cost_used_micros, counter_ids, expires_at, settled_at)
-  SELECT i.request_id, i.org_id, i.user_id, 'settled', i.worst_tokens, i.worst_cost, i.prompt_tokens + i.completion_tokens, i.cost_micros,
-         ARRAY(SELECT (e->>'counter_id')::uuid FROM jsonb_array_elements(i.parts) e), now(), now()
-  FROM items i
-  ORDER BY i.request_id
-  ON CONFLICT (request_id) DO UPDATE
-  SET state = 'settled', tokens_used = EXCLUDED.tokens_used, cost_used_micros = EXCLUDED.cost_used_micros, settled_at = now()
-  WHERE q.state IN ('leased', 'released') AND q.org_id = EXCLUDED.org_id AND q.user_id = EXCLUDED.user_id
-  RETURNING q.request_id
-), s AS (
-  SELECT i.* FROM items i WHERE i.request_id IN (SELECT r.request_id FROM r)
-), parts AS (
-  SELECT s.request_id, s.org_id, p.counter_id, p.lease_id, p.take_t, p.take_c,
-         s.prompt_tokens + s.completion_tokens AS used_t, s.cost_micros AS used_c
-  FROM s, jsonb_to_recordset(s.parts) AS p(counter_id uuid, lease_id uuid, take_t bigint, take_c bigint)
-), lk AS (
-  SELECT qc.id, qc.org_id FROM providers.quota_counters qc
-  WHERE (qc.id, qc.org_id) IN (SELECT parts.counter_id, parts.org_id FROM parts)
+  -- 1. The calls' rows, in request-id order (as journal_leased inserts them).
+  WITH items AS (
+    SELECT DISTINCT ON (x.request_id) x.*
+    FROM jsonb_to_recordset(p_items) AS x(
+      request_id text, org_id uuid, user_id uuid, prompt_tokens bigint, completion_tokens bigint, cost_micros bigint,
+      worst_tokens bigint, worst_cost bigint, parts jsonb)
+    ORDER BY x.request_id
+  ), r AS (
+    INSERT INTO providers.quota_reservations AS q (request_id, org_id, user_id, state, tokens_reserved, cost_reserved_micros, tokens_used, cost_used_micros, counter_ids, expires_at, settled_at)
+    SELECT i.request_id, i.org_id, i.user_id, 'settled', i.worst_tokens, i.worst_cost, i.prompt_tokens + i.completion_tokens, i.cost_micros,
+           ARRAY(SELECT (e->>'counter_id')::uuid FROM jsonb_array_elements(i.parts) e), now(), now()
+    FROM items i
+    ORDER BY i.request_id
+    ON CONFLICT (request_id) DO UPDATE
+    SET state = 'settled', tokens_used = EXCLUDED.tokens_used, cost_used_micros = EXCLUDED.cost_used_micros, settled_at = now()
+    WHERE q.state IN ('leased', 'released') AND q.org_id = EXCLUDED.org_id AND q.user_id = EXCLUDED.user_id
+    RETURNING q.request_id
+  )
+  SELECT coalesce(array_agg(r.request_id), '{}') INTO done FROM r;
+
+  -- 2. Every counter those calls charge, of the org each names, in id order: a statement of its own, so
+  -- the order does not depend on how the planner schedules the CTEs below.
+  PERFORM 1 FROM providers.quota_counters qc
+  WHERE (qc.id, qc.org_id) IN (
+    SELECT (e->>'counter_id')::uuid, x.org_id
+    FROM jsonb_to_recordset(p_items) AS x(request_id text, org_id uuid, parts jsonb), jsonb_array_elements(x.parts) e
+    WHERE x.request_id = ANY (done))
   ORDER BY qc.id
-  FOR UPDATE
-), ls AS (
-  SELECT ql.id, ql.counter_id, ql.org_id, ql.tokens_held, ql.cost_held_micros FROM providers.quota_leases ql
-  WHERE ql.id IN (SELECT parts.lease_id FROM parts WHERE parts.lease_id IS NOT NULL) AND ql.counter_id IN (SELECT lk.id FROM lk)
-  ORDER BY ql.id
-  FOR UPDATE OF ql
-), took AS (
-  SELECT p.request_id, p.lease_id, p.counter_id,
-         greatest(0, least(p.take_t, ls.tokens_held - coalesce(sum(p.take_t) OVER w, 0)))::bigint AS t,
-         greatest(0, least(p.take_c, ls.cost_held_micros - coalesce(sum(p.take_c) OVER w, 0)))::bigint AS c
-  FROM parts p JOIN ls ON ls.id = p.lease_id AND ls.counter_id = p.counter_id AND ls.org_id = p.org_id
-  WINDOW w AS (PARTITION BY p.lease_id ORDER BY p.request_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-), ul AS (
-  UPDATE providers.quota_leases ql SET tokens_held = ql.tokens_held - x.t, cost_held_micros = ql.cost_held_micros - x.c
-  FROM (SELECT took.lease_id, sum(took.t)::bigint AS t, sum(took.c)::bigint AS c FROM took GROUP BY took.lease_id) x
-  WHERE ql.id = x.lease_id
-  RETURNING ql.id
-), per AS (
-  -- Only parts naming a counter of their own call's org: lk holds a counter once ANY call's org owns it.
-  SELECT parts.counter_id, sum(parts.used_t)::bigint AS used_t, sum(parts.used_c)::bigint AS used_c
-  FROM parts JOIN lk ON lk.id = parts.counter_id AND lk.org_id = parts.org_id
-  GROUP BY parts.counter_id
-), tk AS (
-  SELECT took.counter_id, sum(took.t)::bigint AS t, sum(took.c)::bigint AS c FROM took GROUP BY took.counter_id
-), c AS (
-  UPDATE providers.quota_counters qc
-  SET tokens_used = qc.tokens_used + per.used_t, cost_used_micros = qc.cost_used_micros + per.used_c,
-      tokens_leased = qc.tokens_leased - coalesce(tk.t, 0), cost_leased_micros = qc.cost_leased_micros - coalesce(tk.c, 0)
-  FROM per JOIN lk ON lk.id = per.counter_id LEFT JOIN tk ON tk.counter_id = per.counter_id
-  WHERE qc.id = per.counter_id
-  RETURNING qc.id
-), u AS (
-  -- One row per (user, provider, model, day): the same key twice in one INSERT … ON CONFLICT would fail.
-  INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
-  SELECT (array_agg(s.org_id ORDER BY s.request_id))[1], s.user_id, s.provider, s.model, s.day,
-         count(*), sum(s.prompt_tokens)::bigint, sum(s.completion_tokens)::bigint, sum(s.cost_micros)::bigint
-  FROM s
-  GROUP BY s.user_id, s.provider, s.model, s.day
-  ORDER BY s.user_id, s.provider, s.model, s.day
-  ON CONFLICT (user_id, provider, model, day) DO UPDATE
-  SET requests = ut.requests + EXCLUDED.requests, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
-      completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
-  RETURNING 1
-), o AS (
-  INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
-  SELECT s.event_id, 'request_logs', s.org_id, s.occurred_at, s.payload || jsonb_build_object('org_id', s.org_id, 'user_id', s.user_id)
-  FROM s
-  ORDER BY s.event_id
-  ON CONFLICT (event_id) DO NOTHING
-  RETURNING 1
-)
-SELECT i.request_id, s.request_id IS NOT NULL,
-  s.request_id IS NOT NULL AND EXISTS (
-    SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = i.org_id AND a.enabled AND (a.user_id IS NULL OR a.user_id = i.user_id)),
-  coalesce((SELECT jsonb_agg(jsonb_build_object('lease', took.lease_id, 't', took.t, 'c', took.c)) FROM took WHERE took.request_id = i.request_id), '[]'::jsonb)
-FROM items i LEFT JOIN s ON s.request_id = i.request_id
--- The lock order is forced here, whatever the planner does with the CTEs: this one-time filter runs `c`
--- before the main query produces a row, and `c` reads lk (the counters, locked in id order) after r
--- (the rows: lk needs the settled calls' parts) and before tk (→ ls, the leases). The CTEs nothing
--- reads (ul, u, o: leases, usage_tracking, outbox) run after the main query (PostgreSQL docs, "WITH
--- Queries": data-modifying statements run to completion whether read or not).
-WHERE (SELECT count(*) FROM c) >= 0;
+  FOR UPDATE;
+
+  -- 3. Leases, counters, usage and the request-log rows of the calls settled in 1.
+  RETURN QUERY
+  WITH items AS (
+    SELECT DISTINCT ON (x.request_id) x.*
+    FROM jsonb_to_recordset(p_items) AS x(
+      request_id text, org_id uuid, user_id uuid, provider text, model text, day date,
+      prompt_tokens bigint, completion_tokens bigint, cost_micros bigint, event_id uuid, occurred_at timestamptz, payload jsonb,
+      worst_tokens bigint, worst_cost bigint, parts jsonb)
+    ORDER BY x.request_id
+  ), s AS (
+    SELECT i.* FROM items i WHERE i.request_id = ANY (done)
+  ), parts AS (
+    SELECT s.request_id, s.org_id, p.counter_id, p.lease_id, p.take_t, p.take_c,
+           s.prompt_tokens + s.completion_tokens AS used_t, s.cost_micros AS used_c
+    FROM s, jsonb_to_recordset(s.parts) AS p(counter_id uuid, lease_id uuid, take_t bigint, take_c bigint)
+  ), lk AS (
+    -- Locked in 2 already; this reads them at their latest version.
+    SELECT qc.id, qc.org_id FROM providers.quota_counters qc
+    WHERE (qc.id, qc.org_id) IN (SELECT parts.counter_id, parts.org_id FROM parts)
+    ORDER BY qc.id
+    FOR UPDATE
+  ), ls AS (
+    SELECT ql.id, ql.counter_id, ql.org_id, ql.tokens_held, ql.cost_held_micros FROM providers.quota_leases ql
+    WHERE ql.id IN (SELECT parts.lease_id FROM parts WHERE parts.lease_id IS NOT NULL) AND ql.counter_id IN (SELECT lk.id FROM lk)
+    ORDER BY ql.id
+    FOR UPDATE OF ql
+  ), took AS (
+    SELECT p.request_id, p.lease_id, p.counter_id,
+           greatest(0, least(p.take_t, ls.tokens_held - coalesce(sum(p.take_t) OVER w, 0)))::bigint AS t,
+           greatest(0, least(p.take_c, ls.cost_held_micros - coalesce(sum(p.take_c) OVER w, 0)))::bigint AS c
+    FROM parts p JOIN ls ON ls.id = p.lease_id AND ls.counter_id = p.counter_id AND ls.org_id = p.org_id
+    WINDOW w AS (PARTITION BY p.lease_id ORDER BY p.request_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+  ), ul AS (
+    UPDATE providers.quota_leases ql SET tokens_held = ql.tokens_held - x.t, cost_held_micros = ql.cost_held_micros - x.c
+    FROM (SELECT took.lease_id, sum(took.t)::bigint AS t, sum(took.c)::bigint AS c FROM took GROUP BY took.lease_id) x
+    WHERE ql.id = x.lease_id
+    RETURNING ql.id
+  ), per AS (
+    -- Only parts naming a counter of their own call's org: lk holds a counter once ANY call's org owns it.
+    SELECT parts.counter_id, sum(parts.used_t)::bigint AS used_t, sum(parts.used_c)::bigint AS used_c
+    FROM parts JOIN lk ON lk.id = parts.counter_id AND lk.org_id = parts.org_id
+    GROUP BY parts.counter_id
+  ), tk AS (
+    SELECT took.counter_id, sum(took.t)::bigint AS t, sum(took.c)::bigint AS c FROM took GROUP BY took.counter_id
+  ), c AS (
+    UPDATE providers.quota_counters qc
+    SET tokens_used = qc.tokens_used + per.used_t, cost_used_micros = qc.cost_used_micros + per.used_c,
+        tokens_leased = qc.tokens_leased - coalesce(tk.t, 0), cost_leased_micros = qc.cost_leased_micros - coalesce(tk.c, 0)
+    FROM per JOIN lk ON lk.id = per.counter_id LEFT JOIN tk ON tk.counter_id = per.counter_id
+    WHERE qc.id = per.counter_id
+    RETURNING qc.id
+  ), u AS (
+    -- One row per (user, provider, model, day): the same key twice in one INSERT … ON CONFLICT would fail.
+    INSERT INTO providers.usage_tracking AS ut (org_id, user_id, provider, model, day, requests, prompt_tokens, completion_tokens, cost_micros)
+    SELECT (array_agg(s.org_id ORDER BY s.request_id))[1], s.user_id, s.provider, s.model, s.day,
+           count(*), sum(s.prompt_tokens)::bigint, sum(s.completion_tokens)::bigint, sum(s.cost_micros)::bigint
+    FROM s
+    GROUP BY s.user_id, s.provider, s.model, s.day
+    ORDER BY s.user_id, s.provider, s.model, s.day
+    ON CONFLICT (user_id, provider, model, day) DO UPDATE
+    SET requests = ut.requests + EXCLUDED.requests, prompt_tokens = ut.prompt_tokens + EXCLUDED.prompt_tokens,
+        completion_tokens = ut.completion_tokens + EXCLUDED.completion_tokens, cost_micros = ut.cost_micros + EXCLUDED.cost_micros
+    RETURNING 1
+  ), o AS (
+    INSERT INTO ops.outbox (event_id, stream, org_id, occurred_at, payload)
+    SELECT s.event_id, 'request_logs', s.org_id, s.occurred_at, s.payload || jsonb_build_object('org_id', s.org_id, 'user_id', s.user_id)
+    FROM s
+    ORDER BY s.event_id
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING 1
+  )
+  SELECT i.request_id, s.request_id IS NOT NULL,
+    s.request_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM providers.cost_alerts a WHERE a.org_id = i.org_id AND a.enabled AND (a.user_id IS NULL OR a.user_id = i.user_id)),
+    coalesce((SELECT jsonb_agg(jsonb_build_object('lease', took.lease_id, 't', took.t, 'c', took.c)) FROM took WHERE took.request_id = i.request_id), '[]'::jsonb)
+  FROM items i LEFT JOIN s ON s.request_id = i.request_id;
 END
 $$;
 --> statement-breakpoint
@@ -161,9 +182,12 @@ REVOKE ALL ON FUNCTION providers.settle_leased_batch(jsonb) FROM PUBLIC;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION providers.settle_leased_batch(jsonb) TO lattice_app;
 --> statement-breakpoint
--- providers.settle_batch (0012's body) locks the counters before the usage rows, as every other settle
--- does: unchanged, it wrote usage_tracking first (the CTEs only written run after the main query, the
--- last one first), and beside a leased batch on the same users it deadlocked (40P01, reproduced by review).
+-- providers.settle_batch (0012's body; reservation rows, GATEWAY_QUOTA_LEASES=off) locks the counters
+-- before the usage rows, as the leased batch does: unchanged, it wrote usage_tracking first, and beside a
+-- leased batch on the same users it deadlocked (40P01, reproduced by review). The order comes from the
+-- one-time filter below, which PostgreSQL evaluates before the main query, while the CTEs nothing reads
+-- run after it: the executor's behaviour, which the documentation leaves unspecified (see above). Split
+-- into statements like settle_leased_batch if that ever changes; the review's test replays the race.
 CREATE OR REPLACE FUNCTION providers.settle_batch(p_items jsonb)
 RETURNS TABLE (request_id text, settled boolean, alerts boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, providers, pg_temp AS $$

@@ -291,9 +291,9 @@ describe('settle_leased_batch beside settle_batch and itself', () => {
   it('lock order, probed under custom and generic plans: every batch, with leases or without, locks the counters before it writes usage_tracking', async () => {
     // A transaction holds the call's usage_tracking row; the batch then blocks on it. If the batch locked
     // the counters first (the order of every other statement on them), a NOWAIT lock on a counter fails
-    // meanwhile. Before the function forced this order (its final WHERE), batches deadlocked 40 times in
-    // one bench run, counter lock against usage row; this test did not catch that plan (it passes on the
-    // old function too), so it guards the order the function now forces rather than reproducing the bug.
+    // meanwhile. Before the function locked the counters in a statement of its own, batches deadlocked 40
+    // times in one bench run, counter lock against usage row; this test did not catch that plan (it passes
+    // on the old function too), so it guards the order the function now takes rather than reproducing the bug.
     const { u1 } = await setup();
     const [counter] = await countersOf(u1);
     const holder = await pool().connect();
