@@ -147,4 +147,23 @@ describe('settle batches', () => {
     await batcher.flush();
     await Promise.all(settles);
   });
+
+  it('one leased call whose request log cannot be built is given up alone: the others of its batch are billed, each answered once (found by review)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const plain = await call(t, 5);
+    const ticket = (id: string) => ({ requestId: id, want: { tokens: 10, cost: 10 }, parts: [], done: false, takenAt: 0 });
+    const good = { ...(await call(t, 5)), requestId: randomUUID() };
+    const bad = { ...(await call(t, 5)), requestId: randomUUID() };
+    const batcher = new SettleBatcher({ database, log: createLogger(), maxBatch: 3, maxWaitMs: 60_000, busy: () => true, retryDelaysMs: [] });
+    const outcomes = await Promise.all([
+      batcher.settle(t, plain),
+      batcher.settle(t, { ...good, lease: ticket(good.requestId) } as Settlement),
+      batcher.settle(t, { ...bad, lease: ticket(bad.requestId), occurredAt: new Date(Number.NaN) } as Settlement),
+    ]);
+    await batcher.flush();
+    expect(outcomes).toEqual([{ settled: true, alerts: false }, { settled: true, alerts: false }, { settled: false, alerts: false }]);
+    expect(await states([plain.requestId, good.requestId])).toEqual(['settled', 'settled']);
+    expect(batcher.saturated).toBe(false);
+    expect((batcher as unknown as { pending: number }).pending).toBe(0);
+  });
 });

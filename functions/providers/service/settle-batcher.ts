@@ -2,7 +2,7 @@ import type { Database } from '../../shared/db/index.js';
 import { inFlightCount, onDrain } from '../../shared/http/drain.js';
 import type { Logger } from '../../shared/http/index.js';
 import { outsideRequest } from '../../shared/http/framework.js';
-import { settleLeasedBatch, type LeasedSettleResult } from './leases/settle.js';
+import { settleLeasedBatch, type LeasedSettleInput, type LeasedSettleResult } from './leases/settle.js';
 import { finished, finishUnsure, leasedSettleInput } from './leases/settle-ticket.js';
 import type { LeaseTicket } from './leases/ticket.js';
 import { periodsAt, requestLogEventId, requestLogPayload, retryTransient, settleWithAlerts, type Settlement } from './quota.js';
@@ -105,6 +105,8 @@ interface Pending {
   resolve(outcome: SettleOutcome): void;
   /** The call's journal entry, not written because this settle went in the same batch: queued again if the batch fails. */
   journal?: JournalEntry;
+  /** resolve() was called: the outcome is given, nothing more happens to this call. */
+  answered?: boolean;
 }
 
 export class SettleBatcher {
@@ -174,11 +176,17 @@ export class SettleBatcher {
   settle(tenant: SqlTenant, s: Settlement): Promise<SettleOutcome> {
     this.pending++;
     return new Promise<SettleOutcome>((resolve) => {
-      const done = (outcome: SettleOutcome) => {
-        this.release(1);
-        resolve(outcome);
+      const item: Pending = {
+        tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0,
+        // Once: a path that answers a call twice (a bug) must not free its backpressure slot twice.
+        resolve: (outcome) => {
+          if (item.answered) return;
+          item.answered = true;
+          this.release(1);
+          resolve(outcome);
+        },
       };
-      this.queue.push({ tenant, s: { ...s, occurredAt: s.occurredAt ?? new Date() }, failures: 0, resolve: done });
+      this.queue.push(item);
       if (!this.busy()) this.settleWindow.due = true;
       this.kick();
     });
@@ -345,10 +353,21 @@ export class SettleBatcher {
       await Promise.all(batch.filter((p) => !calls.includes(p)).map((p) => this.writeOne(p)));
       return;
     }
-    const inputs = calls.map((p) => ({
-      tenant: p.tenant,
-      input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, requestLogPayload(p.s, p.s.occurredAt)),
-    }));
+    // A call whose input cannot be built (a value the request log cannot hold) is given up alone; the
+    // others of the batch go on.
+    const built: { p: Pending; tenant: SqlTenant; input: LeasedSettleInput }[] = [];
+    for (const p of calls) {
+      try {
+        built.push({ p, tenant: p.tenant, input: leasedSettleInput(p.s, p.s.lease!, p.s.promptTokens + p.s.completionTokens, p.s.occurredAt, requestLogPayload(p.s, p.s.occurredAt)) });
+      } catch (err) {
+        this.giveUp(p, err);
+      }
+    }
+    if (built.length < calls.length) {
+      if (built.length) await this.writeLeased(built.map((b) => b.p));
+      return;
+    }
+    const inputs = built;
     let results: Map<string, LeasedSettleResult>;
     try {
       results = await retryTransient(() => settleLeasedBatch(this.database, inputs));
@@ -417,10 +436,14 @@ export class SettleBatcher {
       // The last try settles each call alone: a call the database refuses cannot keep the others unbilled.
       if (last && batch.length > 1) await Promise.all(batch.map((p) => this.write([p])));
       else await this.write(batch);
+    }).catch((err: unknown) => {
+      // Not a database answer (those are handled inside write): the calls are given up, logged, not lost silently.
+      for (const p of batch) this.giveUp(p, err);
     }));
   }
 
   private giveUp(p: Pending, err: unknown): void {
+    if (p.answered) return;
     const { s, tenant } = p;
     // The reservation stays 'reserved' until the expiry job releases (and reports) it: this line is what is left to bill from.
     this.log.error('settle failed: call not billed', {

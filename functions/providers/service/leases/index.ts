@@ -127,7 +127,8 @@ export class QuotaLeases {
   private dropStale(now: number): void {
     for (const t of this.open) {
       if (!t.done && now - t.takenAt > this.policy.graceMs) abandonTicket(t);
-      if (t.done) this.open.delete(t);
+      // An abandoned ticket leaves the set too; its call still holds it, and its settle, if it comes, moves memory.
+      if (t.done || t.released) this.open.delete(t);
     }
   }
 
