@@ -99,10 +99,12 @@ const QuotaPeriodSchema = z
     period_start: z.string(),
     token_limit: int.nullable(),
     tokens_used: int,
-    tokens_reserved: int,
+    tokens_reserved: int.openapi({ description: 'Worst cases of calls in flight that reserved a row (GATEWAY_QUOTA_LEASES=off).' }),
+    tokens_leased: int.openapi({ description: 'Allowance gateway instances hold as quota leases: their calls in flight and what they may serve next. A new call is admitted on limit − used − reserved − leased (plus what its instance holds unused).' }),
     cost_limit_micros: int.nullable(),
     cost_used_micros: int,
     cost_reserved_micros: int,
+    cost_leased_micros: int,
   })
   .openapi('QuotaPeriod');
 

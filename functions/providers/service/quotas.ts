@@ -30,9 +30,11 @@ async function read(tx: Tx, t: Tenant, subject: Subject) {
       token_limit: (period === 'daily' ? limits?.dailyTokenLimit : limits?.monthlyTokenLimit) ?? null,
       tokens_used: c?.tokensUsed ?? 0,
       tokens_reserved: c?.tokensReserved ?? 0,
+      tokens_leased: c?.tokensLeased ?? 0,
       cost_limit_micros: (period === 'daily' ? limits?.dailyCostLimitMicros : limits?.monthlyCostLimitMicros) ?? null,
       cost_used_micros: c?.costUsedMicros ?? 0,
       cost_reserved_micros: c?.costReservedMicros ?? 0,
+      cost_leased_micros: c?.costLeasedMicros ?? 0,
     };
   };
   return { daily: shape('daily'), monthly: shape('monthly'), version: limits?.version ?? 0 };

@@ -87,6 +87,9 @@ describe('gateway with quota leases', () => {
       const logs = await requestLogs(database, t.orgId);
       expect(logs.reduce((s, l) => s + l.prompt_tokens + l.completion_tokens, 0)).toBe(after.used);
       expect(after.leased).toBeGreaterThan(0); // what the calls did not use stays leased for the next ones
+      // The caller's quota view shows it: the room a new call on another instance could get is limit − used − leased.
+      const view = await fetch(`${gw.url}/quotas`, { headers: { authorization: `Bearer ${t.token}` } });
+      expect(((await view.json()) as { daily: unknown }).daily).toMatchObject({ token_limit: LIMIT, tokens_used: after.used, tokens_reserved: 0, tokens_leased: after.leased });
 
       await gw.services.close!();
       expect(await counters(t.orgId)).toEqual({ used: arrivals * (W - 5), reserved: 0, leased: 0 });
