@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { periodsAt, requestLogEventId, reserve } from '../../../functions/providers/service/quota.js';
-import { settleLeasedBatch, settleLeasedStatement, type LeasedSettleInput } from '../../../functions/providers/service/leases/settle.js';
+import { leasedBatchItem, settleLeasedBatch, settleLeasedStatement, type LeasedSettleInput } from '../../../functions/providers/service/leases/settle.js';
 import type { SqlTenant } from '../../../functions/shared/db/round-trip.js';
 import { createTestDatabase } from '../../support/db.js';
 import { createTenant } from '../../support/tenants.js';
@@ -42,14 +42,6 @@ function input(requestId: string, tokens: number, cost: number, parts: LeasedSet
     parts, worst: { tokens: tokens + 10, cost: cost + 10 },
   };
 }
-
-/** One call as providers.settle_leased_batch reads it (the shape leases/settle.ts settleLeasedBatch sends). */
-const item = (t: SqlTenant, s: LeasedSettleInput) => ({
-  request_id: s.requestId, org_id: t.orgId, user_id: t.userId, provider: s.provider, model: s.model, day: s.day,
-  prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros, event_id: s.eventId,
-  occurred_at: s.occurredAt, payload: s.payload, worst_tokens: s.worst.tokens, worst_cost: s.worst.cost,
-  parts: s.parts.map((p) => ({ counter_id: p.counterId, lease_id: p.leaseId, take_t: p.take.tokens, take_c: p.take.cost })),
-});
 
 const counterRow = async (id: string) => (await pool().query(
   `SELECT tokens_used::int AS used, tokens_leased::int AS leased, cost_used_micros::int AS used_c, cost_leased_micros::int AS leased_c FROM providers.quota_counters WHERE id = $1`, [id])).rows[0];
@@ -306,7 +298,7 @@ describe('settle_leased_batch beside settle_batch and itself', () => {
           // Several calls first, so the cached plan is the one the mode asks for.
           for (let warm = 0; warm < 6; warm++) {
             const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null, take: { tokens: 1, cost: 1 } }));
-            await caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([item(u1, input(`warm-${planMode}-${withLease}-${warm}-${u1.userId}`, 1, 1, parts, 'warm'))])]);
+            await caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([leasedBatchItem(u1, input(`warm-${planMode}-${withLease}-${warm}-${u1.userId}`, 1, 1, parts, 'warm'))])]);
           }
           const tag = `probe-${planMode}-${withLease}`;
           const parts = (await countersOf(u1)).map((c) => ({ counterId: c.id, leaseId: null as string | null, take: { tokens: 3, cost: 1 } }));
@@ -314,7 +306,7 @@ describe('settle_leased_batch beside settle_batch and itself', () => {
           await pool().query(`INSERT INTO providers.usage_tracking (org_id, user_id, provider, model, day) VALUES ($1, $2, 'openai', $3, $4) ON CONFLICT DO NOTHING`, [u1.orgId, u1.userId, tag, periods.day]);
           await holder.query('BEGIN');
           await holder.query(`UPDATE providers.usage_tracking SET requests = requests WHERE user_id = $1 AND model = $2`, [u1.userId, tag]);
-          const batch = caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([item(u1, input(`${tag}-${u1.userId}`, 3, 1, parts, tag))])]);
+          const batch = caller.query('SELECT * FROM providers.settle_leased_batch($1::jsonb)', [JSON.stringify([leasedBatchItem(u1, input(`${tag}-${u1.userId}`, 3, 1, parts, tag))])]);
           batch.catch(() => {});
           // Until the batch waits on a lock (bounded poll).
           for (let i = 0; i < 300; i++) {

@@ -109,6 +109,16 @@ export async function settleLeasedStatement(database: Database, tenant: SqlTenan
 
 const BATCH = 'select request_id, settled, alerts, consumed from providers.settle_leased_batch($1::jsonb)';
 
+/** One call as providers.settle_leased_batch reads it (jsonb_to_recordset). */
+export function leasedBatchItem(tenant: SqlTenant, s: LeasedSettleInput) {
+  return {
+    request_id: s.requestId, org_id: tenant.orgId, user_id: tenant.userId, provider: s.provider, model: s.model, day: s.day,
+    prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros, event_id: s.eventId,
+    occurred_at: s.occurredAt, payload: s.payload, worst_tokens: s.worst.tokens, worst_cost: s.worst.cost,
+    parts: s.parts.map((p) => ({ counter_id: p.counterId, lease_id: p.leaseId, take_t: p.take.tokens, take_c: p.take.cost })),
+  };
+}
+
 /**
  * The leased settles of calls of ANY tenants in one statement, one transaction (providers.settle_leased_batch,
  * migration 0013: the statement above, per call, with one update per counter and per lease for the whole
@@ -116,12 +126,7 @@ const BATCH = 'select request_id, settled, alerts, consumed from providers.settl
  * settle_batch does for reservation rows. Answers by request id.
  */
 export async function settleLeasedBatch(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<Map<string, LeasedSettleResult>> {
-  const items = calls.map(({ tenant, input: s }) => ({
-    request_id: s.requestId, org_id: tenant.orgId, user_id: tenant.userId, provider: s.provider, model: s.model, day: s.day,
-    prompt_tokens: s.promptTokens, completion_tokens: s.completionTokens, cost_micros: s.costMicros, event_id: s.eventId,
-    occurred_at: s.occurredAt, payload: s.payload, worst_tokens: s.worst.tokens, worst_cost: s.worst.cost,
-    parts: s.parts.map((p) => ({ counter_id: p.counterId, lease_id: p.leaseId, take_t: p.take.tokens, take_c: p.take.cost })),
-  }));
+  const items = calls.map(({ tenant, input }) => leasedBatchItem(tenant, input));
   const rows = await appRoleSql(database, (q) => q.query<{ request_id: string; settled: boolean; alerts: boolean; consumed: { lease: string; t: number; c: number }[] }>(
     BATCH, [JSON.stringify(items)], { last: true, prepare: 'llc_lease_settle_batch_v1' },
   ));
