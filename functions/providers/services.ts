@@ -67,7 +67,7 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   const quotaLeases = kernel.config.GATEWAY_QUOTA_LEASES === 'on' || options.quotaLeases
     ? new QuotaLeases(kernel.database, {
         revision: kernel.config.K_REVISION,
-        track: (w) => track(w.catch((err) => rootLogger.warn('quota lease give-back failed (the expiry job reclaims it)', { error: err }))),
+        track: (w) => track(w.catch((err) => rootLogger.warn('quota lease statement in the background failed (a give-back: the expiry job reclaims the lease)', { error: err }))),
         ...options.quotaLeases,
         policy: {
           serveMs: kernel.config.GATEWAY_LEASE_SERVE_MS,

@@ -31,6 +31,11 @@ export interface LeasePolicy {
   halfLifeMs: number;
   /** A lease unused this long is given back. */
   idleMs: number;
+  /**
+   * A counter served from this close to the end of its window is renewed in the background (renewal.ts),
+   * so calls do not wait for the window to end; 0: only the full lease statement renews.
+   */
+  renewAheadMs: number;
 }
 
 export const DEFAULT_LEASE_POLICY: LeasePolicy = {
@@ -41,6 +46,7 @@ export const DEFAULT_LEASE_POLICY: LeasePolicy = {
   share: 0.25,
   halfLifeMs: 5_000,
   idleMs: 10_000,
+  renewAheadMs: 1_000,
 };
 
 /**

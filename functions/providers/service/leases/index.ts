@@ -7,6 +7,7 @@ import { tenantSql } from '../../../shared/db/round-trip.js';
 import { CounterLease, DEFAULT_LEASE_POLICY, ZERO, type Amount, type LeasePolicy } from './allocator.js';
 import { abandonTicket, type LeaseTicket } from './ticket.js';
 import { acquireLeases, COUNTER_ORDER, giveBack, type LeaseRow } from './store.js';
+import { LeaseRenewal } from './renewal.js';
 
 /**
  * Quota leases for one gateway instance (design: allocator.ts; SQL: store.ts, settle.ts).
@@ -46,12 +47,14 @@ export class QuotaLeases {
   private readonly tenants = new Map<string, SqlTenant>();
   private lastSweep = 0;
   private readonly track: (work: Promise<unknown>) => void;
+  private readonly renewal: LeaseRenewal;
 
   constructor(private readonly database: Database, options: QuotaLeasesOptions = {}) {
     this.policy = { ...DEFAULT_LEASE_POLICY, ...options.policy };
     this.clock = options.clock ?? Date.now;
     this.holder = options.holder ?? `${options.revision ?? 'local'}/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.track = options.track ?? ((w) => void w.catch(() => {}));
+    this.renewal = new LeaseRenewal(database, this.holder, this.policy, this.clock, this.track);
   }
 
   async reserve(tenant: SqlTenant, periods: Periods, r: Reservation): Promise<LeaseTicket> {
@@ -62,7 +65,9 @@ export class QuotaLeases {
       const now = this.clock();
       const states = keys.map((k) => this.counters.get(k));
       if (states.every((s): s is CounterLease => !!s && s.covers(want, now))) {
-        return this.ticket(r.requestId, want, states, now);
+        const ticket = this.ticket(r.requestId, want, states, now);
+        this.renewal.consider(states, now);
+        return ticket;
       }
       const pending = states.flatMap((s) => (s?.pending ? [s.pending] : []));
       if (pending.length) {
