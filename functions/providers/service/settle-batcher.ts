@@ -97,6 +97,14 @@ interface JournalEntry {
   expires_at: string;
 }
 
+/** A window's journal entries: written with its leased settles or alone, exactly once (`handled`). */
+interface WindowJournal {
+  entries: JournalEntry[];
+  handled: boolean;
+}
+
+const NO_JOURNAL: WindowJournal = { entries: [], handled: true };
+
 interface Pending {
   tenant: SqlTenant;
   s: Settlement & { occurredAt: Date };
@@ -250,12 +258,11 @@ export class SettleBatcher {
       // needed (the settle writes the row), so a call shorter than the window costs no extra write.
       const journals = this.takeJournals(batch);
       this.running++;
-      this.hold(outsideRequest(() => Promise.all([
-        this.write(batch).catch((err: unknown) => {
-          for (const p of batch) this.giveUp(p, err);
-        }),
-        journals.length ? this.writeJournal(journals, 0) : undefined,
-      ])).then(() => {}).finally(() => {
+      const journal: WindowJournal = { entries: journals, handled: false };
+      this.hold(outsideRequest(() => this.write(batch, journal).catch((err: unknown) => {
+        for (const p of batch) this.giveUp(p, err);
+        return this.journalAlone(journal);
+      })).finally(() => {
         this.running--;
         this.kick();
       }));
@@ -298,6 +305,13 @@ export class SettleBatcher {
     return entries;
   }
 
+  /** A window's journal entries on their own (no leased settle to ride with, or it failed), once. */
+  private async journalAlone(journal: WindowJournal): Promise<void> {
+    if (journal.handled || !journal.entries.length) return;
+    journal.handled = true;
+    await this.writeJournal(journal.entries, 0);
+  }
+
   /** One statement for the entries of every tenant; retried like a settle batch, then logged (the settle still bills the call). */
   private async writeJournal(entries: JournalEntry[], failures: number): Promise<void> {
     try {
@@ -327,14 +341,18 @@ export class SettleBatcher {
     void work.finally(() => this.work.delete(work));
   }
 
-  private async write(batch: Pending[]): Promise<void> {
+  /**
+   * A batch of settles, and the journal entries of its window: those go in the leased settles' transaction
+   * when the batch has leased calls (providers.settle_leased_window, one commit for both), else alone.
+   */
+  private async write(batch: Pending[], journal: WindowJournal = NO_JOURNAL): Promise<void> {
     // A call served from quota leases has no reservation row for settle_batch to find: the batch's leased
     // calls go in a statement of their own (providers.settle_leased_batch), side by side, same retries.
     const leased = batch.filter((p) => p.s.lease);
     const plain = leased.length ? batch.filter((p) => !p.s.lease) : batch;
     await Promise.all([
       ...(plain.length ? [this.writeBatch(plain)] : []),
-      ...(leased.length ? [this.writeLeased(leased)] : []),
+      leased.length ? this.writeLeased(leased, journal) : this.journalAlone(journal),
     ]);
   }
 
@@ -343,13 +361,13 @@ export class SettleBatcher {
    * settleLeasedBatch). A batch that fails goes call by call, each with the usual retries, so one call
    * the database refuses cannot keep the others unbilled.
    */
-  private async writeLeased(batch: Pending[]): Promise<void> {
+  private async writeLeased(batch: Pending[], journal: WindowJournal = NO_JOURNAL): Promise<void> {
     // A request id twice in one statement would be settled once and answered settled for both: a second
     // one (a bug upstream of here) goes alone after the batch and finds the call settled.
     const seen = new Set<string>();
     const calls = batch.filter((p) => !seen.has(p.s.requestId) && !!seen.add(p.s.requestId));
     if (calls.length < batch.length) {
-      await this.writeLeased(calls);
+      await this.writeLeased(calls, journal);
       await Promise.all(batch.filter((p) => !calls.includes(p)).map((p) => this.writeOne(p)));
       return;
     }
@@ -364,20 +382,27 @@ export class SettleBatcher {
       }
     }
     if (built.length < calls.length) {
-      if (built.length) await this.writeLeased(built.map((b) => b.p));
+      await (built.length ? this.writeLeased(built.map((b) => b.p), journal) : this.journalAlone(journal));
       return;
     }
     const inputs = built;
     let results: Map<string, LeasedSettleResult>;
+    const journals = journal.handled ? [] : journal.entries;
     try {
-      results = await retryTransient(() => settleLeasedBatch(this.database, inputs));
+      results = await retryTransient(() => settleLeasedBatch(this.database, inputs, journals));
     } catch (err) {
-      this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length });
-      await Promise.all(calls.map((p) => this.writeOne(p)));
+      // Each on its own path now: the journal with its retries, the settles call by call.
+      this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length, journaled: journals.length });
+      await Promise.all([this.journalAlone(journal), ...calls.map((p) => this.writeOne(p))]);
       return;
     }
     this.stats.batches++;
     this.stats.calls += calls.length;
+    if (journals.length) {
+      journal.handled = true;
+      this.stats.journaled += journals.length;
+      this.release(journals.length);
+    }
     calls.forEach((p, i) => {
       const result = results.get(p.s.requestId) ?? { settled: false, alerts: false, consumed: new Map() };
       p.resolve(finished(p.s.lease!, inputs[i]!.input, result));

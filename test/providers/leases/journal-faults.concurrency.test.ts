@@ -109,6 +109,26 @@ describe('the leased-call journal and settle under faults', () => {
     await settles.close();
   });
 
+  it("a window whose journal-and-settle statement fails journals its entries on their own and settles its calls one by one", async () => {
+    const { tenant, quotaLeases } = await setup(1_000_000);
+    const { db, ctl } = flaky(database);
+    const settles = new SettleBatcher({ database: db, log: createLogger(), busy: () => true, maxWaitMs: 60_000, journalWaitMs: 60_000 });
+    const serve = async () => (await reserveForCall({ database, quotaLeases, settles }, tenant, periods, { requestId: randomUUID(), tokens: 100, costMicros: 0, ttlSeconds: 600 })).lease!;
+    const [a, b] = await Promise.all([serve(), serve()]);
+    // The window's statement (a's settle with b's entry) fails; what follows does not.
+    ctl.plan = ['throw'];
+    const outcome = settles.settle(tenant, settlement(a!, 10));
+    await settles.flush();
+    expect(await outcome).toMatchObject({ settled: true });
+    expect(await rowState(a!.requestId)).toBe('settled');
+    expect(await rowState(b!.requestId), "b's entry written alone").toBe('leased');
+    expect(settles.stats.journaled).toBe(1);
+    const last = settles.settle(tenant, settlement(b!, 10));
+    await settles.close();
+    expect(await last).toMatchObject({ settled: true });
+    await quotaLeases.returnAll();
+  });
+
   it('a settle whose first try committed (reply lost) and whose retries all fail leaves memory no higher than the lease row: no overspend', async () => {
     const LIMIT = 1_000;
     const { t, tenant, quotaLeases } = await setup(LIMIT);

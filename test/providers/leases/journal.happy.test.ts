@@ -9,6 +9,7 @@ import { createLogger, setLogSink } from '../../../functions/shared/http/logger.
 import { createTestDatabase } from '../../support/db.js';
 import { setLimits } from '../../support/gateway.js';
 import { createTenant } from '../../support/tenants.js';
+import { recordingDatabase } from '../../support/recording-db.js';
 
 /**
  * The journal of leased calls (settle-batcher.ts journal(), migration 0013): a call served from a quota
@@ -88,6 +89,34 @@ describe('the journal of leased calls', () => {
     expect(settles.stats.journaled).toBe(1);
     expect(await Promise.all(tickets.map((ticket) => row(ticket.requestId).then((r) => r?.state)))).toEqual(['settled', 'settled', 'leased']);
     await settleNow(settles, tenant, settlement(tickets[2]!, 10));
+    await quotaLeases.returnAll();
+  });
+
+  it("a window's journal entries and its leased settles commit in one transaction (settle_leased_window): one statement where there were two", async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: LIMIT });
+    const rec = recordingDatabase(database);
+    const quotaLeases = new QuotaLeases(database, { holder: `journal-test-${randomUUID()}` });
+    const settles = new SettleBatcher({ database: rec.database, log: createLogger(), busy: () => true, maxWaitMs: 60_000, journalWaitMs: 60_000 });
+    const serve = async () => (await reserveForCall({ database, quotaLeases, settles }, tenant, periods, { requestId: randomUUID(), tokens: 100, costMicros: 0, ttlSeconds: 600 })).lease!;
+    const tickets = await Promise.all([serve(), serve(), serve(), serve()]);
+    const outcomes = tickets.slice(0, 2).map((ticket) => settles.settle(tenant, settlement(ticket, 10)));
+    await settles.flush();
+    expect(await Promise.all(outcomes)).toEqual(Array(2).fill({ settled: true, alerts: false }));
+    expect(rec.count('llc_lease_settle_window_v1')).toBe(1);
+    expect(rec.count('llc_lease_journal_v1') + rec.count('llc_lease_settle_batch_v1')).toBe(0);
+    expect(settles.stats.journaled).toBe(2);
+    expect(await Promise.all(tickets.map((ticket) => row(ticket.requestId).then((r) => r?.state)))).toEqual(['settled', 'settled', 'leased', 'leased']);
+    expect(await userCounter(t.userId)).toMatchObject({ used: 20, reserved: 0 });
+    // A window with entries and no leased settle writes them alone, as before.
+    await Promise.all(tickets.slice(2).map((ticket) => settleNow(settles, tenant, settlement(ticket, 10))));
+    const fifth = await serve();
+    await settles.flush();
+    expect(rec.count('llc_lease_journal_v1')).toBe(1);
+    expect((await row(fifth.requestId))?.state).toBe('leased');
+    await settleNow(settles, tenant, settlement(fifth, 10));
+    expect(await userCounter(t.userId)).toMatchObject({ used: 50, reserved: 0 });
     await quotaLeases.returnAll();
   });
 

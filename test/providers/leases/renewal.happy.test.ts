@@ -6,6 +6,7 @@ import { applyRenewal, renewLeases, type RenewRow } from '../../../functions/pro
 import { periodsAt } from '../../../functions/providers/service/quota.js';
 import { putQuota } from '../../../functions/providers/service/quotas.js';
 import type { Database } from '../../../functions/shared/db/index.js';
+import { recordingDatabase } from '../../support/recording-db.js';
 import { withTenant } from '../../../functions/shared/db/tenant.js';
 import { HttpProblem } from '../../../functions/shared/http/index.js';
 import { createTestDatabase } from '../../support/db.js';
@@ -23,39 +24,14 @@ const NOW = Date.parse('2026-06-15T12:00:00Z');
 const periods = periodsAt(new Date(NOW));
 const SERVE = DEFAULT_LEASE_POLICY.serveMs;
 
-/** The database as the holder sees it, recording every transaction's statements (one entry per round trip batch). */
-function recording(db: Database): { database: Database; sent: string[] } {
-  const sent: string[] = [];
-  const pool = db.pool!;
-  const patched = new WeakSet<object>();
-  const proxy = new Proxy(pool, {
-    get(target, prop, receiver) {
-      if (prop !== 'connect') return Reflect.get(target, prop, receiver);
-      return async () => {
-        const client = await target.connect();
-        if (!patched.has(client)) {
-          patched.add(client);
-          const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-          (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-            if (typeof args[0] === 'string') sent.push(args[0]);
-            return query(...args);
-          };
-        }
-        return client;
-      };
-    },
-  });
-  return { database: { kind: db.kind, db: db.db, pool: proxy, appRole: db.appRole } as unknown as Database, sent };
-}
-
 /** The renewal goes in the next turn of the event loop (setImmediate); then its statement is tracked. */
 async function renewed(work: Promise<unknown>[]) {
   await new Promise((resolve) => setImmediate(resolve));
   await Promise.all(work);
 }
 
-const leaseStatements = (sent: string[]) => sent.filter((s) => s.includes('llc_lease_acquire')).length;
-const renewStatements = (sent: string[]) => sent.filter((s) => s.includes('llc_lease_renew')).length;
+const leaseStatements = (rec: ReturnType<typeof recordingDatabase>) => rec.count('llc_lease_acquire_v2');
+const renewStatements = (rec: ReturnType<typeof recordingDatabase>) => rec.count('llc_lease_renew_v1');
 
 function holder(db: Database, clock: () => number, work: Promise<unknown>[], policy = {}) {
   return new QuotaLeases(db, { holder: `renewal-${randomUUID()}`, clock, policy, track: (w) => void work.push(w) });
@@ -80,28 +56,28 @@ describe('quota leases: serve windows renewed ahead', () => {
     const free = await createTenant(database, { role: 'member' });
     const other = await createTenant(database, { role: 'member' });
     await setLimits(database, limited.orgId, limited.userId, { daily_token_limit: 100_000 });
-    const rec = recording(database);
+    const rec = recordingDatabase(database);
     let now = NOW;
     const work: Promise<unknown>[] = [];
     const h = holder(rec.database, () => now, work);
     const tenants = [limited, free, other].map((t) => ({ orgId: t.orgId, userId: t.userId }));
     for (const t of tenants) expect(await reserve(h, t, 100)).not.toBeInstanceOf(HttpProblem);
-    const first = leaseStatements(rec.sent);
+    const first = leaseStatements(rec);
     expect(first).toBeGreaterThanOrEqual(3);
 
     // First half of the window: nothing to renew.
     now = NOW + SERVE / 4;
     for (const t of tenants) await reserve(h, t, 100);
     await renewed(work);
-    expect(renewStatements(rec.sent)).toBe(0);
+    expect(renewStatements(rec)).toBe(0);
 
     // Second half: served from memory at once; the three tenants' counters go in ONE renew statement.
     now = NOW + SERVE * 0.75;
     const served = await Promise.all(tenants.map((t) => reserve(h, t, 100)));
     for (const s of served) expect(s).not.toBeInstanceOf(HttpProblem);
     await renewed(work);
-    expect(renewStatements(rec.sent)).toBe(1);
-    expect(leaseStatements(rec.sent)).toBe(first);
+    expect(renewStatements(rec)).toBe(1);
+    expect(leaseStatements(rec)).toBe(first);
     const row = (await leaseRow(h.holder, limited.userId))!;
     expect(row.serve_until.getTime()).toBe(NOW + SERVE * 0.75 + SERVE);
     expect(row.expires_at.getTime()).toBe(NOW + SERVE * 0.75 + SERVE + h.policy.graceMs);
@@ -109,10 +85,38 @@ describe('quota leases: serve windows renewed ahead', () => {
     // Past the first window, inside the renewed one: still no lease statement, limited or not.
     now = NOW + SERVE * 1.25;
     for (const t of tenants) expect(await reserve(h, t, 100)).not.toBeInstanceOf(HttpProblem);
-    expect(leaseStatements(rec.sent)).toBe(first);
+    expect(leaseStatements(rec)).toBe(first);
     // The renewal moved no allowance: what the lease holds is what the statements granted and the calls left.
     expect((await leaseRow(h.holder, limited.userId))!.held).toBe(h.snapshot().find((s) => s.key.startsWith(`user:${limited.userId}:daily`))!.held.tokens);
     await renewed(work);
+    await h.returnAll();
+  });
+
+  it('a renewal takes every counter used within the window along, so the windows of all active tenants end together and the next renewal is again one statement', async () => {
+    const [a, b] = await Promise.all([createTenant(database, { role: 'member' }), createTenant(database, { role: 'member' })]);
+    for (const t of [a!, b!]) await setLimits(database, t.orgId, t.userId, { daily_token_limit: 100_000 });
+    const rec = recordingDatabase(database);
+    let now = NOW;
+    const work: Promise<unknown>[] = [];
+    const h = holder(rec.database, () => now, work);
+    const A = { orgId: a!.orgId, userId: a!.userId };
+    const B = { orgId: b!.orgId, userId: b!.userId };
+    await reserve(h, A, 100);
+    now = NOW + SERVE * 0.4;
+    await reserve(h, B, 100);
+    const first = leaseStatements(rec);
+    // A is due for renewal, B (its window started later) is not yet: both go.
+    now = NOW + SERVE * 0.6;
+    await reserve(h, A, 100);
+    await renewed(work);
+    expect(renewStatements(rec)).toBe(1);
+    for (const t of [a!, b!]) expect((await leaseRow(h.holder, t.userId))!.serve_until.getTime()).toBe(NOW + SERVE * 1.6);
+    // Half a window later both are due again: one statement for both.
+    now = NOW + SERVE * 1.2;
+    await Promise.all([reserve(h, A, 100), reserve(h, B, 100)]);
+    await renewed(work);
+    expect(renewStatements(rec)).toBe(2);
+    expect(leaseStatements(rec)).toBe(first);
     await h.returnAll();
   });
 

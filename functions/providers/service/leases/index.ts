@@ -54,7 +54,7 @@ export class QuotaLeases {
     this.clock = options.clock ?? Date.now;
     this.holder = options.holder ?? `${options.revision ?? 'local'}/${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.track = options.track ?? ((w) => void w.catch(() => {}));
-    this.renewal = new LeaseRenewal(database, this.holder, this.policy, this.clock, this.track);
+    this.renewal = new LeaseRenewal(database, this.holder, this.policy, this.clock, this.track, () => this.counters.values());
   }
 
   async reserve(tenant: SqlTenant, periods: Periods, r: Reservation): Promise<LeaseTicket> {

@@ -58,6 +58,8 @@ export class LeaseRenewal {
     private readonly policy: LeasePolicy,
     private readonly clock: () => number,
     private readonly track: (work: Promise<unknown>) => void,
+    /** Every counter this instance tracks: those used within the last window go in each renewal. */
+    private readonly counters: () => Iterable<CounterLease>,
   ) {}
 
   /** The counters a call was just served from, at `now`. */
@@ -77,10 +79,16 @@ export class LeaseRenewal {
 
   private async send(): Promise<void> {
     this.scheduled = false;
+    const sentAt = this.clock();
+    // Every counter used within the last window rides along, whatever its window's position: after one
+    // renewal the windows of all active tenants end together, so the next one renews them all at once
+    // instead of one statement per tenant as their windows come due one by one.
+    for (const s of this.counters()) {
+      if (s.counterId && !s.pending && !this.sending.has(s) && sentAt - s.lastUsed < this.policy.serveMs) this.queued.add(s);
+    }
     const batch = [...this.queued];
     this.queued.clear();
     for (const s of batch) this.sending.add(s);
-    const sentAt = this.clock();
     const serveUntil = sentAt + this.policy.serveMs;
     try {
       const rows = await renewLeases(this.database, this.holder, [...new Set(batch.map((s) => s.counterId))], new Date(serveUntil), new Date(serveUntil + this.policy.graceMs));

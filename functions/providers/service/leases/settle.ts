@@ -108,6 +108,8 @@ export async function settleLeasedStatement(database: Database, tenant: SqlTenan
 }
 
 const BATCH = 'select request_id, settled, alerts, consumed from providers.settle_leased_batch($1::jsonb)';
+/** The same, after the window's journal entries in the same transaction (migration 0014). */
+const WINDOW = 'select request_id, settled, alerts, consumed from providers.settle_leased_window($1::jsonb, $2::jsonb)';
 
 /** One call as providers.settle_leased_batch reads it (jsonb_to_recordset). */
 export function leasedBatchItem(tenant: SqlTenant, s: LeasedSettleInput) {
@@ -125,10 +127,18 @@ export function leasedBatchItem(tenant: SqlTenant, s: LeasedSettleInput) {
  * batch). Runs as the application role with no org set: the function takes org and user per call, as
  * settle_batch does for reservation rows. Answers by request id.
  */
-export async function settleLeasedBatch(database: Database, calls: { tenant: SqlTenant; input: LeasedSettleInput }[]): Promise<Map<string, LeasedSettleResult>> {
-  const items = calls.map(({ tenant, input }) => leasedBatchItem(tenant, input));
+export async function settleLeasedBatch(
+  database: Database,
+  calls: { tenant: SqlTenant; input: LeasedSettleInput }[],
+  /** Journal entries (providers.journal_leased's items) to commit in the same transaction, first. */
+  journal: object[] = [],
+): Promise<Map<string, LeasedSettleResult>> {
+  const items = JSON.stringify(calls.map(({ tenant, input }) => leasedBatchItem(tenant, input)));
+  const [text, params, prepare] = journal.length
+    ? [WINDOW, [JSON.stringify(journal), items], 'llc_lease_settle_window_v1']
+    : [BATCH, [items], 'llc_lease_settle_batch_v1'];
   const rows = await appRoleSql(database, (q) => q.query<{ request_id: string; settled: boolean; alerts: boolean; consumed: { lease: string; t: number; c: number }[] }>(
-    BATCH, [JSON.stringify(items)], { last: true, prepare: 'llc_lease_settle_batch_v1' },
+    text, params, { last: true, prepare },
   ));
   return new Map(rows.map((r) => [r.request_id, leasedSettleResult({ settled: r.settled ? '1' : '0', alerts: r.alerts, consumed: r.consumed })]));
 }
