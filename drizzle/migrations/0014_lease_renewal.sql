@@ -11,6 +11,12 @@
 -- are the ones read (a changed limit makes the next call take the full lease statement, which resizes):
 -- an admin's new limit still binds within one serve window.
 --
+-- The answer also carries each counter's room as this statement reads it (limit − used − reserved − the
+-- other holders' leases): a holder whose unused slice is well beyond what the full statement would let
+-- it keep now (its recent demand, or a share of a shrinking room) does not extend, so the full statement
+-- gives the excess back at the window's end, as it did before renewals existed, instead of a holder that
+-- keeps serving small calls keeping a burst's slice that other instances are refused for.
+--
 -- Renewing moves no allowance: serve_until and expires_at only, so the invariant every lease statement
 -- keeps (used + reserved + leased ≤ limit, judged under the counter lock) is untouched, and no counter
 -- row is locked. Lease rows are taken FOR UPDATE SKIP LOCKED: this statement waits for no lock, so it
@@ -26,7 +32,7 @@
 -- extends leases of the holder named, capped at a day: nothing the application role could not do
 -- with app.org_id set to each org in turn.
 CREATE FUNCTION providers.renew_leases(p_holder text, p_counters uuid[], p_serve_until timestamptz, p_expires_at timestamptz)
-RETURNS TABLE (counter_id uuid, token_limit bigint, cost_limit_micros bigint, lease_id uuid)
+RETURNS TABLE (counter_id uuid, token_limit bigint, cost_limit_micros bigint, lease_id uuid, room_t bigint, room_c bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, providers, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -42,9 +48,11 @@ BEGIN
     UPDATE providers.quota_leases ql
     SET serve_until = least(p_serve_until, v_expires), expires_at = greatest(ql.expires_at, v_expires)
     FROM mine WHERE ql.id = mine.id
-    RETURNING ql.id, ql.counter_id
+    RETURNING ql.id, ql.counter_id, ql.tokens_held, ql.cost_held_micros
   )
-  SELECT qc.id, qc.token_limit, qc.cost_limit_micros, r.id
+  SELECT qc.id, qc.token_limit, qc.cost_limit_micros, r.id,
+         qc.token_limit - qc.tokens_used - qc.tokens_reserved - (qc.tokens_leased - coalesce(r.tokens_held, 0)),
+         qc.cost_limit_micros - qc.cost_used_micros - qc.cost_reserved_micros - (qc.cost_leased_micros - coalesce(r.cost_held_micros, 0))
   FROM providers.quota_counters qc LEFT JOIN renewed r ON r.counter_id = qc.id
   WHERE qc.id = ANY (p_counters);
 END

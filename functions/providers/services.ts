@@ -6,7 +6,7 @@ import { ReserveBatcher, type ReserveBatcherOptions } from './service/reserve-ba
 import { SettleBatcher, type SettleBatcherOptions } from './service/settle-batcher.js';
 import { channelNotifier, logNotifier, webhookNotifier, type Notifier } from '../shared/notify/index.js';
 import { createUrlGuard, type Resolver, type UrlGuard } from './service/ssrf.js';
-import { QuotaLeases, type QuotaLeasesOptions } from './service/leases/index.js';
+import { LeaseRenewalError, QuotaLeases, type QuotaLeasesOptions } from './service/leases/index.js';
 import { reservationTtlSeconds } from './service/gateway.js';
 import type { RetryPolicy } from './service/upstream.js';
 
@@ -67,7 +67,9 @@ export async function buildProvidersServices(kernel: KernelServices, options: Pr
   const quotaLeases = kernel.config.GATEWAY_QUOTA_LEASES === 'on' || options.quotaLeases
     ? new QuotaLeases(kernel.database, {
         revision: kernel.config.K_REVISION,
-        track: (w) => track(w.catch((err) => rootLogger.warn('quota lease statement in the background failed (a give-back: the expiry job reclaims the lease)', { error: err }))),
+        track: (w) => track(w.catch((err) => rootLogger.warn(err instanceof LeaseRenewalError
+          ? 'quota lease renewal failed: windows run out and the next calls take the full lease statement'
+          : 'quota lease give-back failed: the expiry job reclaims the lease once it expires', { error: err }))),
         ...options.quotaLeases,
         policy: {
           serveMs: kernel.config.GATEWAY_LEASE_SERVE_MS,

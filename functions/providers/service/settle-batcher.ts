@@ -388,18 +388,20 @@ export class SettleBatcher {
     const inputs = built;
     let results: Map<string, LeasedSettleResult>;
     const journals = journal.handled ? [] : journal.entries;
+    // Claimed while the statement runs: nothing else may write (and release) these entries meanwhile.
+    if (journals.length) journal.handled = true;
     try {
       results = await retryTransient(() => settleLeasedBatch(this.database, inputs, journals));
     } catch (err) {
       // Each on its own path now: the journal with its retries, the settles call by call.
       this.log.warn('leased settle batch failed, settling its calls one by one', { error: err, calls: calls.length, journaled: journals.length });
+      if (journals.length) journal.handled = false;
       await Promise.all([this.journalAlone(journal), ...calls.map((p) => this.writeOne(p))]);
       return;
     }
     this.stats.batches++;
     this.stats.calls += calls.length;
     if (journals.length) {
-      journal.handled = true;
       this.stats.journaled += journals.length;
       this.release(journals.length);
     }

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CounterLease, DEFAULT_LEASE_POLICY } from '../../../functions/providers/service/leases/allocator.js';
+import { CounterLease, DEFAULT_LEASE_POLICY, sliceTarget } from '../../../functions/providers/service/leases/allocator.js';
 import { QuotaLeases } from '../../../functions/providers/service/leases/index.js';
 import { applyRenewal, renewLeases, type RenewRow } from '../../../functions/providers/service/leases/renewal.js';
 import { periodsAt } from '../../../functions/providers/service/quota.js';
 import { putQuota } from '../../../functions/providers/service/quotas.js';
 import type { Database } from '../../../functions/shared/db/index.js';
 import { recordingDatabase } from '../../support/recording-db.js';
+import { reclaimExpiredLeases, type LeaseTicket } from '../../../functions/providers/service/leases/index.js';
+import { settleLeased } from '../../../functions/providers/service/leases/settle-ticket.js';
+import type { Settlement } from '../../../functions/providers/service/quota.js';
 import { withTenant } from '../../../functions/shared/db/tenant.js';
 import { HttpProblem } from '../../../functions/shared/http/index.js';
 import { createTestDatabase } from '../../support/db.js';
@@ -16,8 +19,10 @@ import { setLimits } from '../../support/gateway.js';
 /**
  * Serve windows renewed ahead (leases/renewal.ts, providers.renew_leases in migration 0014), against
  * real PostgreSQL: calls served near the end of a window never wait for a lease statement, one statement
- * renews the counters of every tenant, a changed limit ends the window instead of extending it, and the
- * function waits for no lock and renews no expired lease.
+ * renews the counters of every tenant, a changed limit ends the window instead of extending it, an
+ * oversized slice is not renewed (the full statement gives the excess back, so another instance is not
+ * refused for it), the function waits for no lock and a skipped lease is not retried call after call,
+ * and a lease past expires_at is renewed or reclaimed, never both.
  */
 const { database } = await createTestDatabase({ poolMax: 10 });
 const NOW = Date.parse('2026-06-15T12:00:00Z');
@@ -42,6 +47,12 @@ const reserve = (h: QuotaLeases, tenant: { orgId: string; userId: string }, toke
     if (e instanceof HttpProblem) return e;
     throw e;
   });
+
+/** What the settle of a leased call that used `tokens` carries (no cost: token limits only here). */
+const leasedSettlement = (ticket: LeaseTicket, tokens: number): Settlement => ({
+  requestId: ticket.requestId, provider: 'openai', model: 'gpt-4o-mini', promptTokens: tokens, completionTokens: 0,
+  costMicros: 0, latencyMs: 1, status: 200, stream: false, keySource: 'platform', lease: ticket,
+});
 
 async function leaseRow(holderId: string, userId: string) {
   const { rows } = await database.pool!.query(
@@ -98,7 +109,8 @@ describe('quota leases: serve windows renewed ahead', () => {
     const rec = recordingDatabase(database);
     let now = NOW;
     const work: Promise<unknown>[] = [];
-    const h = holder(rec.database, () => now, work);
+    // Slices of 20 windows of demand: none is oversized here (that rule has its own test below).
+    const h = holder(rec.database, () => now, work, { windows: 20 });
     const A = { orgId: a!.orgId, userId: a!.userId };
     const B = { orgId: b!.orgId, userId: b!.userId };
     await reserve(h, A, 100);
@@ -181,48 +193,182 @@ describe('quota leases: serve windows renewed ahead', () => {
     expect((capped[0].expires_at as Date).getTime()).toBeLessThanOrEqual(Date.now() + 86_400_000 + 60_000);
     expect((capped[0].serve_until as Date).getTime()).toBeLessThanOrEqual((capped[0].expires_at as Date).getTime());
   });
+
+  it('a slice won in a burst is not renewed while its holder serves small calls: the full statement shrinks it at the window\'s end, so another instance is served (review 5)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000 });
+    let now = NOW;
+    const work: Promise<unknown>[] = [];
+    const a = holder(database, () => now, work);
+    const b = holder(database, () => now, work);
+    const serveB = async (tokens: number) => {
+      const ticket = await b.reserve(tenant, periods, { requestId: randomUUID(), tokens, costMicros: 0, ttlSeconds: 60 });
+      await settleLeased(database, tenant, leasedSettlement(ticket, tokens), ticket, tokens, new Date(now), {});
+      await renewed(work);
+    };
+    // A burst on B: a slice of ⌊1,000 × 0.25⌋ = 250, 100 of it used; then one 1-token call every 600 ms for 6 s.
+    await serveB(100);
+    for (let i = 1; i <= 10; i++) {
+      now = NOW + i * 600;
+      await serveB(1);
+    }
+    const bHeld = b.snapshot().find((x) => x.key.startsWith(`user:${t.userId}:daily`))!.held.tokens;
+    expect(bHeld).toBeLessThan(100);
+    // 1,000 − 110 used − what B keeps for its few tokens a second: A's 800 fits, and is served.
+    expect(await reserve(a, tenant, 800)).not.toBeInstanceOf(HttpProblem);
+    await a.returnAll();
+    await b.returnAll();
+  });
+
+  it('a lease row the renewal skips (locked) is tried again a little later, not by every call of the window (review 5)', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    const tenant = { orgId: t.orgId, userId: t.userId };
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 1_000_000 });
+    const rec = recordingDatabase(database);
+    let now = NOW;
+    const work: Promise<unknown>[] = [];
+    const h = holder(rec.database, () => now, work);
+    expect(await reserve(h, tenant, 1_000)).not.toBeInstanceOf(HttpProblem);
+    const { rows } = await database.pool!.query(`SELECT id FROM providers.quota_leases WHERE holder = $1`, [h.holder]);
+    const locker = await database.pool!.connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM providers.quota_leases WHERE id = ANY($1::uuid[]) FOR UPDATE', [rows.map((r: { id: string }) => r.id)]);
+    try {
+      // 15 calls over the last second of the window, 50 ms apart; retries come at most every renewAheadMs / 4.
+      for (let i = 0; i < 15; i++) {
+        now = NOW + SERVE / 2 + i * 50;
+        expect(await reserve(h, tenant, 1)).not.toBeInstanceOf(HttpProblem);
+        await renewed(work);
+      }
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    const renews = renewStatements(rec);
+    expect(renews).toBeGreaterThanOrEqual(2);
+    expect(renews).toBeLessThanOrEqual(Math.ceil((15 * 50) / (h.policy.renewAheadMs / 4)));
+    // Unlocked, the next call past the retry time renews it.
+    now = NOW + SERVE / 2 + 800;
+    await reserve(h, tenant, 1);
+    await renewed(work);
+    expect((await leaseRow(h.holder, t.userId))!.serve_until.getTime()).toBe(now + SERVE);
+    await h.returnAll();
+  });
+
+  it('a lease past expires_at is renewed or reclaimed, never both: the expiry job waits for a renewal holding the row and re-checks it, and a reclaimed lease is not renewed', async () => {
+    const t = await createTenant(database, { role: 'member' });
+    await setLimits(database, t.orgId, t.userId, { daily_token_limit: 10_000 });
+    const work: Promise<unknown>[] = [];
+    const h = holder(database, () => NOW, work);
+    expect(await reserve(h, { orgId: t.orgId, userId: t.userId }, 100)).not.toBeInstanceOf(HttpProblem);
+    const { rows } = await database.pool!.query(`SELECT id, counter_id, expires_at, tokens_held::int AS held FROM providers.quota_leases WHERE holder = $1 ORDER BY counter_id`, [h.holder]);
+    const leases = rows as { id: string; counter_id: string; expires_at: Date; held: number }[];
+    const lease = leases[0]!;
+    const counterIds = leases.map((l) => l.counter_id);
+    const pastExpiry = new Date(lease.expires_at.getTime() + 1_000);
+    const leased = async () => Number((await database.pool!.query(`SELECT tokens_leased FROM providers.quota_counters WHERE id = $1`, [lease.counter_id])).rows[0].tokens_leased);
+    const before = await leased();
+
+    // The renewal holds the row (uncommitted) when the job comes: the job waits, then finds it renewed.
+    const renewer = await database.pool!.connect();
+    let reclaim: Promise<{ reclaimed: number }> | undefined;
+    try {
+      await renewer.query('BEGIN');
+      const renew = await renewer.query(`SELECT lease_id FROM providers.renew_leases($1, $2::uuid[], $3, $4)`,
+        [h.holder, counterIds, new Date(pastExpiry.getTime() + SERVE), new Date(pastExpiry.getTime() + 60_000)]);
+      expect(renew.rows.map((r: { lease_id: string }) => r.lease_id).sort()).toEqual(leases.map((l) => l.id).sort());
+      reclaim = reclaimExpiredLeases(database, pastExpiry);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await renewer.query('COMMIT');
+    } finally {
+      renewer.release();
+    }
+    expect((await reclaim!).reclaimed).toBe(0);
+    expect(await leased()).toBe(before);
+
+    // Reclaimed first: the renewal finds no lease of this holder and says so.
+    // (Other tests' expired leases in this database go too.)
+    expect((await reclaimExpiredLeases(database, new Date(pastExpiry.getTime() + 120_000))).reclaimed).toBeGreaterThanOrEqual(leases.length);
+    expect((await database.pool!.query(`SELECT 1 FROM providers.quota_leases WHERE holder = $1`, [h.holder])).rowCount).toBe(0);
+    const [after] = await renewLeases(database, h.holder, [lease.counter_id], new Date(NOW + SERVE), new Date(NOW + 60_000));
+    expect(after).toMatchObject({ counter_id: lease.counter_id, lease_id: null });
+    // Everything the lease held went back to the counter, once.
+    expect(await leased()).toBe(before - lease.held);
+  });
 });
 
 describe('applyRenewal: what an answer does to a counter in memory', () => {
-  const state = (over: Partial<CounterLease> = {}) => Object.assign(new CounterLease('c1', 'k', DEFAULT_LEASE_POLICY), { serveUntil: 1_000, ...over });
-  const row = (over: Partial<RenewRow> = {}): RenewRow => ({ counter_id: 'c1', token_limit: null, cost_limit_micros: null, lease_id: null, ...over });
+  const P = DEFAULT_LEASE_POLICY;
+  const state = (over: Partial<CounterLease> = {}) => Object.assign(new CounterLease('c1', 'k', P), { serveUntil: 1_000, ...over });
+  const row = (over: Partial<RenewRow> = {}): RenewRow => ({ counter_id: 'c1', token_limit: null, cost_limit_micros: null, lease_id: null, room_t: null, room_c: null, ...over });
+  const apply = (s: CounterLease, r: RenewRow | undefined, generation?: number) => applyRenewal(s, r, 3_000, 500, P, generation);
+  /** A limited counter with a steady demand of 1 token/ms: the full statement would keep 2 windows of it (4,000) while room allows. */
+  const busy = (held: number, inflight = 0) => {
+    const s = state({ leaseId: 'l1', tokenLimit: 1_000_000, held: { tokens: held, cost: 0 }, inflight: { tokens: inflight, cost: 0 } });
+    for (let t = -20_000; t <= 500; t += 10) s.demand.tokens.add(10, t);
+    return s;
+  };
 
   it('extends an unlimited counter, and a limited one whose lease was renewed', () => {
     const free = state();
-    applyRenewal(free, row(), 3_000);
+    expect(apply(free, row())).toBe('extended');
     expect(free.serveUntil).toBe(3_000);
-    const leased = state({ leaseId: 'l1', tokenLimit: 500 });
-    applyRenewal(leased, row({ token_limit: '500', lease_id: 'l1' }), 3_000);
+    const leased = busy(3_000, 500);
+    expect(apply(leased, row({ token_limit: '1000000', lease_id: 'l1', room_t: '900000' }))).toBe('extended');
     expect(leased.serveUntil).toBe(3_000);
   });
 
   it('ends the window when a limit changed, appeared or went away', () => {
     for (const [mem, db] of [[500, '400'], [null, '400'], [500, null]] as const) {
       const s = state({ leaseId: mem === null ? null : 'l1', tokenLimit: mem });
-      applyRenewal(s, row({ token_limit: db, lease_id: mem === null ? null : 'l1' }), 3_000);
+      expect(apply(s, row({ token_limit: db, lease_id: mem === null ? null : 'l1' }))).toBe('limit-changed');
       expect(s.serveUntil).toBe(0);
     }
     const cost = state({ costLimit: 10 });
-    applyRenewal(cost, row({ cost_limit_micros: '20' }), 3_000);
+    apply(cost, row({ cost_limit_micros: '20' }));
     expect(cost.serveUntil).toBe(0);
   });
 
-  it('leaves the window alone when the lease was not renewed, was replaced, or a lease statement is in flight', () => {
-    const skipped = state({ leaseId: 'l1', tokenLimit: 500 });
-    applyRenewal(skipped, row({ token_limit: '500', lease_id: null }), 3_000);
+  it('leaves the window alone when the lease was not renewed, was replaced, a lease statement is in flight or was applied since the renewal was sent', () => {
+    const skipped = busy(100);
+    expect(apply(skipped, row({ token_limit: '1000000', lease_id: null, room_t: '900000' }))).toBe('not-renewed');
     expect(skipped.serveUntil).toBe(1_000);
-    const replaced = state({ leaseId: 'l2', tokenLimit: 500 });
-    applyRenewal(replaced, row({ token_limit: '500', lease_id: 'l1' }), 3_000);
+    const replaced = busy(100);
+    replaced.leaseId = 'l2';
+    expect(apply(replaced, row({ token_limit: '1000000', lease_id: 'l1', room_t: '900000' }))).toBe('not-renewed');
     expect(replaced.serveUntil).toBe(1_000);
-    const busy = state({ pending: Promise.resolve() });
-    applyRenewal(busy, row({ token_limit: '1' }), 3_000);
-    expect(busy.serveUntil).toBe(1_000);
+    const pending = state({ pending: Promise.resolve() });
+    expect(apply(pending, row({ token_limit: '1' }))).toBe('stale');
+    expect(pending.serveUntil).toBe(1_000);
+    const older = state();
+    const sentAt = older.generation;
+    older.generation++;
+    expect(apply(older, row(), sentAt)).toBe('stale');
+    expect(older.serveUntil).toBe(1_000);
     const gone = state();
-    applyRenewal(gone, undefined, 3_000);
+    expect(apply(gone, undefined)).toBe('stale');
     expect(gone.serveUntil).toBe(1_000);
     // Never shortens a window a newer statement set.
     const newer = state({ serveUntil: 5_000 });
-    applyRenewal(newer, row(), 3_000);
+    apply(newer, row());
     expect(newer.serveUntil).toBe(5_000);
+  });
+
+  it('does not extend a lease holding well beyond what the full statement would keep: beyond its demand, or beyond a share of a shrinking room', () => {
+    // Demand ≈ 1 token/ms, so the full statement keeps ≈ 4,000 unused: 1.5× that still renews, more does not.
+    const target = sliceTarget(0, busy(0).demand.tokens.perMs(500), P, true);
+    expect(target).toBeGreaterThan(3_000);
+    expect(target).toBeLessThan(5_000);
+    const within = busy(Math.floor(target * 1.4) + 200, 200);
+    expect(apply(within, row({ token_limit: '1000000', lease_id: 'l1', room_t: '900000' }))).toBe('extended');
+    const burst = busy(target * 3 + 200, 200);
+    expect(apply(burst, row({ token_limit: '1000000', lease_id: 'l1', room_t: '900000' }))).toBe('oversized');
+    expect(burst.serveUntil).toBe(1_000);
+    // Near the limit: room 2,000 (this holder's 1,000 unused included) → the statement keeps ⌊2,000 × 0.25⌋ = 500.
+    const near = busy(1_000);
+    expect(apply(near, row({ token_limit: '1000000', lease_id: 'l1', room_t: '2000' }))).toBe('oversized');
+    const small = busy(700);
+    expect(apply(small, row({ token_limit: '1000000', lease_id: 'l1', room_t: '2800' }))).toBe('extended');
   });
 });

@@ -122,6 +122,13 @@ export class CounterLease {
   costLimit: number | null = null;
   /** A lease statement for this counter is in flight: nothing is served until it answers. */
   pending: Promise<unknown> | null = null;
+  /**
+   * Bumped by every lease statement and give-back applied: a renewal answer sent before one of them
+   * (renewal.ts) says nothing about the lease memory holds now, and is dropped.
+   */
+  generation = 0;
+  /** No renewal is queued for this counter before this (ms): set when one was not granted. */
+  renewAfter = 0;
   readonly demand: { tokens: DemandRate; cost: DemandRate };
 
   constructor(

@@ -192,6 +192,8 @@ export class QuotaLeases {
   }
 
   private apply(s: CounterLease, row: LeaseRow, tenant: SqlTenant, now: number): void {
+    s.generation++;
+    s.renewAfter = 0;
     s.counterId = row.counter_id;
     this.keyByCounter.set(row.counter_id, s.key);
     this.tenants.set(s.key, tenant);
@@ -264,6 +266,7 @@ export class QuotaLeases {
       try {
         const rows = await work;
         for (const s of states) {
+          s.generation++;
           const row = rows.find((r) => r.lease_id === s.leaseId);
           if (row) s.held = { tokens: s.held.tokens - Number(row.back_t), cost: s.held.cost - Number(row.back_c) };
           // Nothing in flight: the row is gone, the next call asks afresh.
@@ -286,5 +289,6 @@ export class QuotaLeases {
 }
 
 export { reclaimExpiredLeases } from './store.js';
+export { LeaseRenewalError } from './renewal.js';
 export { abandonTicket, finishTicket, type LeaseTicket } from './ticket.js';
 export { DEFAULT_LEASE_POLICY, type Amount, type LeasePolicy } from './allocator.js';

@@ -1,7 +1,7 @@
 import type { Database } from '../../../shared/db/index.js';
 import { appRoleSql } from '../../../shared/db/round-trip.js';
 import { outsideRequest } from '../../../shared/http/framework.js';
-import type { CounterLease, LeasePolicy } from './allocator.js';
+import { sliceTarget, unusedAfter, type CounterLease, type LeasePolicy } from './allocator.js';
 
 /**
  * Serve windows renewed ahead of time (refresh-ahead), one statement per instance for every tenant it
@@ -21,30 +21,62 @@ import type { CounterLease, LeasePolicy } from './allocator.js';
  *     or locked by one of this holder's own statements: the function skips locked rows rather than wait),
  *     keeps its window: once it ends the next call takes the full statement, as it did before.
  */
-const RENEW = 'select counter_id, token_limit, cost_limit_micros, lease_id from providers.renew_leases($1::text, $2::text[]::uuid[], $3::timestamptz, $4::timestamptz)';
+const RENEW = 'select counter_id, token_limit, cost_limit_micros, lease_id, room_t, room_c from providers.renew_leases($1::text, $2::text[]::uuid[], $3::timestamptz, $4::timestamptz)';
 
 export interface RenewRow {
   counter_id: string;
   token_limit: string | null;
   cost_limit_micros: string | null;
   lease_id: string | null;
+  /** limit − used − reserved − the other holders' leases, as the statement read it (null: no limit). */
+  room_t: string | null;
+  room_c: string | null;
 }
 
 export async function renewLeases(database: Database, holder: string, counterIds: string[], serveUntil: Date, expiresAt: Date): Promise<RenewRow[]> {
   return appRoleSql(database, (q) => q.query<RenewRow>(RENEW, [holder, counterIds, serveUntil, expiresAt], { last: true, prepare: 'llc_lease_renew_v1' }));
 }
 
-/** What a renewal answer does to one counter's memory (pure: unit-tested on its own). */
-export function applyRenewal(s: CounterLease, row: RenewRow | undefined, serveUntil: number): void {
-  if (!row || s.pending) return;
+/**
+ * A lease holding more than this many times what the full lease statement would let it keep unused
+ * now is not renewed: its window ends and that statement gives the excess back. The slack keeps a
+ * lease whose demand jitters from losing its renewals; a burst's slice still comes back within a window.
+ */
+export const OVERSIZED = 1.5;
+
+/** Why a counter's window was or was not extended (tests, and the retry rule in LeaseRenewal). */
+export type RenewalOutcome = 'extended' | 'limit-changed' | 'not-renewed' | 'oversized' | 'stale';
+
+/** Whether what `s` holds unused is within OVERSIZED × what a full statement would keep, per limited dimension. */
+function fits(unused: number, room: string | null, inflight: number, rate: number, seen: boolean, policy: LeasePolicy): boolean {
+  if (room === null) return true;
+  const target = sliceTarget(0, rate, policy, seen);
+  const keep = unusedAfter(Number(room) - inflight, 0, target, unused, policy.share);
+  return unused <= Math.ceil(keep * OVERSIZED);
+}
+
+/**
+ * What a renewal answer does to one counter's memory (pure: unit-tested on its own). `generation` is the
+ * counter's when the renewal was sent: an answer older than a lease statement or give-back applied
+ * since says nothing about the lease memory holds now.
+ */
+export function applyRenewal(s: CounterLease, row: RenewRow | undefined, serveUntil: number, now: number, policy: LeasePolicy, generation = s.generation): RenewalOutcome {
+  if (!row || s.pending || s.generation !== generation) return 'stale';
   const tokenLimit = row.token_limit === null ? null : Number(row.token_limit);
   const costLimit = row.cost_limit_micros === null ? null : Number(row.cost_limit_micros);
   if (tokenLimit !== s.tokenLimit || costLimit !== s.costLimit) {
     s.serveUntil = 0;
-    return;
+    return 'limit-changed';
   }
   const same = s.leaseId !== null ? row.lease_id === s.leaseId : !s.limited;
-  if (same) s.serveUntil = Math.max(s.serveUntil, serveUntil);
+  if (!same) return 'not-renewed';
+  if (s.leaseId !== null) {
+    const tokens = fits(s.held.tokens - s.inflight.tokens, s.tokenLimit === null ? null : row.room_t, s.inflight.tokens, s.demand.tokens.perMs(now), s.demand.tokens.seen, policy);
+    const cost = fits(s.held.cost - s.inflight.cost, s.costLimit === null ? null : row.room_c, s.inflight.cost, s.demand.cost.perMs(now), s.demand.cost.seen, policy);
+    if (!tokens || !cost) return 'oversized';
+  }
+  s.serveUntil = Math.max(s.serveUntil, serveUntil);
+  return 'extended';
 }
 
 export class LeaseRenewal {
@@ -68,7 +100,7 @@ export class LeaseRenewal {
     const ahead = Math.min(this.policy.renewAheadMs, this.policy.serveMs / 2);
     if (ahead <= 0) return;
     for (const s of states) {
-      if (!s.counterId || s.pending || now < s.serveUntil - ahead || this.queued.has(s) || this.sending.has(s)) continue;
+      if (!s.counterId || s.pending || now < s.serveUntil - ahead || now < s.renewAfter || this.queued.has(s) || this.sending.has(s)) continue;
       this.queued.add(s);
     }
     if (!this.queued.size || this.scheduled) return;
@@ -88,16 +120,36 @@ export class LeaseRenewal {
     }
     const batch = [...this.queued];
     this.queued.clear();
+    const generations = batch.map((s) => s.generation);
     for (const s of batch) this.sending.add(s);
     const serveUntil = sentAt + this.policy.serveMs;
+    // A counter not extended is not queued again at once: each call in the window's second half would
+    // otherwise send a statement of its own. A lease row skipped because locked (most often by this
+    // instance's own settle batch) is tried again a little later; an oversized lease, or one the
+    // statement could not renew at all, waits for the full lease statement at the window's end.
+    const retryAt = sentAt + Math.max(1, Math.min(this.policy.renewAheadMs, this.policy.serveMs / 2) / 4);
     try {
       const rows = await renewLeases(this.database, this.holder, [...new Set(batch.map((s) => s.counterId))], new Date(serveUntil), new Date(serveUntil + this.policy.graceMs));
       const byCounter = new Map(rows.map((r) => [r.counter_id, r]));
-      for (const s of batch) applyRenewal(s, byCounter.get(s.counterId), serveUntil);
+      const now = this.clock();
+      batch.forEach((s, i) => {
+        const outcome = applyRenewal(s, byCounter.get(s.counterId), serveUntil, now, this.policy, generations[i]);
+        if (outcome === 'not-renewed') s.renewAfter = retryAt;
+        else if (outcome === 'oversized') s.renewAfter = s.serveUntil;
+      });
     } catch (err) {
-      throw new Error('quota lease renewal failed: each counter keeps its window, then the next call takes the full lease statement', { cause: err });
+      for (const s of batch) s.renewAfter = retryAt;
+      throw new LeaseRenewalError(err);
     } finally {
       for (const s of batch) this.sending.delete(s);
     }
+  }
+}
+
+/** A renewal statement failed: nothing is lost, each counter's window just runs out as before renewals. */
+export class LeaseRenewalError extends Error {
+  constructor(cause: unknown) {
+    super('quota lease renewal failed: each counter keeps its window, then the next call takes the full lease statement', { cause });
+    this.name = 'LeaseRenewalError';
   }
 }
